@@ -1,0 +1,273 @@
+"""The answers document (DESIGN.md §5) to and from a `CampaignData`.
+
+`read_document` checks a document against the referential and lists every
+problem with its place; nothing is returned unless everything fits. What is
+merely incomplete (missing answers, justification, evidence) is accepted.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pydantic import ValidationError
+
+from ..errors import UserError
+from ..referentiel.loader import format_path, french
+from ..referentiel.models import Question, Referentiel
+from ..referentiel.values import check_value, is_empty
+from ..scoring.engine import NA
+from ..store.db import Cell
+from .data import CAMPAIGN, CRITERION_FIELDS, CampaignData, Item, criterion_scope, split_criterion_scope
+from .documents import ANSWERS_FORMAT, ANSWERS_VERSION, AnswersDocument
+
+CAMPAIGN_FIELDS = {"region": "region", "label": "campaign_label", "reference_date": "reference_date"}
+SERVICE_CORE = ("name", "category")
+BLOCKER_CORE = ("service", "criterion", "category", "description")
+ACTION_CORE = ("service", "criterion", "title", "target_level", "due", "owner", "status")
+
+
+class ImportRejected(UserError):
+    def __init__(self, source: str, problems: list[str]) -> None:
+        n = len(problems)
+        super().__init__(
+            f"{source} : {n} problème{'s' if n > 1 else ''} ; rien n'a été importé. Corrigez le document puis relancez.",
+            details=[f"  {p}" for p in problems],
+        )
+        self.problems = problems
+
+
+# --- writing ------------------------------------------------------------------
+
+
+def _fields(data: CampaignData, item_id: str, questions: dict[str, Question], skip: tuple[str, ...]) -> dict:
+    return {
+        qid: data.value(item_id, qid)
+        for qid in questions
+        if qid not in skip and data.value(item_id, qid) is not None
+    }
+
+
+def to_document(data: CampaignData) -> dict[str, Any]:
+    ref = data.ref
+    form = {
+        qid: data.value(CAMPAIGN, qid)
+        for qid in ref.form_questions
+        if qid not in CAMPAIGN_FIELDS.values() and data.value(CAMPAIGN, qid) is not None
+    }
+    svc_q = ref.item_questions("service")
+    ind_q, fin_q = ref.item_questions("indicator"), ref.item_questions("finance")
+    children: dict[str, dict[str, list]] = {}
+    for kind, key, questions in (("indicator", "indicators", ind_q), ("finance", "finances", fin_q)):
+        for item in data.live(kind):
+            sid = data.value(item.id, "service")
+            entry = {"id": item.id, "fields": _fields(data, item.id, questions, ("service",))}
+            children.setdefault(sid, {}).setdefault(key, []).append(entry)
+    services = []
+    for item in data.live("service"):
+        sid = item.id
+        criteria = {}
+        for c in ref.criteria:
+            scope = criterion_scope(sid, c.id)
+            entry = {f: data.value(scope, f) for f in CRITERION_FIELDS if data.value(scope, f) is not None}
+            if entry:
+                criteria[c.id] = entry
+        services.append(
+            {
+                "id": sid,
+                "name": data.value(sid, "name"),
+                "category": data.value(sid, "category"),
+                "fields": _fields(data, sid, svc_q, SERVICE_CORE),
+                "criteria": criteria,
+                "indicators": children.get(sid, {}).get("indicators", []),
+                "finances": children.get(sid, {}).get("finances", []),
+            }
+        )
+    blk_q, act_q = ref.item_questions("blocker"), ref.item_questions("action")
+    blockers = [
+        {"id": i.id, **{k: data.value(i.id, k) for k in BLOCKER_CORE}, "fields": _fields(data, i.id, blk_q, BLOCKER_CORE)}
+        for i in data.live("blocker")
+    ]
+    actions = [
+        {"id": i.id, **{k: data.value(i.id, k) for k in ACTION_CORE}, "fields": _fields(data, i.id, act_q, ACTION_CORE)}
+        for i in data.live("action")
+    ]
+    live = {i.id for i in data.items.values() if not i.deleted}
+    invalid = [
+        {"scope": scope, "field": field, "raw": cell.raw or "", "error": cell.error}
+        for (scope, field), cell in sorted(data.cells.items())
+        if cell.error and (scope == CAMPAIGN or scope in live or (split_criterion_scope(scope) or ("",))[0] in live)
+    ]
+    doc = {
+        "format": ANSWERS_FORMAT,
+        "format_version": ANSWERS_VERSION,
+        "referentiel": {"id": ref.referentiel.id, "version": ref.referentiel.version},
+        "campaign": {key: data.value(CAMPAIGN, qid) for key, qid in CAMPAIGN_FIELDS.items()},
+        "answers": form,
+        "services": services,
+        "blockers": blockers,
+        "actions": actions,
+    }
+    if invalid:
+        doc["invalid"] = invalid
+    return doc
+
+
+# --- reading ------------------------------------------------------------------
+
+
+def parse_json(text: str | bytes, source: str) -> Any:
+    try:
+        return json.loads(text)
+    except UnicodeDecodeError:
+        raise UserError(f"{source} : le fichier n'est pas du texte UTF-8 ; attendu : un document JSON.") from None
+    except json.JSONDecodeError as exc:
+        raise UserError(
+            f"{source} : JSON invalide ligne {exc.lineno}, colonne {exc.colno} ({exc.msg}) ; "
+            "vérifiez le fichier (virgule ou guillemet manquant ?)."
+        ) from None
+
+
+class _Reader:
+    def __init__(self, ref: Referentiel) -> None:
+        self.ref = ref
+        self.problems: list[str] = []
+        self.data = CampaignData(ref)
+        self.position = 0
+
+    def problem(self, where: str, message: str) -> None:
+        self.problems.append(f"{where} : {message}")
+
+    def add_item(self, item_id: str, kind: str, where: str) -> bool:
+        if item_id in self.data.items:
+            self.problem(where, f"identifiant « {item_id} » déjà employé ; chaque élément a un id unique")
+            return False
+        self.position += 1
+        self.data.items[item_id] = Item(item_id, kind, self.position)
+        return True
+
+    def put(self, scope: str, field: str, q: Question, raw: Any, where: str, **ctx) -> None:
+        if is_empty(raw):
+            return
+        value, error = check_value(q, raw, scale_max=self.ref.scale.max, **ctx)
+        if error:
+            self.problem(where, error)
+        else:
+            self.data.cells[(scope, field)] = Cell(value, _as_raw(raw))
+
+    def fields(self, item_id: str, kind: str, fields: dict, where: str, skip: tuple[str, ...], **ctx) -> None:
+        questions = self.ref.item_questions(kind)
+        for qid, raw in fields.items():
+            if qid in skip or qid not in questions:
+                self.problem(f"{where}.fields.{qid}", f"question inconnue pour un élément « {kind} » ; retirez-la")
+                continue
+            self.put(item_id, qid, questions[qid], raw, f"{where}.fields.{qid}", **ctx)
+
+
+def _as_raw(raw: Any) -> str:
+    return raw if isinstance(raw, str) else json.dumps(raw, ensure_ascii=False)
+
+
+def _fields_of_scope(ref: Referentiel, data: CampaignData, scope: str) -> set[str] | tuple[str, ...]:
+    if scope == CAMPAIGN:
+        return set(ref.form_questions)
+    if split_criterion_scope(scope):
+        return CRITERION_FIELDS
+    return set(ref.item_questions(data.items[scope].kind))
+
+
+def read_document(ref: Referentiel, obj: Any, source: str) -> CampaignData:
+    """Check an answers document against `ref`; return it as campaign data or raise ImportRejected."""
+    try:
+        doc = AnswersDocument.model_validate(obj)
+    except ValidationError as exc:
+        problems = [f"{format_path(tuple(e['loc'])) or 'document'} : {french(e)}" for e in exc.errors()[:50]]
+        if isinstance(obj, dict) and obj.get("format") != ANSWERS_FORMAT:
+            problems.insert(0, f"format : « {ANSWERS_FORMAT} » attendu ; ce fichier n'est pas un document de réponses")
+        raise ImportRejected(source, problems) from None
+    r = _Reader(ref)
+    if doc.referentiel.id != ref.referentiel.id:
+        r.problem("referentiel.id", f"« {doc.referentiel.id} » ne correspond pas au questionnaire chargé « {ref.referentiel.id} »")
+    form = ref.form_questions
+    for key, qid in CAMPAIGN_FIELDS.items():
+        r.put(CAMPAIGN, qid, form[qid], getattr(doc.campaign, key), f"campaign.{key}")
+    for qid, raw in doc.answers.items():
+        if qid not in form or qid in CAMPAIGN_FIELDS.values():
+            r.problem(f"answers.{qid}", "question inconnue du questionnaire ; retirez-la ou corrigez son id")
+            continue
+        r.put(CAMPAIGN, qid, form[qid], raw, f"answers.{qid}")
+
+    service_ids = [s.id for s in doc.services]
+    svc_q = ref.item_questions("service")
+    for i, s in enumerate(doc.services):
+        where = f"services[{i}]"
+        if not r.add_item(s.id, "service", f"{where}.id"):
+            continue
+        r.put(s.id, "name", svc_q["name"], s.name, f"{where}.name")
+        r.put(s.id, "category", svc_q["category"], s.category, f"{where}.category", categories=list(ref.categories_by_id))
+        r.fields(s.id, "service", s.fields, where, SERVICE_CORE)
+        applicable = {c.id for c in ref.candidates(s.category)} if s.category else set()
+        for cid, ans in s.criteria.items():
+            cwhere = f"{where}.criteria.{cid}"
+            crit = ref.criteria_by_id.get(cid)
+            if crit is None:
+                r.problem(cwhere, "critère inconnu du questionnaire ; retirez-le ou corrigez son id")
+                continue
+            if cid not in applicable:
+                r.problem(cwhere, f"ce critère ne s'applique pas à la catégorie « {s.category} »")
+                continue
+            scope = criterion_scope(s.id, cid)
+            if ans.level == NA:
+                if not crit.na_allowed:
+                    r.problem(f"{cwhere}.level", "NA n'est pas permis pour ce critère ; donnez un niveau")
+                else:
+                    r.data.cells[(scope, "level")] = Cell(NA, NA)
+            elif ans.level is not None:
+                allowed = ref.allowed_levels(crit)
+                if ans.level not in allowed:
+                    r.problem(f"{cwhere}.level", f"niveau {ans.level} non permis ; niveaux possibles : {allowed}")
+                else:
+                    r.data.cells[(scope, "level")] = Cell(ans.level, str(ans.level))
+            for f in ("comment", "evidence", "justification"):
+                text = getattr(ans, f)
+                if not is_empty(text):
+                    r.data.cells[(scope, f)] = Cell(text, text)
+        for key, kind in (("indicators", "indicator"), ("finances", "finance")):
+            for j, sub in enumerate(getattr(s, key)):
+                swhere = f"{where}.{key}[{j}]"
+                if r.add_item(sub.id, kind, f"{swhere}.id"):
+                    r.data.cells[(sub.id, "service")] = Cell(s.id, s.id)
+                    r.fields(sub.id, kind, sub.fields, swhere, ("service",), services=service_ids)
+
+    for key, kind, core, entries in (
+        ("blockers", "blocker", BLOCKER_CORE, doc.blockers),
+        ("actions", "action", ACTION_CORE, doc.actions),
+    ):
+        questions = ref.item_questions(kind)
+        for i, entry in enumerate(entries):
+            where = f"{key}[{i}]"
+            if not r.add_item(entry.id, kind, f"{where}.id"):
+                continue
+            sid = entry.service
+            category = next((s.category for s in doc.services if s.id == sid), None)
+            applicable = [c.id for c in ref.candidates(category)] if category else list(ref.criteria_by_id)
+            ctx = {"services": service_ids, "criteria": applicable}
+            for f in core:
+                r.put(entry.id, f, questions[f], getattr(entry, f), f"{where}.{f}", **ctx)
+            r.fields(entry.id, kind, entry.fields, where, core, **ctx)
+
+    for i, inv in enumerate(doc.invalid):
+        where = f"invalid[{i}]"
+        owner = (split_criterion_scope(inv.scope) or (inv.scope,))[0]
+        if inv.scope != CAMPAIGN and owner not in r.data.items:
+            r.problem(where, f"« {inv.scope} » ne désigne aucun élément du document")
+        elif inv.field not in _fields_of_scope(ref, r.data, inv.scope):
+            r.problem(where, f"« {inv.field} » n'est pas une question de « {inv.scope} »")
+        elif (inv.scope, inv.field) in r.data.cells:
+            r.problem(where, f"« {inv.scope}.{inv.field} » a déjà une réponse valide dans le document")
+        else:
+            r.data.cells[(inv.scope, inv.field)] = Cell(None, inv.raw, inv.error)
+
+    if r.problems:
+        raise ImportRejected(source, r.problems)
+    return r.data

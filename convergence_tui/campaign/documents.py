@@ -1,0 +1,160 @@
+"""Shapes of the two machine documents (DESIGN.md §5).
+
+These models are the single description of each document: import and verify
+validate with them, and the JSON Schemas in `schemas/` are generated from them
+(`python -m convergence_tui.campaign.documents` rewrites the files; a test
+checks they are current).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+ANSWERS_FORMAT = "convergence-answers"
+ANSWERS_VERSION = 1
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
+
+
+class Doc(BaseModel):
+    # Strict: "3" is not 3, unknown keys are errors. A document that someone
+    # else wrote must say exactly what it means.
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class RefId(Doc):
+    id: str
+    version: str
+
+
+class CampaignInfo(Doc):
+    region: str | None = Field(description="Code INSEE de la région, par exemple « 76 »")
+    label: str | None = Field(description="Libellé de campagne (semestre), par exemple « 2026-S2 »")
+    reference_date: str | None = Field(description="Date de référence AAAA-MM-JJ des niveaux dus")
+
+
+class CriterionAnswer(Doc):
+    level: int | Literal["NA"] | None = None
+    comment: str | None = None
+    evidence: str | None = Field(default=None, description="Preuve, exigée à partir du niveau evidence_from")
+    justification: str | None = Field(default=None, description="Justification, exigée pour NA")
+
+
+class SubItem(Doc):
+    id: str = Field(pattern=ID_PATTERN)
+    fields: dict[str, Any] = {}
+
+
+class ServiceDoc(Doc):
+    id: str = Field(pattern=ID_PATTERN)
+    name: str | None
+    category: str | None
+    fields: dict[str, Any] = Field(default={}, description="Autres questions de l'inventaire, par id")
+    criteria: dict[str, CriterionAnswer] = {}
+    indicators: list[SubItem] = Field(default=[], description="Indicateurs d'usage du service")
+    finances: list[SubItem] = Field(default=[], description="Lignes du bilan financier du service")
+
+
+class BlockerDoc(Doc):
+    id: str = Field(pattern=ID_PATTERN)
+    service: str | None
+    criterion: str | None
+    category: Literal["vendor", "national", "market", "regional", "other"] | None
+    description: str | None
+    fields: dict[str, Any] = {}
+
+
+class ActionDoc(Doc):
+    id: str = Field(pattern=ID_PATTERN)
+    service: str | None
+    criterion: str | None
+    title: str | None
+    target_level: int | None
+    due: str | None = Field(description="Échéance AAAA-MM-JJ")
+    owner: Literal["national", "ars", "grades", "vendor"] | None
+    status: Literal["planned", "in_progress", "done", "abandoned"] | None
+    fields: dict[str, Any] = {}
+
+
+class InvalidAnswer(Doc):
+    """An answer kept as typed because it is not valid (drafts only)."""
+
+    scope: str = Field(description="« campaign », l'id d'un élément, ou « <service>/<critère> »")
+    field: str
+    raw: str
+    error: str
+
+
+class AnswersDocument(Doc):
+    format: Literal["convergence-answers"]
+    format_version: Literal[1]
+    referentiel: RefId
+    campaign: CampaignInfo
+    answers: dict[str, Any] = Field(default={}, description="Réponses aux questions des sections « form », par id")
+    services: list[ServiceDoc] = []
+    blockers: list[BlockerDoc] = []
+    actions: list[ActionDoc] = []
+    invalid: list[InvalidAnswer] = []
+
+
+Percent = float | None
+
+
+class ServiceScoreDoc(Doc):
+    id: str
+    name: str
+    category: str
+    maturity: dict[str, Percent] = Field(description="Maturité en % par axe et « global » ; null sans critère applicable")
+    completeness: float = Field(ge=0, le=100)
+    conformity: float = Field(ge=0, le=1)
+    status: Literal["convergent", "partially_convergent", "non_convergent"]
+    level: int = Field(ge=0, le=3)
+    gaps: list[str]
+    target_reached_on: str | None
+
+
+class StatusCounts(Doc):
+    convergent: int = Field(ge=0)
+    partially_convergent: int = Field(ge=0)
+    non_convergent: int = Field(ge=0)
+
+
+class RegionScoreDoc(Doc):
+    maturity: dict[str, Percent]
+    completeness: float = Field(ge=0, le=100)
+    status_counts: StatusCounts
+
+
+class ScoresDocument(Doc):
+    # The scores document is fixed by DESIGN.md §5; the only addition allowed
+    # is `problems` (what blocks a final export), under a key of its own.
+    referentiel: RefId
+    reference_date: str
+    region: RegionScoreDoc
+    services: list[ServiceScoreDoc]
+    problems: list[dict[str, Any]] | None = Field(
+        default=None, description="Ce qui manque ou bloque l'export définitif (ajouté par « status --json »)"
+    )
+
+
+SCHEMAS = {"answers.schema.json": AnswersDocument, "scores.schema.json": ScoresDocument}
+
+
+def schema_text(model: type[BaseModel]) -> str:
+    schema = model.model_json_schema(mode="validation")
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    return json.dumps(schema, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+
+
+def write_schemas(folder: Path) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, model in SCHEMAS.items():
+        (folder / name).write_text(schema_text(model), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    write_schemas(Path(sys.argv[1]) if len(sys.argv) > 1 else Path("schemas"))

@@ -1,0 +1,139 @@
+"""What is missing, invalid or incomplete — everything that blocks a final export.
+
+Problems come in the order a person walks the questionnaire (section, item,
+question), so "next problem" is simply the next one in the list.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+
+from ..referentiel.models import Question, Section
+from ..referentiel.values import is_visible
+from ..scoring.engine import NA, CampaignScores, Scorer
+from .data import CAMPAIGN, CampaignData, criterion_scope
+
+KINDS = {
+    "missing": "réponse obligatoire manquante",
+    "invalid": "réponse invalide",
+    "justification": "NA sans justification",
+    "evidence": "niveau sans preuve",
+    "no_blocker": "écart sans frein",
+    "no_action": "écart sans action qui atteint le niveau dû",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    kind: str
+    section: str  # section id where it is fixed
+    scope: str  # "campaign", an item id, or "<service>/<criterion>"
+    field: str  # question id, or level / justification / evidence
+    message: str  # French, names the place
+    service: str | None = None
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+    @property
+    def is_plan(self) -> bool:
+        return self.kind in ("no_blocker", "no_action")
+
+
+def find_problems(data: CampaignData, scores: CampaignScores, scorer: Scorer) -> list[Problem]:
+    out: list[Problem] = []
+    for section in data.ref.sections:
+        if section.kind == "form":
+            out.extend(_form(data, section))
+        elif section.kind == "list" and section.item:
+            out.extend(_list(data, section))
+        elif section.kind == "grid":
+            out.extend(_grid(data, section, scores, scorer))
+    return out
+
+
+def _check_question(
+    data: CampaignData, section: Section, scope: str, q: Question, values: dict, place: str, service: str | None
+) -> Iterator[Problem]:
+    if not is_visible(q, values):
+        return
+    cell = data.cell(scope, q.id)
+    if cell is not None and cell.error:
+        yield Problem("invalid", section.id, scope, q.id, f"{place} — {q.label} : {cell.error}", service)
+    elif q.required and (cell is None or cell.value is None):
+        yield Problem("missing", section.id, scope, q.id, f"{place} — {q.label} : {KINDS['missing']}", service)
+
+
+def _form(data: CampaignData, section: Section) -> Iterator[Problem]:
+    values = data.form_values()
+    for q in section.questions:
+        yield from _check_question(data, section, CAMPAIGN, q, values, section.title, None)
+
+
+def _list(data: CampaignData, section: Section) -> Iterator[Problem]:
+    kind = section.item
+    live_services = set(data.live_ids("service"))
+    for n, item in enumerate(data.live(kind), 1):
+        values = data.item_values(item.id)
+        sid = item.id if kind == "service" else values.get("service")
+        name = data.name_of(item.id) if kind == "service" else ""
+        place = f"{section.title} n° {n}" + (f" « {name} »" if name else "")
+        for q in section.questions:
+            yield from _check_question(data, section, item.id, q, values, place, sid)
+        if kind == "service":
+            continue
+        if sid is not None and sid not in live_services:
+            yield Problem("invalid", section.id, item.id, "service",
+                          f"{place} : le service « {sid} » a été supprimé ; choisissez un autre service", None)
+        crit = values.get("criterion")
+        category = data.category_of(sid) if sid else None
+        if crit is not None and category and crit not in {c.id for c in data.ref.candidates(category)}:
+            yield Problem("invalid", section.id, item.id, "criterion",
+                          f"{place} : le critère {crit} ne s'applique pas à ce service ; choisissez-en un autre", sid)
+
+
+def _grid(data: CampaignData, section: Section, scores: CampaignScores, scorer: Scorer) -> Iterator[Problem]:
+    blockers: set[tuple[str, str]] = set()
+    for b in data.live("blocker"):
+        blockers.add((data.value(b.id, "service"), data.value(b.id, "criterion")))
+    best_action: dict[tuple[str, str], int] = {}
+    for a in data.live("action"):
+        if data.value(a.id, "status") == "abandoned":
+            continue
+        key = (data.value(a.id, "service"), data.value(a.id, "criterion"))
+        level = data.value(a.id, "target_level")
+        if level is not None:
+            best_action[key] = max(best_action.get(key, -1), level)
+    by_id = {s.id: s for s in scores.services}
+    for item in data.live("service"):
+        sid = item.id
+        name = data.name_of(sid) or sid
+        category = data.category_of(sid)
+        if not category:
+            continue
+        gaps = set(by_id[sid].gaps) if sid in by_id else set()
+        for c in data.ref.candidates(category):
+            scope = criterion_scope(sid, c.id)
+            place = f"{section.title} « {name} » — {c.id}"
+            level_cell = data.cell(scope, "level")
+            level = data.value(scope, "level")
+            if level_cell is not None and level_cell.error:
+                yield Problem("invalid", section.id, scope, "level", f"{place} : {level_cell.error}", sid)
+            elif level is None:
+                yield Problem("missing", section.id, scope, "level", f"{place} : niveau non renseigné", sid)
+            elif level == NA:
+                if not data.value(scope, "justification"):
+                    yield Problem("justification", section.id, scope, "justification",
+                                  f"{place} : NA sans justification ; expliquez pourquoi le critère ne s'applique pas", sid)
+            elif c.evidence_from is not None and level >= c.evidence_from and not data.value(scope, "evidence"):
+                yield Problem("evidence", section.id, scope, "evidence",
+                              f"{place} : niveau {level} sans preuve ; indiquez le document qui l'atteste", sid)
+            if c.id in gaps:
+                due = scorer.due_level(c.id)
+                if (sid, c.id) not in blockers:
+                    yield Problem("no_blocker", section.id, scope, "level",
+                                  f"{place} : écart (niveau dû {due}) sans frein décrit", sid)
+                if best_action.get((sid, c.id), -1) < (due or 0):
+                    yield Problem("no_action", section.id, scope, "level",
+                                  f"{place} : écart (niveau dû {due}) sans action qui l'atteint", sid)

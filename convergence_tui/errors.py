@@ -1,0 +1,30 @@
+"""Errors people can cause, each with a French message naming the place and the fix.
+
+Anything else that escapes is our bug and deserves its traceback.
+"""
+
+from __future__ import annotations
+
+
+class UserError(Exception):
+    """A mistake in input or usage: one clear French sentence, an exit code."""
+
+    exit_code = 2
+
+    def __init__(self, message: str, *, details: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details or []
+
+    def __str__(self) -> str:
+        return "\n".join([self.message, *self.details])
+
+
+class VerificationError(UserError):
+    """A bundle that cannot be trusted (`convergence verify` exits 1)."""
+
+    exit_code = 1
+
+
+class CampaignLocked(UserError):
+    """Another instance writes this campaign file."""

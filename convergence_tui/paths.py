@@ -1,0 +1,27 @@
+"""Where things live on the user's machine (platformdirs), and environment overrides."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import platformdirs
+
+APP = "convergence-tui"
+
+
+def data_dir() -> Path:
+    return Path(platformdirs.user_data_dir(APP, appauthor=False))
+
+
+def config_file() -> Path:
+    override = os.environ.get("CONVERGENCE_CONFIG")
+    if override:
+        return Path(override)
+    return Path(platformdirs.user_config_dir(APP, appauthor=False)) / "config.toml"
+
+
+def default_db() -> Path:
+    """`CONVERGENCE_DB`, else `campagne.sqlite` in the user data folder."""
+    env = os.environ.get("CONVERGENCE_DB")
+    return Path(env) if env else data_dir() / "campagne.sqlite"

@@ -1,0 +1,226 @@
+"""Cross-reference checks of a questionnaire, run after the shape is valid.
+
+Each check yields `(key path, French message)`; the loader turns them into
+located errors. All checks run, so a file's every problem is listed at once.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+
+from .models import ReferentielFile
+
+Path = tuple[str | int, ...]
+
+# Questions the program relies on, by repeating item: id -> allowed types.
+CORE_ITEM_QUESTIONS: dict[str, dict[str, tuple[str, ...]]] = {
+    "service": {"name": ("text",), "category": ("category",)},
+    "indicator": {"service": ("service",)},
+    "finance": {"service": ("service",)},
+    "blocker": {
+        "service": ("service",),
+        "criterion": ("criterion",),
+        "category": ("choice",),
+        "description": ("text", "long_text"),
+    },
+    "action": {
+        "service": ("service",),
+        "criterion": ("criterion",),
+        "title": ("text",),
+        "target_level": ("level",),
+        "due": ("date",),
+        "owner": ("choice",),
+        "status": ("choice",),
+    },
+}
+
+# Codes fixed by the answers document (DESIGN.md §5): the file may relabel
+# them but not change them.
+CORE_OPTIONS: dict[tuple[str, str], tuple[str, ...]] = {
+    ("blocker", "category"): ("vendor", "national", "market", "regional", "other"),
+    ("action", "owner"): ("national", "ars", "grades", "vendor"),
+    ("action", "status"): ("planned", "in_progress", "done", "abandoned"),
+}
+
+# Form questions that carry the campaign's identity.
+CAMPAIGN_QUESTIONS: dict[str, tuple[str, ...]] = {
+    "region": ("region",),
+    "campaign_label": ("text", "semester"),
+    "reference_date": ("date",),
+}
+
+REQUIRED_LISTS = ("service", "blocker", "action")
+CHOICE_TYPES = ("choice", "multi_choice")
+NUMERIC_TYPES = ("integer", "decimal", "euros", "percent")
+
+
+def _duplicates(values: list[str]) -> set[str]:
+    return {v for v, n in Counter(values).items() if n > 1}
+
+
+def check(ref: ReferentielFile) -> Iterator[tuple[Path, str]]:
+    yield from _check_scale(ref)
+    yield from _check_ids(ref)
+    yield from _check_criteria(ref)
+    yield from _check_sections(ref)
+
+
+def _check_scale(ref: ReferentielFile) -> Iterator[tuple[Path, str]]:
+    if len(ref.scale.labels) != ref.scale.max + 1:
+        yield ("scale", "labels"), (
+            f"il faut {ref.scale.max + 1} libellés (niveaux 0 à {ref.scale.max}), "
+            f"le fichier en donne {len(ref.scale.labels)}"
+        )
+    if ref.thresholds.partial > ref.thresholds.convergent:
+        yield ("thresholds", "partial"), "le seuil « partial » doit être inférieur ou égal à « convergent »"
+
+
+def _check_ids(ref: ReferentielFile) -> Iterator[tuple[Path, str]]:
+    for name, items in (
+        ("axes", ref.axes),
+        ("categories", ref.categories),
+        ("criteria", ref.criteria),
+        ("sections", ref.sections),
+    ):
+        dups = _duplicates([i.id for i in items])
+        for idx, item in enumerate(items):
+            if item.id in dups:
+                yield (name, idx, "id"), f"identifiant « {item.id} » en double : chaque id doit être unique"
+    if not ref.axes:
+        yield ("axes",), "au moins un axe est nécessaire"
+    if not ref.categories:
+        yield ("categories",), "au moins une catégorie de service est nécessaire"
+    if "global" in {a.id.lower() for a in ref.axes}:
+        yield ("axes",), "« global » est réservé au score d'ensemble : renommez cet axe"
+
+
+def _check_criteria(ref: ReferentielFile) -> Iterator[tuple[Path, str]]:
+    axes = {a.id for a in ref.axes}
+    cats = {c.id for c in ref.categories}
+    scale = range(ref.scale.max + 1)
+    for i, c in enumerate(ref.criteria):
+        base: Path = ("criteria", i)
+        if c.axis not in axes:
+            yield base + ("axis",), f"axe inconnu « {c.axis} » (axes déclarés : {', '.join(sorted(axes))})"
+        for j, k in enumerate(c.categories or []):
+            if k not in cats:
+                yield base + ("categories", j), f"catégorie inconnue « {k} »"
+        if c.categories is not None and not c.categories:
+            yield base + ("categories",), "liste vide : retirez la clé pour viser toutes les catégories"
+        levels = c.levels if c.levels is not None else list(scale)
+        for j, lv in enumerate(c.levels or []):
+            if lv not in scale:
+                yield base + ("levels", j), f"niveau {lv} hors de l'échelle 0–{ref.scale.max}"
+        if c.levels is not None and (not c.levels or len(set(c.levels)) != len(c.levels)):
+            yield base + ("levels",), "liste de niveaux vide ou avec doublons"
+        if c.evidence_from is not None and c.evidence_from not in scale:
+            yield base + ("evidence_from",), f"niveau {c.evidence_from} hors de l'échelle 0–{ref.scale.max}"
+        previous = None
+        for j, t in enumerate(c.targets):
+            if t.level not in scale:
+                yield base + ("targets", j, "level"), f"niveau {t.level} hors de l'échelle 0–{ref.scale.max}"
+            elif t.level not in levels:
+                yield base + ("targets", j, "level"), (
+                    f"niveau cible {t.level} impossible : le critère n'admet que {levels}"
+                )
+            if previous is not None and t.date <= previous:
+                what = "en double" if t.date == previous else "non triée"
+                yield base + ("targets", j, "date"), (
+                    f"date cible {t.date.isoformat()} {what} : les cibles vont par dates strictement croissantes"
+                )
+            previous = t.date
+
+
+def _check_sections(ref: ReferentielFile) -> Iterator[tuple[Path, str]]:
+    form_ids: list[tuple[Path, str]] = []
+    kinds = Counter()
+    for i, s in enumerate(ref.sections):
+        base: Path = ("sections", i)
+        kinds[s.kind if s.kind != "list" else f"list:{s.item}"] += 1
+        if s.kind == "list" and s.item is None:
+            yield base + ("item",), "une section « list » doit dire quel élément elle répète (item = …)"
+        if s.kind != "list" and s.item is not None:
+            yield base + ("item",), "« item » ne s'emploie que dans une section de type « list »"
+        if s.kind in ("grid", "validation") and s.questions:
+            yield base + ("questions",), f"une section « {s.kind} » n'a pas de questions"
+        local = {q.id: q for q in s.questions}
+        for j, q in enumerate(s.questions):
+            if s.kind == "form":
+                form_ids.append((base + ("questions", j, "id"), q.id))
+        for dup in _duplicates([q.id for q in s.questions]):
+            yield base + ("questions",), f"question « {dup} » en double dans la section « {s.id} »"
+        yield from _check_questions(ref, s, base, local)
+        if s.kind == "list" and s.item:
+            for qid, types in CORE_ITEM_QUESTIONS[s.item].items():
+                q = local.get(qid)
+                if q is None:
+                    yield base + ("questions",), (
+                        f"la question « {qid} » ({' ou '.join(types)}) est obligatoire pour les éléments « {s.item} »"
+                    )
+                elif q.type not in types:
+                    yield base + ("questions",), f"la question « {qid} » doit être de type {' ou '.join(types)}"
+                elif (s.item, qid) in CORE_OPTIONS:
+                    wanted = CORE_OPTIONS[(s.item, qid)]
+                    got = tuple(o.value for o in q.options or [])
+                    if sorted(got) != sorted(wanted):
+                        yield base + ("questions",), (
+                            f"les options de « {qid} » doivent être exactement : {', '.join(wanted)}"
+                        )
+    all_form = [qid for _, qid in form_ids]
+    dups = _duplicates(all_form)
+    for path, qid in form_ids:
+        if qid in dups:
+            yield path, f"question « {qid} » en double : les id des sections « form » sont uniques dans tout le fichier"
+    form_questions = {q.id: q for s in ref.sections if s.kind == "form" for q in s.questions}
+    for qid, types in CAMPAIGN_QUESTIONS.items():
+        q = form_questions.get(qid)
+        if q is None:
+            yield ("sections",), f"une section « form » doit contenir la question « {qid} » ({' ou '.join(types)})"
+        elif q.type not in types:
+            yield ("sections",), f"la question « {qid} » doit être de type {' ou '.join(types)}"
+    for item in REQUIRED_LISTS:
+        if kinds[f"list:{item}"] == 0:
+            yield ("sections",), f"il manque la section « list » des éléments « {item} »"
+    for key, n in kinds.items():
+        if n > 1 and key != "form":
+            yield ("sections",), f"une seule section « {key} » est permise, le fichier en a {n}"
+    if kinds["grid"] == 0:
+        yield ("sections",), "il manque la section « grid » (grille de convergence par service)"
+
+
+def _check_questions(ref, section, base: Path, local: dict) -> Iterator[tuple[Path, str]]:
+    form_questions = {q.id: q for s in ref.sections if s.kind == "form" for q in s.questions}
+    scope = form_questions if section.kind == "form" else local
+    for j, q in enumerate(section.questions):
+        qpath = base + ("questions", j)
+        if q.type in CHOICE_TYPES:
+            if not q.options:
+                yield qpath + ("options",), f"une question « {q.type} » doit lister ses options"
+            else:
+                for dup in _duplicates([o.value for o in q.options]):
+                    yield qpath + ("options",), f"option « {dup} » en double"
+        elif q.options is not None:
+            yield qpath + ("options",), f"« options » ne s'emploie pas avec le type « {q.type} »"
+        if q.min is not None or q.max is not None:
+            if q.type == "date":
+                bad = [b for b in (q.min, q.max) if b is not None and not hasattr(b, "isoformat")]
+                if bad:
+                    yield qpath, "les bornes d'une date sont des dates (min = 2020-01-01)"
+            elif q.type not in NUMERIC_TYPES:
+                yield qpath, f"« min »/« max » ne s'emploient pas avec le type « {q.type} »"
+            elif any(hasattr(b, "isoformat") for b in (q.min, q.max) if b is not None):
+                yield qpath, "les bornes d'un nombre sont des nombres"
+            elif q.min is not None and q.max is not None and q.min > q.max:
+                yield qpath, f"min ({q.min}) est supérieur à max ({q.max})"
+        cond = q.visible_if
+        if cond is not None:
+            given = [x for x in (cond.equals, cond.in_, cond.answered) if x is not None]
+            if len(given) != 1:
+                yield qpath + ("visible_if",), "donnez exactement une des clés « equals », « in » ou « answered »"
+            if cond.question not in scope:
+                yield qpath + ("visible_if", "question"), (
+                    f"question inconnue « {cond.question} » dans la condition d'affichage"
+                )
+            elif cond.question == q.id:
+                yield qpath + ("visible_if", "question"), "une question ne peut dépendre d'elle-même"

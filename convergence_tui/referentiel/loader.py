@@ -1,0 +1,200 @@
+"""Read and validate a questionnaire file; every error is located and in French."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import tomllib
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from ..errors import UserError
+from .checks import check
+from .models import Referentiel, ReferentielFile
+
+KeyPath = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: str
+    line: int | None
+    path: KeyPath
+    message: str
+
+    def __str__(self) -> str:
+        where = self.file + (f":{self.line}" if self.line else "")
+        key = format_path(self.path)
+        return f"{where}: {key + ' : ' if key else ''}{self.message}"
+
+
+class ReferentielError(UserError):
+    def __init__(self, file: str, problems: list[Problem]) -> None:
+        n = len(problems)
+        super().__init__(
+            f"{file} : {n} erreur{'s' if n > 1 else ''} dans le questionnaire ; corrigez-les puis relancez "
+            "« convergence referentiel check ».",
+            details=[str(p) for p in problems],
+        )
+        self.problems = problems
+
+
+def format_path(path: KeyPath) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def default_path() -> Path:
+    """The bundled questionnaire: inside the wheel, or at the root of a checkout."""
+    packaged = resources.files("convergence_tui").joinpath("referentiel.toml")
+    if packaged.is_file():
+        return Path(str(packaged))
+    return Path(__file__).resolve().parents[2] / "referentiel.toml"
+
+
+def load(path: Path | str | None = None) -> Referentiel:
+    path = Path(path) if path is not None else default_path()
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise UserError(f"{path} : fichier introuvable ; vérifiez le chemin du questionnaire.") from None
+    except OSError as exc:
+        raise UserError(f"{path} : lecture impossible ({exc.strerror}) ; vérifiez les droits du fichier.") from None
+    return parse(data, str(path))
+
+
+def parse(data: bytes, filename: str = "referentiel.toml") -> Referentiel:
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ReferentielError(
+            filename, [Problem(filename, None, (), f"le fichier n'est pas en UTF-8 (octet {exc.start}) ; enregistrez-le en UTF-8")]
+        ) from None
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        m = re.search(r"\(at line (\d+), column (\d+)\)", str(exc))
+        line = int(m.group(1)) if m else None
+        detail = re.sub(r"\s*\(at line.*\)$", "", str(exc))
+        col = f", colonne {m.group(2)}" if m else ""
+        raise ReferentielError(
+            filename, [Problem(filename, line, (), f"syntaxe TOML invalide{col} ({detail})")]
+        ) from None
+    lines = locate_lines(text)
+    try:
+        shape = ReferentielFile.model_validate(raw)
+    except ValidationError as exc:
+        problems = [
+            Problem(filename, _line_for(lines, tuple(e["loc"])), tuple(e["loc"]), french(e))
+            for e in exc.errors()
+        ]
+        raise ReferentielError(filename, problems) from None
+    problems = [Problem(filename, _line_for(lines, p), p, msg) for p, msg in check(shape)]
+    if problems:
+        raise ReferentielError(filename, problems)
+    # Already validated: construct without a second pass.
+    return Referentiel.model_construct(
+        **dict(shape), sha256=hashlib.sha256(data).hexdigest(), source_text=text
+    )
+
+
+_FRENCH = {
+    "extra_forbidden": "clé inconnue : retirez-la ou corrigez son nom (faute de frappe ?)",
+    "missing": "clé obligatoire manquante",
+    "int_type": "un nombre entier est attendu",
+    "int_parsing": "un nombre entier est attendu",
+    "int_from_float": "un nombre entier est attendu",
+    "float_type": "un nombre est attendu",
+    "float_parsing": "un nombre est attendu",
+    "bool_type": "true ou false est attendu",
+    "bool_parsing": "true ou false est attendu",
+    "string_type": "un texte entre guillemets est attendu",
+    "list_type": "une liste [ … ] est attendue",
+    "dict_type": "une table est attendue",
+    "model_type": "une table est attendue",
+    "date_type": "une date AAAA-MM-JJ est attendue",
+    "date_parsing": "une date AAAA-MM-JJ est attendue",
+    "date_from_datetime_inexact": "une date sans heure est attendue",
+}
+
+
+def french(error: dict) -> str:
+    kind = error["type"]
+    ctx = error.get("ctx") or {}
+    if kind == "literal_error":
+        return f"valeur « {error.get('input')} » non permise ; valeurs possibles : {ctx.get('expected', '')}"
+    if kind == "string_pattern_mismatch":
+        return f"identifiant « {error.get('input')} » mal formé (motif attendu : {ctx.get('pattern', '')})"
+    if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
+        bound = ctx.get("ge", ctx.get("le", ctx.get("gt", ctx.get("lt"))))
+        sign = {"greater_than_equal": "≥", "less_than_equal": "≤", "greater_than": ">", "less_than": "<"}[kind]
+        return f"valeur {error.get('input')} hors bornes : elle doit être {sign} {bound}"
+    if kind == "string_too_short":
+        return "texte vide : donnez une valeur"
+    if kind == "union_tag_invalid" or kind.endswith("_type") and kind not in _FRENCH:
+        return f"type de valeur incorrect ({error.get('msg')})"
+    return _FRENCH.get(kind, f"valeur invalide ({error.get('msg')})")
+
+
+# --- where a key path sits in the file -------------------------------------
+
+_HEADER = re.compile(r"^\s*(\[\[?)\s*([A-Za-z0-9_.\-\" ]+?)\s*\]\]?\s*(#.*)?$")
+_KEY = re.compile(r"^\s*([A-Za-z0-9_\-\"]+(?:\s*\.\s*[A-Za-z0-9_\-\"]+)*)\s*=")
+
+
+def locate_lines(text: str) -> dict[KeyPath, int]:
+    """Best-effort map from key paths to line numbers.
+
+    tomllib gives no positions once a file parses, so we follow table headers
+    and keys line by line; multi-line strings are skipped.
+    """
+    found: dict[KeyPath, int] = {}
+    counts: dict[KeyPath, int] = {}  # array-of-tables path -> number of elements seen
+    arrays: set[str] = set()
+    current: KeyPath = ()
+    in_multiline: str | None = None
+    for lineno, line in enumerate(text.splitlines(), 1):
+        if in_multiline:
+            if line.count(in_multiline) % 2 == 1:
+                in_multiline = None
+            continue
+        header = _HEADER.match(line)
+        if header:
+            names = [n.strip().strip('"') for n in header.group(2).split(".")]
+            path: KeyPath = ()
+            for i, name in enumerate(names[:-1]):
+                path += (name,)
+                if ".".join(names[: i + 1]) in arrays:
+                    path += (counts.get(path, 1) - 1,)
+            path += (names[-1],)
+            if header.group(1) == "[[":
+                arrays.add(".".join(names))
+                idx = counts.get(path, 0)
+                counts[path] = idx + 1
+                path += (idx,)
+            current = path
+            found.setdefault(path, lineno)
+            continue
+        key = _KEY.match(line)
+        if key:
+            parts = tuple(k.strip().strip('"') for k in key.group(1).split("."))
+            found.setdefault(current + parts, lineno)
+            for quote in ('"""', "'''"):
+                if line.count(quote) % 2 == 1:
+                    in_multiline = quote
+    return found
+
+
+def _line_for(lines: dict[KeyPath, int], path: KeyPath) -> int | None:
+    # `in` is an alias in the models; errors may report it as `in_`.
+    path = tuple("in" if p == "in_" else p for p in path)
+    while path:
+        if path in lines:
+            return lines[path]
+        path = path[:-1]
+    return None

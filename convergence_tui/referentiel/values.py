@@ -1,0 +1,259 @@
+"""What a valid answer is for each question type, with French reasons.
+
+`check_value(question, raw)` returns `(value, error)`: the normalised value
+to store and score, or `None` and one French sentence saying what is wrong and
+how to fix it. Empty input is not an error here: it is "missing", which the
+session flags when the question is required.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from collections.abc import Collection
+from typing import Any
+
+from .models import Question
+
+REGIONS: dict[str, str] = {
+    "01": "Guadeloupe",
+    "02": "Martinique",
+    "03": "Guyane",
+    "04": "La Réunion",
+    "06": "Mayotte",
+    "11": "Île-de-France",
+    "24": "Centre-Val de Loire",
+    "27": "Bourgogne-Franche-Comté",
+    "28": "Normandie",
+    "32": "Hauts-de-France",
+    "44": "Grand Est",
+    "52": "Pays de la Loire",
+    "53": "Bretagne",
+    "75": "Nouvelle-Aquitaine",
+    "76": "Occitanie",
+    "84": "Auvergne-Rhône-Alpes",
+    "93": "Provence-Alpes-Côte d'Azur",
+    "94": "Corse",
+}
+
+YES = {"oui", "o", "yes", "y", "true", "vrai", "1"}
+NO = {"non", "n", "no", "false", "faux", "0"}
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
+_SEMESTER = re.compile(r"^(\d{4})-S([12])$")
+_INT = re.compile(r"^[+-]?\d+$")
+_DEC = re.compile(r"^[+-]?(\d+([.,]\d*)?|[.,]\d+)$")
+_SPACES = re.compile(r"[\s\u00a0\u202f]")  # thousands separators as typed in French
+_LA_POSTE_SIREN = "356000000"
+
+
+def is_empty(raw: Any) -> bool:
+    return raw is None or (isinstance(raw, str) and not raw.strip()) or (isinstance(raw, list) and not raw)
+
+
+def luhn_ok(digits: str) -> bool:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = int(ch)
+        if i % 2 == 1:
+            d = d * 2 - 9 if d > 4 else d * 2
+        total += d
+    return total % 10 == 0
+
+
+def siret_ok(digits: str) -> bool:
+    # La Poste's establishments share one SIREN; their SIRETs follow a digit-sum rule instead of Luhn.
+    if digits.startswith(_LA_POSTE_SIREN):
+        return sum(int(c) for c in digits) % 5 == 0
+    return luhn_ok(digits)
+
+
+def parse_date(raw: Any) -> dt.date | None:
+    if isinstance(raw, dt.date):
+        return raw
+    if not isinstance(raw, str):
+        return None
+    s = raw.strip()
+    for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
+        try:
+            return dt.datetime.strptime(s, fmt).date()
+        except ValueError:
+            continue
+    return None
+
+
+def _number(raw: Any) -> float | int | None:
+    if isinstance(raw, bool):
+        return None
+    if isinstance(raw, (int, float)):
+        return raw if math.isfinite(raw) else None
+    if not isinstance(raw, str):
+        return None
+    s = _SPACES.sub("", raw)
+    if not _DEC.match(s):
+        return None
+    return float(s.replace(",", "."))
+
+
+def _fmt(x: float | int) -> str:
+    return (f"{x:,.2f}" if isinstance(x, float) and not x.is_integer() else f"{int(x):,}").replace(",", " ")
+
+
+def _bounds(q: Question, value: float | int) -> str | None:
+    lo, hi = q.min, q.max
+    if q.type == "percent":
+        lo = 0 if lo is None else lo
+        hi = 100 if hi is None else hi
+    if lo is not None and value < lo:
+        return f"{_fmt(value)} est inférieur au minimum {_fmt(lo)} ; saisissez une valeur ≥ {_fmt(lo)}"
+    if hi is not None and value > hi:
+        return f"{_fmt(value)} dépasse le maximum {_fmt(hi)} ; saisissez une valeur ≤ {_fmt(hi)}"
+    return None
+
+
+def check_value(
+    q: Question,
+    raw: Any,
+    *,
+    services: Collection[str] = (),
+    criteria: Collection[str] = (),
+    categories: Collection[str] = (),
+    scale_max: int = 4,
+) -> tuple[Any, str | None]:
+    """Normalise `raw` for question `q`; `(None, None)` when it is empty."""
+    if is_empty(raw):
+        return None, None
+    t = q.type
+    shown = raw if isinstance(raw, str) else str(raw)
+
+    if t in ("text", "long_text"):
+        if not isinstance(raw, str):
+            return None, f"un texte est attendu, pas « {shown} »"
+        if q.max_length and len(raw) > q.max_length:
+            return None, f"texte trop long ({len(raw)} caractères) ; {q.max_length} au plus"
+        return raw, None
+
+    if t == "integer":
+        if isinstance(raw, float) and raw.is_integer():
+            raw = int(raw)
+        if isinstance(raw, str) and _INT.match(_SPACES.sub("", raw)):
+            raw = int(_SPACES.sub("", raw))
+        if isinstance(raw, bool) or not isinstance(raw, int):
+            return None, f"« {shown} » n'est pas un nombre entier ; tapez des chiffres, par exemple 12"
+        return (None, err) if (err := _bounds(q, raw)) else (raw, None)
+
+    if t in ("decimal", "euros", "percent"):
+        value = _number(raw)
+        if value is None:
+            return None, f"« {shown} » n'est pas un nombre ; tapez par exemple 1 250,50"
+        if t == "euros":
+            value = round(value, 2)
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        return (None, err) if (err := _bounds(q, value)) else (value, None)
+
+    if t == "date":
+        d = parse_date(raw)
+        if d is None:
+            return None, f"« {shown} » n'est pas une date valide ; écrivez JJ/MM/AAAA ou AAAA-MM-JJ"
+        if isinstance(q.min, dt.date) and d < q.min:
+            return None, f"date antérieure au {q.min.strftime('%d/%m/%Y')} ; choisissez une date plus récente"
+        if isinstance(q.max, dt.date) and d > q.max:
+            return None, f"date postérieure au {q.max.strftime('%d/%m/%Y')} ; choisissez une date plus ancienne"
+        return d.isoformat(), None
+
+    if t == "choice":
+        values = [o.value for o in q.options or []]
+        if raw not in values:
+            return None, f"« {shown} » n'est pas un choix possible ({', '.join(values)})"
+        return raw, None
+
+    if t == "multi_choice":
+        values = [o.value for o in q.options or []]
+        items = raw.split(",") if isinstance(raw, str) else raw
+        if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
+            return None, "une liste de choix est attendue"
+        items = [i.strip() for i in items if i.strip()]
+        bad = [i for i in items if i not in values]
+        if bad:
+            return None, f"choix inconnu{'s' if len(bad) > 1 else ''} : {', '.join(bad)} ; possibles : {', '.join(values)}"
+        return [v for v in values if v in items], None
+
+    if t == "yes_no":
+        if isinstance(raw, bool):
+            return raw, None
+        word = shown.strip().lower()
+        if word in YES:
+            return True, None
+        if word in NO:
+            return False, None
+        return None, f"« {shown} » : répondez oui ou non"
+
+    if t == "email":
+        if not isinstance(raw, str) or not _EMAIL.match(raw.strip()):
+            return None, f"« {shown} » n'est pas une adresse e-mail ; forme attendue : prenom.nom@domaine.fr"
+        return raw.strip(), None
+
+    if t == "phone":
+        compact = re.sub(r"[\s.\-()\u00a0]", "", shown)
+        if re.fullmatch(r"0[1-9]\d{8}", compact) or re.fullmatch(r"\+\d{8,15}", compact):
+            return compact, None
+        return None, f"« {shown} » n'est pas un numéro valide ; 10 chiffres (01 23 45 67 89) ou +33 …"
+
+    if t == "siret":
+        digits = _SPACES.sub("", shown)
+        if not re.fullmatch(r"\d{14}", digits):
+            return None, f"un SIRET a 14 chiffres, « {shown} » en a {sum(c.isdigit() for c in digits)}"
+        if not siret_ok(digits):
+            return None, f"SIRET {digits} invalide (clé de contrôle fausse) ; vérifiez les chiffres"
+        return digits, None
+
+    if t == "region":
+        code = f"{raw:02d}" if isinstance(raw, int) and not isinstance(raw, bool) else shown.strip()
+        if code not in REGIONS:
+            return None, f"« {shown} » n'est pas un code région INSEE (par exemple 53 Bretagne, 76 Occitanie)"
+        return code, None
+
+    if t == "semester":
+        m = _SEMESTER.match(shown.strip().upper())
+        if not m:
+            return None, f"« {shown} » n'est pas un semestre ; écrivez AAAA-S1 ou AAAA-S2 (par exemple 2026-S2)"
+        return f"{m.group(1)}-S{m.group(2)}", None
+
+    if t == "level":
+        if isinstance(raw, str) and raw.strip().isdigit():
+            raw = int(raw.strip())
+        if isinstance(raw, bool) or not isinstance(raw, int) or not 0 <= raw <= scale_max:
+            return None, f"« {shown} » n'est pas un niveau ; choisissez de 0 à {scale_max}"
+        return raw, None
+
+    if t == "service":
+        if raw not in services:
+            return None, f"service inconnu « {shown} » ; choisissez un service de l'inventaire"
+        return raw, None
+
+    if t == "criterion":
+        if raw not in criteria:
+            return None, f"critère inconnu « {shown} » ; choisissez un critère de la grille"
+        return raw, None
+
+    if t == "category":
+        if raw not in categories:
+            return None, f"catégorie inconnue « {shown} » ; possibles : {', '.join(categories)}"
+        return raw, None
+
+    raise AssertionError(f"unhandled question type {t}")  # the models' Literal forbids this
+
+
+def is_visible(q: Question, answers: dict[str, Any]) -> bool:
+    """Whether `q` is shown, given the current values of its section or form."""
+    cond = q.visible_if
+    if cond is None:
+        return True
+    value = answers.get(cond.question)
+    if cond.answered is not None:
+        return (not is_empty(value)) == cond.answered
+    if cond.in_ is not None:
+        return value in cond.in_ or (isinstance(value, list) and any(v in cond.in_ for v in value))
+    return value == cond.equals or (isinstance(value, list) and cond.equals in value)

@@ -1,0 +1,55 @@
+"""`convergence status`: the campaign summary as plain French text."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from ..campaign.problems import KINDS, Problem
+from ..referentiel.values import REGIONS
+from .format import STATUS_SHORT, date_fr, pct
+
+
+def status_text(session, problems: list[Problem]) -> str:
+    doc = session.scores_document()
+    info = session.data.campaign_info()
+    ref = session.ref
+    region = doc["region"]
+    code = info["region"]
+    lines = [
+        f"Campagne {info['label'] or '(sans libellé)'} — {REGIONS.get(code, 'région non renseignée')}"
+        f"{f' ({code})' if code else ''} — date de référence {date_fr(doc['reference_date'])}",
+        f"Fichier : {session.path}",
+        f"Questionnaire : {ref.referentiel.id} {ref.referentiel.version}",
+        "",
+        "Région : maturité "
+        + " · ".join(f"{a} {pct(region['maturity'][a])}" for a in ref.axis_ids)
+        + f" · globale {pct(region['maturity']['global'])}",
+        f"Complétude {pct(region['completeness'])} — "
+        f"{region['status_counts']['convergent']} convergent(s), "
+        f"{region['status_counts']['partially_convergent']} partiellement, "
+        f"{region['status_counts']['non_convergent']} non convergent(s)",
+        "",
+    ]
+    if doc["services"]:
+        width = min(38, max(len(s["name"] or s["id"]) for s in doc["services"]))
+        lines.append(f"{'Service':<{width}}  {'Catégorie':<10}  {'Statut':<10}  Niv.  Globale  Écarts  Cible atteinte")
+        for s in doc["services"]:
+            name = (s["name"] or s["id"])[:width]
+            lines.append(
+                f"{name:<{width}}  {s['category'] or '—':<10}  {STATUS_SHORT[s['status']]:<10}  {s['level']:>4}  "
+                f"{pct(s['maturity']['global']):>7}  {len(s['gaps']):>6}  {date_fr(s['target_reached_on'])}"
+            )
+    else:
+        lines.append("Aucun service dans l'inventaire.")
+    lines.append("")
+    if problems:
+        counts = Counter(p.kind for p in problems)
+        lines.append(f"À compléter avant l'export définitif ({len(problems)}) : "
+                     + ", ".join(f"{n} {KINDS[k]}" for k, n in counts.items()))
+        for p in problems[:200]:
+            lines.append(f"  - {p.message}")
+        if len(problems) > 200:
+            lines.append(f"  … et {len(problems) - 200} autres (convergence status --json les liste tous)")
+    else:
+        lines.append("Rien ne manque : la campagne peut être exportée.")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,26 @@
+"""Scoring (DESIGN.md §4): pure functions over the referential and the answers."""
+
+from .document import round_half_up, scores_document
+from .engine import (
+    NA,
+    STATUSES,
+    ActionInput,
+    CampaignScores,
+    RegionScore,
+    Scorer,
+    ServiceInput,
+    ServiceScore,
+)
+
+__all__ = [
+    "NA",
+    "STATUSES",
+    "ActionInput",
+    "CampaignScores",
+    "RegionScore",
+    "Scorer",
+    "ServiceInput",
+    "ServiceScore",
+    "round_half_up",
+    "scores_document",
+]

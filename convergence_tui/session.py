@@ -1,0 +1,366 @@
+"""Use cases on one open campaign: the only way screens and commands change anything.
+
+The data path of one change: `set_answer()` validates the value, writes the
+value and its journal row in one SQLite transaction, updates the in-memory
+campaign, and re-scores only the service it touches. Nothing here imports
+Textual; the app turns results into messages.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .campaign.answers import read_document, to_document
+from .campaign.data import CAMPAIGN, CHILD_KINDS, CRITERION_FIELDS, CampaignData, Item, split_criterion_scope
+from .campaign.problems import Problem, find_problems
+from .errors import UserError
+from .referentiel import Referentiel
+from .referentiel import load as load_referentiel
+from .referentiel.values import check_value, is_empty
+from .scoring import NA, CampaignScores, Scorer, scores_document
+from .store import ITEM_FIELD, Cell, Change, JournalRow, Store, now_utc
+
+ACTION_SCORED_FIELDS = {"service", "criterion", "target_level", "due", "status"}
+SERVICE_SCORED_FIELDS = {"name", "category"}
+DEFAULT_AUTHOR = "anonyme"
+
+
+class SaveFailed(UserError):
+    """The disk refused a write: the value is not saved and must be kept by the caller."""
+
+
+@dataclass(frozen=True, slots=True)
+class SaveResult:
+    scope: str
+    field: str
+    cell: Cell | None
+    changed: bool  # False when the value was already stored (nothing written)
+    rescored: tuple[str, ...] = ()  # services whose scores changed; ("*",) for all
+
+    @property
+    def error(self) -> str | None:
+        return self.cell.error if self.cell else None
+
+
+class Session:
+    def __init__(self, store: Store, ref: Referentiel, data: CampaignData, author: str) -> None:
+        self.store = store
+        self.ref = ref
+        self.data = data
+        self.author = author
+        self._date_override: dt.date | None = None
+        self.scorer = Scorer(ref, self._scoring_date())
+        self.scores: CampaignScores = self.scorer.score_all(data.service_inputs())
+
+    # --- opening ---------------------------------------------------------------
+
+    @classmethod
+    def open(
+        cls,
+        db: Path | str,
+        referentiel: Path | str | Referentiel | None = None,
+        *,
+        readonly: bool = False,
+        author: str | None = None,
+    ) -> Session:
+        ref = referentiel if isinstance(referentiel, Referentiel) else load_referentiel(referentiel)
+        store = Store.open(db, readonly=readonly)
+        try:
+            meta = store.meta()
+            if meta.get("referentiel_id") not in (None, ref.referentiel.id):
+                raise UserError(
+                    f"{db} : campagne d'un autre questionnaire (« {meta['referentiel_id']} ») que celui chargé "
+                    f"(« {ref.referentiel.id} ») ; passez le bon fichier avec --referentiel."
+                )
+            data = CampaignData(ref)
+            data.load(store.items(), store.answers())
+        except BaseException:
+            store.close()
+            raise
+        return cls(store, ref, data, author or meta.get("author") or DEFAULT_AUTHOR)
+
+    @classmethod
+    def create(
+        cls,
+        db: Path | str,
+        referentiel: Path | str | Referentiel | None = None,
+        *,
+        author: str,
+        answers: dict[str, Any] | None = None,
+    ) -> Session:
+        """A new campaign file, pinned to the questionnaire, with its first form answers."""
+        ref = referentiel if isinstance(referentiel, Referentiel) else load_referentiel(referentiel)
+        path = Path(db)
+        if path.exists() and path.stat().st_size > 0:
+            raise UserError(f"{path} : ce fichier existe déjà ; choisissez un autre nom ou ouvrez-le.")
+        store = Store.open(path, create=True)
+        store.set_meta(
+            referentiel_id=ref.referentiel.id,
+            referentiel_version=ref.referentiel.version,
+            referentiel_sha256=ref.sha256,
+            created_at=now_utc(),
+            tool_version=__version__,
+            author=author,
+        )
+        session = cls(store, ref, CampaignData(ref), author)
+        if answers:
+            session.set_many(CAMPAIGN, answers)
+        return session
+
+    def close(self) -> None:
+        self.store.close()
+
+    def __enter__(self) -> Session:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # --- reading ---------------------------------------------------------------
+
+    @property
+    def readonly(self) -> bool:
+        return self.store.readonly
+
+    @property
+    def path(self) -> Path:
+        return self.store.path
+
+    def meta(self) -> dict[str, Any]:
+        return self.store.meta()
+
+    def _scoring_date(self) -> dt.date:
+        return self._date_override or self.data.reference_date or dt.date.today()
+
+    @property
+    def reference_date(self) -> dt.date:
+        return self.scorer.date
+
+    def use_date(self, date: dt.date | None) -> None:
+        """Score at another date than the campaign's (`status --date`)."""
+        self._date_override = date
+        self._rescore_all()
+
+    def problems(self) -> list[Problem]:
+        return find_problems(self.data, self.scores, self.scorer)
+
+    def answers_document(self) -> dict:
+        return to_document(self.data)
+
+    def scores_document(self) -> dict:
+        return scores_document(self.ref, self.scores)
+
+    def journal(self, limit: int | None = None) -> list[JournalRow]:
+        return self.store.journal(limit=limit)
+
+    def candidates(self, service_id: str):
+        category = self.data.category_of(service_id)
+        return self.ref.candidates(category) if category else []
+
+    # --- changing answers ------------------------------------------------------
+
+    def validate(self, scope: str, field: str, raw: Any) -> Cell | None:
+        """The cell a raw input becomes: value, as typed, and the reason it is invalid."""
+        if is_empty(raw):
+            return None
+        shown = raw if isinstance(raw, str) else str(raw)
+        crit_scope = split_criterion_scope(scope)
+        if crit_scope:
+            if field not in CRITERION_FIELDS:
+                raise ValueError(f"unknown criterion field {field}")
+            if field != "level":
+                return Cell(raw, raw)
+            return self._level_cell(crit_scope[1], raw)
+        if scope == CAMPAIGN:
+            q = self.ref.form_questions[field]
+            value, error = check_value(q, raw, scale_max=self.ref.scale.max)
+        else:
+            item = self.data.items[scope]
+            q = self.ref.item_questions(item.kind)[field]
+            value, error = check_value(q, raw, **self._context(scope))
+        return Cell(value, shown, error)
+
+    def _level_cell(self, criterion_id: str, raw: Any) -> Cell:
+        crit = self.ref.criteria_by_id[criterion_id]
+        text = str(raw).strip().upper()
+        if text in (NA, "X"):
+            if crit.na_allowed:
+                return Cell(NA, NA)
+            return Cell(None, NA, f"NA n'est pas permis pour {crit.id} ; choisissez un niveau")
+        allowed = self.ref.allowed_levels(crit)
+        if text.isdigit() and int(text) in allowed:
+            return Cell(int(text), text)
+        choices = ", ".join(map(str, allowed))
+        return Cell(None, text, f"niveau « {text} » non permis pour {crit.id} ; choisissez parmi {choices}")
+
+    def _context(self, item_id: str) -> dict[str, Any]:
+        services = self.data.live_ids("service")
+        sid = self.data.value(item_id, "service")
+        category = self.data.category_of(sid) if sid else None
+        criteria = [c.id for c in self.ref.candidates(category)] if category else list(self.ref.criteria_by_id)
+        return {
+            "services": services,
+            "criteria": criteria,
+            "categories": list(self.ref.categories_by_id),
+            "scale_max": self.ref.scale.max,
+        }
+
+    def set_answer(self, scope: str, field: str, raw: Any) -> SaveResult:
+        """Validate and save one answer (valid or not); a no-op when nothing changed."""
+        new = self.validate(scope, field, raw)
+        old = self.data.cell(scope, field)
+        if new == old:
+            return SaveResult(scope, field, new, changed=False)
+        rescored = self._commit([Change(scope, field, old, new)])
+        return SaveResult(scope, field, new, changed=True, rescored=rescored)
+
+    def set_level(self, service_id: str, criterion_id: str, level: int | str | None) -> SaveResult:
+        return self.set_answer(f"{service_id}/{criterion_id}", "level", level)
+
+    def set_many(self, scope: str, values: dict[str, Any]) -> list[SaveResult]:
+        """Several answers of one scope in one transaction (one undo step)."""
+        changes = []
+        for field, raw in values.items():
+            new, old = self.validate(scope, field, raw), self.data.cell(scope, field)
+            if new != old:
+                changes.append(Change(scope, field, old, new))
+        rescored = self._commit(changes) if changes else ()
+        return [SaveResult(c.scope, c.field, c.new, True, rescored) for c in changes]
+
+    # --- repeating items -------------------------------------------------------
+
+    def add_item(self, kind: str, values: dict[str, Any] | None = None) -> str:
+        """A new item with a stable id, pre-filled with `values`, as one undo step."""
+        item_id = self.data.next_id(kind)
+        item = Item(item_id, kind, self.data.next_position(kind))
+        changes = [Change(item_id, ITEM_FIELD, None, Cell(item.state()))]
+        # Validate after the item exists so that references resolve.
+        self.data.put_item(item, item_id)
+        try:
+            for field, raw in (values or {}).items():
+                cell = self.validate(item_id, field, raw)
+                if cell is not None:
+                    changes.append(Change(item_id, field, None, cell))
+        finally:
+            self.data.put_item(None, item_id)
+        self._commit(changes)
+        return item_id
+
+    def dependents(self, item_id: str) -> list[Item]:
+        """Items that go with a service when it is deleted."""
+        item = self.data.items[item_id]
+        return self.data.children(item_id) if item.kind == "service" else []
+
+    def delete_item(self, item_id: str) -> list[str]:
+        """Delete an item (and a service's indicators, finances, blockers, actions), journaled and undoable."""
+        targets = [self.data.items[item_id], *self.dependents(item_id)]
+        changes = [
+            Change(i.id, ITEM_FIELD, Cell(i.state()), Cell({**i.state(), "deleted": True}))
+            for i in targets
+            if not i.deleted
+        ]
+        self._commit(changes, op="delete")
+        return [c.scope for c in changes]
+
+    def undo(self) -> list[JournalRow]:
+        """Revert the last change still in effect (a whole batch); returns what was undone."""
+        if self.readonly:
+            raise UserError("Campagne en lecture seule : rien à annuler.")
+        rows = self.store.last_undoable_batch()
+        if not rows:
+            return []
+        changes = [Change(r.scope, r.field, r.new, r.old) for r in rows]  # rows come newest first
+        self._commit(changes, op="undo", undoes=rows[0].batch)
+        return rows
+
+    # --- import ----------------------------------------------------------------
+
+    def is_empty(self) -> bool:
+        return not any(scope != CAMPAIGN for scope, _ in self.data.cells) and not self.data.items
+
+    def import_document(self, obj: Any, source: str, *, replace: bool = False) -> CampaignData:
+        """Load an answers document; everything is checked before anything is written."""
+        incoming = read_document(self.ref, obj, source)
+        if not self.is_empty() and not replace:
+            raise UserError(
+                f"{self.path} : la campagne contient déjà des réponses ; importez dans un nouveau fichier "
+                "(--db) ou ajoutez --replace pour tout remplacer (l'opération reste annulable)."
+            )
+        changes = [Change(s, f, c, None) for (s, f), c in self.data.cells.items()]
+        changes += [Change(i, ITEM_FIELD, Cell(it.state()), None) for i, it in self.data.items.items()]
+        changes += [Change(i, ITEM_FIELD, None, Cell(it.state())) for i, it in incoming.items.items()]
+        changes += [Change(s, f, None, c) for (s, f), c in incoming.cells.items()]
+        self._commit(changes, op="import")
+        return incoming
+
+    # --- the one write path ----------------------------------------------------
+
+    def _commit(self, changes: list[Change], *, op: str = "set", undoes: int | None = None) -> tuple[str, ...]:
+        if self.readonly:
+            raise UserError(f"{self.path} : campagne ouverte en lecture seule ; aucune modification possible.")
+        before = self._touched_services(changes)
+        try:
+            self.store.apply(changes, self.author, op=op, undoes=undoes)
+        except sqlite3.Error as exc:
+            raise SaveFailed(
+                f"Enregistrement impossible dans {self.path} ({exc}) ; la saisie est conservée à l'écran, "
+                "libérez de la place ou vérifiez les droits, puis réessayez."
+            ) from None
+        for ch in changes:
+            if ch.field == ITEM_FIELD:
+                state = ch.new.value if ch.new else None
+                self.data.put_item(
+                    Item(ch.scope, state["kind"], state["position"], bool(state.get("deleted"))) if state else None,
+                    ch.scope,
+                )
+            else:
+                self.data.put(ch.scope, ch.field, ch.new)
+        touched = before | self._touched_services(changes)
+        if "*" in touched:
+            self._rescore_all()
+            return ("*",)
+        for sid in touched:
+            if self.data.is_live(sid):
+                self.scores = self.scorer.rescore_one(self.scores, self.data.service_input(sid))
+        return tuple(sorted(touched))
+
+    def _touched_services(self, changes: list[Change]) -> set[str]:
+        """Services whose scores may change; "*" when everything must be re-scored."""
+        out: set[str] = set()
+        for ch in changes:
+            crit = split_criterion_scope(ch.scope)
+            if crit:
+                if ch.field == "level":
+                    out.add(crit[0])
+                continue
+            if ch.scope == CAMPAIGN:
+                if ch.field == "reference_date":
+                    out.add("*")
+                continue
+            item = self.data.items.get(ch.scope)
+            if ch.field == ITEM_FIELD:
+                kind = (ch.new or ch.old).value["kind"]
+                if kind in ("service", "action"):
+                    out.add("*")
+                continue
+            if item is None:
+                continue
+            if item.kind == "service" and ch.field in SERVICE_SCORED_FIELDS:
+                out.add(item.id)
+            elif item.kind == "action" and ch.field in ACTION_SCORED_FIELDS:
+                sid = self.data.value(item.id, "service")
+                if sid:
+                    out.add(sid)
+        return out
+
+    def _rescore_all(self) -> None:
+        self.scorer = Scorer(self.ref, self._scoring_date())
+        self.scores = self.scorer.score_all(self.data.service_inputs())
+
+
+__all__ = ["CHILD_KINDS", "SaveFailed", "SaveResult", "Session"]

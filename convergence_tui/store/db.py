@@ -1,0 +1,272 @@
+"""One campaign per SQLite file: answers, repeating items and an append-only journal.
+
+Every change the user makes is one transaction that writes the new value and
+its journal row (when, who, old, new); WAL with `synchronous=FULL` makes the
+commit durable before the call returns. The store knows nothing about scoring
+or screens: it keeps what it is given, valid or not.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from ..errors import UserError
+from .migrations import MIGRATIONS, SCHEMA_VERSION
+
+SQLITE_MAGIC = b"SQLite format 3\x00"
+ITEM_FIELD = "@item"  # journal field of an item's own state (kind, position, deleted)
+
+
+@dataclass(frozen=True, slots=True)
+class Cell:
+    """A stored answer: the normalised value, what was typed, and why it is invalid."""
+
+    value: Any = None
+    raw: str | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    scope: str  # "campaign", an item id, or "<service id>/<criterion id>"
+    field: str
+    old: Cell | None
+    new: Cell | None  # None deletes the answer
+
+
+@dataclass(frozen=True, slots=True)
+class JournalRow:
+    seq: int
+    at: str
+    author: str
+    scope: str
+    field: str
+    old: Cell | None
+    new: Cell | None
+    op: str
+    batch: int
+
+
+def now_utc() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _dump(cell: Cell | None) -> str | None:
+    if cell is None:
+        return None
+    return json.dumps({"value": cell.value, "raw": cell.raw, "error": cell.error}, ensure_ascii=False)
+
+
+def _load(text: str | None) -> Cell | None:
+    if text is None:
+        return None
+    d = json.loads(text)
+    return Cell(d.get("value"), d.get("raw"), d.get("error"))
+
+
+def _french_sqlite_error(path: Path, exc: sqlite3.Error) -> UserError:
+    text = str(exc)
+    if "not a database" in text or "malformed" in text:
+        return UserError(
+            f"{path} : fichier de campagne endommagé ou qui n'est pas une base SQLite ; "
+            "restaurez une sauvegarde (« convergence restore ») ou choisissez un autre fichier."
+        )
+    if "readonly" in text or "read-only" in text:
+        return UserError(f"{path} : écriture impossible (fichier ou dossier en lecture seule) ; vérifiez les droits.")
+    if "locked" in text or "busy" in text:
+        return UserError(f"{path} : fichier occupé par un autre programme ; fermez-le puis réessayez.")
+    if "unable to open" in text:
+        return UserError(f"{path} : ouverture impossible ; vérifiez que le dossier existe et qu'il est accessible.")
+    return UserError(f"{path} : erreur SQLite ({text}) ; le fichier n'a pas été modifié.")
+
+
+class Store:
+    """A campaign file. Open with `Store.open()`; close when done."""
+
+    def __init__(self, path: Path, conn: sqlite3.Connection, readonly: bool) -> None:
+        self.path = path
+        self.conn = conn
+        self.db = sqlite_utils.Database(conn)
+        self.readonly = readonly
+
+    # --- opening -----------------------------------------------------------
+
+    @classmethod
+    def open(cls, path: Path | str, *, create: bool = False, readonly: bool = False) -> Store:
+        path = Path(path)
+        exists = path.exists()
+        if not exists and not create:
+            raise UserError(
+                f"{path} : fichier de campagne introuvable ; lancez « convergence » pour le créer "
+                "ou « convergence demo » pour une campagne d'exemple."
+            )
+        if exists:
+            check_is_sqlite(path)
+        elif not path.parent.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            if readonly:
+                conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+            else:
+                conn = sqlite3.connect(path)
+            store = cls(path, conn, readonly)
+            store._prepare()
+        except sqlite3.Error as exc:
+            raise _french_sqlite_error(path, exc) from None
+        return store
+
+    def _prepare(self) -> None:
+        version = self.conn.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise UserError(
+                f"{self.path} : campagne enregistrée par une version plus récente de convergence-tui "
+                f"(schéma {version}, celui-ci connaît {SCHEMA_VERSION}) ; mettez l'outil à jour. "
+                "Le fichier n'a pas été modifié."
+            )
+        if not self.readonly:
+            self.conn.execute("PRAGMA journal_mode=WAL")
+            self.conn.execute("PRAGMA synchronous=FULL")
+            if version < SCHEMA_VERSION:
+                self._migrate(version)
+        elif version < SCHEMA_VERSION:
+            raise UserError(
+                f"{self.path} : campagne d'un ancien format, ouverte en lecture seule ; "
+                "ouvrez-la une fois en écriture pour la mettre à jour."
+            )
+        self.conn.execute("PRAGMA foreign_keys=ON")
+
+    def _migrate(self, version: int) -> None:
+        with self.db.atomic():
+            for target in range(version + 1, SCHEMA_VERSION + 1):
+                for statement in MIGRATIONS[target]:
+                    self.db.execute(statement)
+            # PRAGMA user_version is transactional in SQLite: it commits with the schema.
+            self.conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # --- reading -----------------------------------------------------------
+
+    def meta(self) -> dict[str, Any]:
+        return {r["key"]: json.loads(r["value"]) for r in self.db.query("select key, value from meta")}
+
+    def items(self) -> list[dict]:
+        return list(self.db.query("select id, kind, position, deleted from items order by position, id"))
+
+    def answers(self) -> Iterator[tuple[str, str, Cell]]:
+        for scope, field, value, raw, error in self.conn.execute(
+            "select scope, field, value, raw, error from answers"
+        ):
+            yield scope, field, Cell(json.loads(value) if value is not None else None, raw, error)
+
+    def journal(self, *, since: int = 0, limit: int | None = None) -> list[JournalRow]:
+        sql = "select * from journal where seq > ? order by seq desc"
+        params: list[Any] = [since]
+        if limit:
+            sql += " limit ?"
+            params.append(limit)
+        return [
+            JournalRow(r["seq"], r["at"], r["author"], r["scope"], r["field"], _load(r["old"]), _load(r["new"]),
+                       r["op"], r["batch"])
+            for r in self.db.query(sql, params)
+        ]
+
+    def last_seq(self) -> int:
+        return self.conn.execute("select coalesce(max(seq), 0) from journal").fetchone()[0]
+
+    def last_undoable_batch(self) -> list[JournalRow]:
+        row = self.conn.execute(
+            "select batch from journal where op != 'undo' and batch not in "
+            "(select undoes from journal where undoes is not null) order by seq desc limit 1"
+        ).fetchone()
+        if row is None:
+            return []
+        return [
+            JournalRow(r["seq"], r["at"], r["author"], r["scope"], r["field"], _load(r["old"]), _load(r["new"]),
+                       r["op"], r["batch"])
+            for r in self.db.query("select * from journal where batch = ? order by seq desc", [row[0]])
+        ]
+
+    # --- writing -----------------------------------------------------------
+
+    def set_meta(self, **values: Any) -> None:
+        with self.db.atomic():
+            for key, value in values.items():
+                self.db.execute(
+                    "insert into meta(key, value) values(?, ?) on conflict(key) do update set value = excluded.value",
+                    [key, json.dumps(value, ensure_ascii=False)],
+                )
+
+    def apply(
+        self, changes: Sequence[Change], author: str, *, op: str = "set", undoes: int | None = None
+    ) -> int:
+        """Write changes and their journal rows in one transaction; return the batch id."""
+        if self.readonly:
+            raise UserError(f"{self.path} : campagne ouverte en lecture seule ; aucune modification possible.")
+        at = now_utc()
+        conn = self.conn
+        batch = None
+        with self.db.atomic():
+            for ch in changes:
+                if ch.field == ITEM_FIELD:
+                    state = ch.new.value if ch.new else None
+                    if state is None:
+                        conn.execute("delete from items where id = ?", [ch.scope])
+                    else:
+                        conn.execute(
+                            "insert into items(id, kind, position, deleted) values(?, ?, ?, ?) on conflict(id) do "
+                            "update set kind = excluded.kind, position = excluded.position, deleted = excluded.deleted",
+                            [ch.scope, state["kind"], state["position"], int(state.get("deleted", False))],
+                        )
+                elif ch.new is None:
+                    conn.execute("delete from answers where scope = ? and field = ?", [ch.scope, ch.field])
+                else:
+                    conn.execute(
+                        "insert into answers(scope, field, value, raw, error, at, author) values(?, ?, ?, ?, ?, ?, ?) "
+                        "on conflict(scope, field) do update set value = excluded.value, raw = excluded.raw, "
+                        "error = excluded.error, at = excluded.at, author = excluded.author",
+                        [ch.scope, ch.field, json.dumps(ch.new.value, ensure_ascii=False), ch.new.raw,
+                         ch.new.error, at, author],
+                    )
+                cur = conn.execute(
+                    "insert into journal(at, author, scope, field, old, new, op, batch, undoes) "
+                    "values(?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [at, author, ch.scope, ch.field, _dump(ch.old), _dump(ch.new), op, batch, undoes],
+                )
+                if batch is None:
+                    batch = cur.lastrowid
+                    conn.execute("update journal set batch = ? where seq = ?", [batch, batch])
+        return batch or 0
+
+    # --- maintenance ---------------------------------------------------------
+
+    def integrity_ok(self) -> bool:
+        return self.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def check_is_sqlite(path: Path) -> None:
+    try:
+        with path.open("rb") as f:
+            head = f.read(len(SQLITE_MAGIC))
+    except OSError as exc:
+        raise UserError(f"{path} : lecture impossible ({exc.strerror}) ; vérifiez les droits du fichier.") from None
+    if head != SQLITE_MAGIC and not (head == b"" and path.stat().st_size == 0):
+        raise UserError(
+            f"{path} : ce fichier n'est pas une campagne convergence-tui (pas une base SQLite) ; "
+            "vérifiez le chemin donné à --db. Le fichier n'a pas été modifié."
+        )

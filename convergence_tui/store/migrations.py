@@ -1,0 +1,43 @@
+"""Forward-only schema migrations; `PRAGMA user_version` holds the version reached.
+
+Never edit a released step: append a new one. Each step runs inside the same
+transaction as the version bump, so a crash leaves the file at a known version.
+"""
+
+SCHEMA_VERSION = 1
+
+MIGRATIONS: dict[int, list[str]] = {
+    1: [
+        "create table meta (key text primary key, value text not null)",
+        """create table items (
+            id text primary key,
+            kind text not null,
+            position integer not null,
+            deleted integer not null default 0
+        )""",
+        """create table answers (
+            scope text not null,
+            field text not null,
+            value text,
+            raw text,
+            error text,
+            at text not null,
+            author text not null,
+            primary key (scope, field)
+        ) without rowid""",
+        """create table journal (
+            seq integer primary key autoincrement,
+            at text not null,
+            author text not null,
+            scope text not null,
+            field text not null,
+            old text,
+            new text,
+            op text not null,
+            batch integer,
+            undoes integer
+        )""",
+        "create index journal_batch on journal(batch)",
+        "create index journal_undoes on journal(undoes) where undoes is not null",
+    ],
+}
