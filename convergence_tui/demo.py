@@ -149,6 +149,7 @@ def make_document(
                 "territories": ", ".join(rng.sample(TERRITORIES, 3)),
                 "publics": ["professionnels", "structures"] if category != "PORTAIL" else ["professionnels"],
                 "start_date": start.isoformat(),
+                "coverage": rng.randrange(35, 95),
                 "pos_position": f"Brique « {category} » du plan d'occupation des sols régional.",
             },
             "criteria": criteria,

@@ -183,7 +183,17 @@ class Session:
             item = self.data.items[scope]
             q = self.ref.item_questions(item.kind)[field]
             value, error = check_value(q, raw, **self._context(scope))
+            if q.type == "level" and error is None:
+                error = self._level_for_criterion(scope, value)
+                value = None if error else value
         return Cell(value, shown, error)
+
+    def _level_for_criterion(self, item_id: str, level: int) -> str | None:
+        crit = self.ref.criteria_by_id.get(self.data.value(item_id, "criterion") or "")
+        if crit is not None and level not in self.ref.allowed_levels(crit):
+            choices = ", ".join(map(str, self.ref.allowed_levels(crit)))
+            return f"niveau {level} impossible pour {crit.id} ; choisissez parmi {choices}"
+        return None
 
     def _level_cell(self, criterion_id: str, raw: Any) -> Cell:
         crit = self.ref.criteria_by_id[criterion_id]

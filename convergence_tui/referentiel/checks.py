@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
+from typing import Any
 
 from .models import ReferentielFile
 
@@ -59,6 +60,20 @@ def _duplicates(values: list[str]) -> set[str]:
     return {v for v, n in Counter(values).items() if n > 1}
 
 
+def _each(items: list) -> list[tuple[int, Any]]:
+    """(index, element) of the elements that passed shape validation.
+
+    When some elements of a list are malformed the loader still runs these
+    checks on the others (holding None in place of the bad ones), so that a
+    single run lists every error with its original index.
+    """
+    return [(i, x) for i, x in enumerate(items) if x is not None]
+
+
+def _present(items: list) -> list:
+    return [x for x in items if x is not None]
+
+
 def check(ref: ReferentielFile) -> Iterator[tuple[Path, str]]:
     yield from _check_scale(ref)
     yield from _check_ids(ref)
@@ -83,23 +98,23 @@ def _check_ids(ref: ReferentielFile) -> Iterator[tuple[Path, str]]:
         ("criteria", ref.criteria),
         ("sections", ref.sections),
     ):
-        dups = _duplicates([i.id for i in items])
-        for idx, item in enumerate(items):
+        dups = _duplicates([i.id for i in _present(items)])
+        for idx, item in _each(items):
             if item.id in dups:
                 yield (name, idx, "id"), f"identifiant « {item.id} » en double : chaque id doit être unique"
     if not ref.axes:
         yield ("axes",), "au moins un axe est nécessaire"
     if not ref.categories:
         yield ("categories",), "au moins une catégorie de service est nécessaire"
-    if "global" in {a.id.lower() for a in ref.axes}:
+    if "global" in {a.id.lower() for a in _present(ref.axes)}:
         yield ("axes",), "« global » est réservé au score d'ensemble : renommez cet axe"
 
 
 def _check_criteria(ref: ReferentielFile) -> Iterator[tuple[Path, str]]:
-    axes = {a.id for a in ref.axes}
-    cats = {c.id for c in ref.categories}
+    axes = {a.id for a in _present(ref.axes)}
+    cats = {c.id for c in _present(ref.categories)}
     scale = range(ref.scale.max + 1)
-    for i, c in enumerate(ref.criteria):
+    for i, c in _each(ref.criteria):
         base: Path = ("criteria", i)
         if c.axis not in axes:
             yield base + ("axis",), f"axe inconnu « {c.axis} » (axes déclarés : {', '.join(sorted(axes))})"
@@ -135,7 +150,7 @@ def _check_criteria(ref: ReferentielFile) -> Iterator[tuple[Path, str]]:
 def _check_sections(ref: ReferentielFile) -> Iterator[tuple[Path, str]]:
     form_ids: list[tuple[Path, str]] = []
     kinds = Counter()
-    for i, s in enumerate(ref.sections):
+    for i, s in _each(ref.sections):
         base: Path = ("sections", i)
         kinds[s.kind if s.kind != "list" else f"list:{s.item}"] += 1
         if s.kind == "list" and s.item is None:
@@ -172,7 +187,7 @@ def _check_sections(ref: ReferentielFile) -> Iterator[tuple[Path, str]]:
     for path, qid in form_ids:
         if qid in dups:
             yield path, f"question « {qid} » en double : les id des sections « form » sont uniques dans tout le fichier"
-    form_questions = {q.id: q for s in ref.sections if s.kind == "form" for q in s.questions}
+    form_questions = {q.id: q for s in _present(ref.sections) if s.kind == "form" for q in s.questions}
     for qid, types in CAMPAIGN_QUESTIONS.items():
         q = form_questions.get(qid)
         if q is None:
@@ -190,7 +205,7 @@ def _check_sections(ref: ReferentielFile) -> Iterator[tuple[Path, str]]:
 
 
 def _check_questions(ref, section, base: Path, local: dict) -> Iterator[tuple[Path, str]]:
-    form_questions = {q.id: q for s in ref.sections if s.kind == "form" for q in s.questions}
+    form_questions = {q.id: q for s in _present(ref.sections) if s.kind == "form" for q in s.questions}
     scope = form_questions if section.kind == "form" else local
     for j, q in enumerate(section.questions):
         qpath = base + ("questions", j)
@@ -224,3 +239,19 @@ def _check_questions(ref, section, base: Path, local: dict) -> Iterator[tuple[Pa
                 )
             elif cond.question == q.id:
                 yield qpath + ("visible_if", "question"), "une question ne peut dépendre d'elle-même"
+            else:
+                yield from _check_condition_values(scope[cond.question], cond, qpath + ("visible_if",))
+
+
+def _check_condition_values(target, cond, path: Path) -> Iterator[tuple[Path, str]]:
+    """A condition on a value the target question can never take would hide a question forever."""
+    wanted = [cond.equals] if cond.equals is not None else list(cond.in_ or [])
+    if target.type == "yes_no":
+        for v in wanted:
+            if not isinstance(v, bool):
+                yield path, f"« {target.id} » est une question oui/non : écrivez equals = true ou false"
+    elif target.type in CHOICE_TYPES:
+        options = {o.value for o in target.options or []}
+        for v in wanted:
+            if v not in options:
+                yield path, f"« {v} » n'est pas une option de « {target.id} » ({', '.join(sorted(options))})"

@@ -93,7 +93,10 @@ def parse(data: bytes, filename: str = "referentiel.toml") -> Referentiel:
             Problem(filename, _line_for(lines, tuple(e["loc"])), tuple(e["loc"]), french(e))
             for e in exc.errors()
         ]
-        raise ReferentielError(filename, problems) from None
+        partial = _partial(raw)
+        if partial is not None:
+            problems += [Problem(filename, _line_for(lines, p), p, msg) for p, msg in check(partial)]
+        raise ReferentielError(filename, sorted(problems, key=lambda p: (p.line or 0))) from None
     problems = [Problem(filename, _line_for(lines, p), p, msg) for p, msg in check(shape)]
     if problems:
         raise ReferentielError(filename, problems)
@@ -101,6 +104,31 @@ def parse(data: bytes, filename: str = "referentiel.toml") -> Referentiel:
     return Referentiel.model_construct(
         **dict(shape), sha256=hashlib.sha256(data).hexdigest(), source_text=text
     )
+
+
+def _partial(raw: dict) -> ReferentielFile | None:
+    """The file with each malformed list element replaced by None, for cross-reference checks.
+
+    None when a single table the checks need (scale, thresholds…) is itself malformed.
+    """
+    parts: dict = {}
+    for name, field in ReferentielFile.model_fields.items():
+        model = getattr(field.annotation, "__args__", (field.annotation,))[0]
+        value = raw.get(name)
+        if isinstance(value, list):
+            parts[name] = [_valid_or_none(model, v) for v in value]
+        else:
+            parts[name] = _valid_or_none(model, value)
+            if parts[name] is None:
+                return None
+    return ReferentielFile.model_construct(**parts)
+
+
+def _valid_or_none(model, value):
+    try:
+        return model.model_validate(value)
+    except ValidationError:
+        return None
 
 
 _FRENCH = {
