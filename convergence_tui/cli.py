@@ -187,8 +187,8 @@ def cmd_status(args: argparse.Namespace) -> int:
         if args.json:
             doc = session.scores_document()
             doc["problems"] = [p.to_json() for p in problems]
-            json.dump(doc, sys.stdout, ensure_ascii=False, indent=2)
-            sys.stdout.write("\n")
+            # Compact: with indent, the json module falls back to its pure-Python encoder.
+            sys.stdout.write(json.dumps(doc, ensure_ascii=False) + "\n")
         else:
             sys.stdout.write(status_text(session, problems))
     if args.check and problems:

@@ -9,6 +9,7 @@ Textual; the app turns results into messages.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
@@ -82,6 +83,9 @@ class Session:
         except BaseException:
             store.close()
             raise
+        # The campaign's ~100,000 cells live as long as the session: keep the
+        # cyclic GC from walking them on every collection (50 ms pauses).
+        gc.freeze()
         return cls(store, ref, data, author or meta.get("author") or DEFAULT_AUTHOR)
 
     @classmethod

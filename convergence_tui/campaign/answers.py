@@ -206,7 +206,9 @@ def read_document(ref: Referentiel, obj: Any, source: str) -> CampaignData:
         r.put(s.id, "name", svc_q["name"], s.name, f"{where}.name")
         r.put(s.id, "category", svc_q["category"], s.category, f"{where}.category", categories=list(ref.categories_by_id))
         r.fields(s.id, "service", s.fields, where, SERVICE_CORE)
-        applicable = {c.id for c in ref.candidates(s.category)} if s.category else set()
+        # An unknown category is reported once; do not also report each of its criteria.
+        known = s.category in ref.categories_by_id
+        applicable = {c.id for c in ref.candidates(s.category)} if known else set(ref.criteria_by_id)
         for cid, ans in s.criteria.items():
             cwhere = f"{where}.criteria.{cid}"
             crit = ref.criteria_by_id.get(cid)
@@ -250,7 +252,8 @@ def read_document(ref: Referentiel, obj: Any, source: str) -> CampaignData:
                 continue
             sid = entry.service
             category = next((s.category for s in doc.services if s.id == sid), None)
-            applicable = [c.id for c in ref.candidates(category)] if category else list(ref.criteria_by_id)
+            known = category in ref.categories_by_id
+            applicable = [c.id for c in ref.candidates(category)] if known else list(ref.criteria_by_id)
             ctx = {"services": service_ids, "criteria": applicable}
             for f in core:
                 r.put(entry.id, f, questions[f], getattr(entry, f), f"{where}.{f}", **ctx)

@@ -48,6 +48,7 @@ class CampaignData:
         self.ref = ref
         self.cells: dict[tuple[str, str], Cell] = {}
         self.items: dict[str, Item] = {}
+        self.errors: dict[str, set[str]] = {}  # scope -> fields holding an invalid answer
         self._actions_by_service: dict[str, set[str]] | None = None
 
     # --- loading -------------------------------------------------------------
@@ -57,6 +58,8 @@ class CampaignData:
             self.items[row["id"]] = Item(row["id"], row["kind"], row["position"], bool(row["deleted"]))
         for scope, field, cell in cells:
             self.cells[(scope, field)] = cell
+            if cell.error:
+                self.errors.setdefault(scope, set()).add(field)
         self._actions_by_service = None
 
     # --- reading -------------------------------------------------------------
@@ -181,6 +184,10 @@ class CampaignData:
             self.cells.pop((scope, field), None)
         else:
             self.cells[(scope, field)] = cell
+        if cell is not None and cell.error:
+            self.errors.setdefault(scope, set()).add(field)
+        elif field in self.errors.get(scope, ()):
+            self.errors[scope].discard(field)
         item = self.items.get(scope)
         if item is not None and item.kind == "action" and field == "service":
             self._actions_by_service = None

@@ -7,7 +7,7 @@ question), so "next problem" is simply the next one in the list.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 from ..referentiel.models import Question, Section
 from ..referentiel.values import is_visible
@@ -34,7 +34,8 @@ class Problem:
     service: str | None = None
 
     def to_json(self) -> dict:
-        return asdict(self)
+        return {"kind": self.kind, "section": self.section, "scope": self.scope, "field": self.field,
+                "service": self.service, "message": self.message}
 
     @property
     def is_plan(self) -> bool:
@@ -74,23 +75,34 @@ def _form(data: CampaignData, section: Section) -> Iterator[Problem]:
 def _list(data: CampaignData, section: Section) -> Iterator[Problem]:
     kind = section.item
     live_services = set(data.live_ids("service"))
+    conditional = any(q.visible_if for q in section.questions)
     for n, item in enumerate(data.live(kind), 1):
-        values = data.item_values(item.id)
-        sid = item.id if kind == "service" else values.get("service")
-        name = data.name_of(item.id) if kind == "service" else ""
-        place = f"{section.title} n° {n}" + (f" « {name} »" if name else "")
-        for q in section.questions:
-            yield from _check_question(data, section, item.id, q, values, place, sid)
+        # Only required or invalid answers can be problems: skip the rest cheaply.
+        errors = data.errors.get(item.id, ())
+        to_check = [q for q in section.questions if q.required or q.id in errors]
+        sid = item.id if kind == "service" else data.value(item.id, "service")
+        if to_check:
+            # Visibility needs the item's values; most sections have no condition.
+            values = data.item_values(item.id) if conditional else {}
+            name = data.name_of(item.id) if kind == "service" else ""
+            place = f"{section.title} n° {n}" + (f" « {name} »" if name else "")
+            for q in to_check:
+                yield from _check_question(data, section, item.id, q, values, place, sid)
         if kind == "service":
             continue
         if sid is not None and sid not in live_services:
             yield Problem("invalid", section.id, item.id, "service",
-                          f"{place} : le service « {sid} » a été supprimé ; choisissez un autre service", None)
-        crit = values.get("criterion")
+                          f"{section.title} n° {n} : le service « {sid} » a été supprimé ; choisissez un autre service")
+        crit = data.value(item.id, "criterion")
         category = data.category_of(sid) if sid else None
-        if crit is not None and category and crit not in {c.id for c in data.ref.candidates(category)}:
+        if crit is not None and category and crit not in applicable(data, category):
             yield Problem("invalid", section.id, item.id, "criterion",
-                          f"{place} : le critère {crit} ne s'applique pas à ce service ; choisissez-en un autre", sid)
+                          f"{section.title} n° {n} : le critère {crit} ne s'applique pas à ce service ; "
+                          "choisissez-en un autre", sid)
+
+
+def applicable(data: CampaignData, category: str) -> set[str]:
+    return {c.id for c in data.ref.candidates(category)}
 
 
 def _grid(data: CampaignData, section: Section, scores: CampaignScores, scorer: Scorer) -> Iterator[Problem]:

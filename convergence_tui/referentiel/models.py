@@ -186,8 +186,11 @@ class Referentiel(ReferentielFile):
         return next((s for s in self.sections if s.kind == "list" and s.item == item), None)
 
     def item_questions(self, item: str) -> dict[str, Question]:
-        section = self.list_section(item)
-        return {q.id: q for q in section.questions} if section else {}
+        return self._item_questions.get(item, {})
+
+    @cached_property
+    def _item_questions(self) -> dict[str, dict[str, Question]]:
+        return {s.item: {q.id: q for q in s.questions} for s in self.sections if s.kind == "list" and s.item}
 
     def allowed_levels(self, criterion: Criterion) -> list[int]:
         return criterion.levels if criterion.levels is not None else list(range(self.scale.max + 1))

@@ -63,9 +63,10 @@ def luhn_ok(digits: str) -> bool:
 
 
 def siret_ok(digits: str) -> bool:
-    # La Poste's establishments share one SIREN; their SIRETs follow a digit-sum rule instead of Luhn.
-    if digits.startswith(_LA_POSTE_SIREN):
-        return sum(int(c) for c in digits) % 5 == 0
+    # La Poste's establishments share one SIREN and outnumber what a Luhn key
+    # can tell apart: theirs follow a digit-sum rule (the head office keeps Luhn).
+    if digits.startswith(_LA_POSTE_SIREN) and sum(int(c) for c in digits) % 5 == 0:
+        return True
     return luhn_ok(digits)
 
 
@@ -75,12 +76,15 @@ def parse_date(raw: Any) -> dt.date | None:
     if not isinstance(raw, str):
         return None
     s = raw.strip()
-    for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
+    if len(s) == 10 and s[4] == "-" and s[7] == "-":
         try:
-            return dt.datetime.strptime(s, fmt).date()
+            return dt.date.fromisoformat(s)  # the stored form: the fast path
         except ValueError:
-            continue
-    return None
+            return None
+    try:
+        return dt.datetime.strptime(s, "%d/%m/%Y").date()
+    except ValueError:
+        return None
 
 
 def _number(raw: Any) -> float | int | None:

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-import math
 from fractions import Fraction
 
 from ..referentiel.models import Referentiel
 from .engine import CampaignScores
+
+
+def ratio_round(num: int, den: int, digits: int) -> float:
+    """num/den (both >= 0) rounded half up, in integers: exact, and fast enough for every output."""
+    scale = 10**digits
+    return ((2 * num * scale + den) // (2 * den)) / scale
 
 
 def round_half_up(x: Fraction | None, digits: int) -> float | None:
@@ -17,14 +22,18 @@ def round_half_up(x: Fraction | None, digits: int) -> float | None:
     """
     if x is None:
         return None
-    scale = 10**digits
-    q = abs(Fraction(x)) * scale
-    n = math.floor(q + Fraction(1, 2))
-    return math.copysign(n / scale, x) if n else 0.0
+    x = Fraction(x)
+    value = ratio_round(abs(x.numerator), x.denominator, digits)
+    return -value if x < 0 else value
 
 
-def _maturity(m: dict) -> dict[str, float | None]:
-    return {axis: round_half_up(v, 1) for axis, v in m.items()}
+def _maturity(sums, scale_max: int) -> dict[str, float | None]:
+    # Same as round_half_up(ServiceScore.maturity[axis], 1) without building Fractions.
+    return {axis: (ratio_round(100 * total, scale_max * n, 1) if n else None) for axis, (total, n) in sums.items()}
+
+
+def _completeness(answered: int, candidates: int) -> float:
+    return ratio_round(100 * answered, candidates, 1) if candidates else 100.0
 
 
 def scores_document(ref: Referentiel, scores: CampaignScores) -> dict:
@@ -33,8 +42,8 @@ def scores_document(ref: Referentiel, scores: CampaignScores) -> dict:
         "referentiel": {"id": ref.referentiel.id, "version": ref.referentiel.version},
         "reference_date": scores.reference_date.isoformat(),
         "region": {
-            "maturity": _maturity(region.maturity),
-            "completeness": round_half_up(region.completeness, 1),
+            "maturity": _maturity(region.sums, region.scale_max),
+            "completeness": _completeness(region.answered, region.candidates),
             "status_counts": dict(region.status_counts),
         },
         "services": [
@@ -42,9 +51,9 @@ def scores_document(ref: Referentiel, scores: CampaignScores) -> dict:
                 "id": s.id,
                 "name": s.name,
                 "category": s.category,
-                "maturity": _maturity(s.maturity),
-                "completeness": round_half_up(s.completeness, 1),
-                "conformity": round_half_up(s.conformity, 3),
+                "maturity": _maturity(s.sums, s.scale_max),
+                "completeness": _completeness(s.answered, s.candidates),
+                "conformity": ratio_round(s.met, s.due, 3) if s.due else 1.0,
                 "status": s.status,
                 "level": s.level,
                 "gaps": list(s.gaps),

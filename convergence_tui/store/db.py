@@ -14,7 +14,7 @@ import sqlite3
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlite_utils
 
@@ -25,9 +25,11 @@ SQLITE_MAGIC = b"SQLite format 3\x00"
 ITEM_FIELD = "@item"  # journal field of an item's own state (kind, position, deleted)
 
 
-@dataclass(frozen=True, slots=True)
-class Cell:
-    """A stored answer: the normalised value, what was typed, and why it is invalid."""
+class Cell(NamedTuple):
+    """A stored answer: the normalised value, what was typed, and why it is invalid.
+
+    A tuple because a campaign loads ~100,000 of them at start-up.
+    """
 
     value: Any = None
     raw: str | None = None
@@ -70,6 +72,17 @@ def _load(text: str | None) -> Cell | None:
         return None
     d = json.loads(text)
     return Cell(d.get("value"), d.get("raw"), d.get("error"))
+
+
+def encode_value(value: Any) -> tuple[Any, int]:
+    """Numbers and strings are stored as SQLite values; lists and booleans as JSON (flag 1)."""
+    if value is None or (isinstance(value, (int, float, str)) and not isinstance(value, bool)):
+        return value, 0
+    return json.dumps(value, ensure_ascii=False), 1
+
+
+def decode_value(value: Any, is_json: int) -> Any:
+    return json.loads(value) if is_json else value
 
 
 def _french_sqlite_error(path: Path, exc: sqlite3.Error) -> UserError:
@@ -169,10 +182,10 @@ class Store:
         return list(self.db.query("select id, kind, position, deleted from items order by position, id"))
 
     def answers(self) -> Iterator[tuple[str, str, Cell]]:
-        for scope, field, value, raw, error in self.conn.execute(
-            "select scope, field, value, raw, error from answers"
+        for scope, field, value, is_json, raw, error in self.conn.execute(
+            "select scope, field, value, is_json, raw, error from answers"
         ):
-            yield scope, field, Cell(json.loads(value) if value is not None else None, raw, error)
+            yield scope, field, Cell(json.loads(value) if is_json else value, raw, error)
 
     def journal(self, *, since: int = 0, limit: int | None = None) -> list[JournalRow]:
         sql = "select * from journal where seq > ? order by seq desc"
@@ -236,12 +249,13 @@ class Store:
                 elif ch.new is None:
                     conn.execute("delete from answers where scope = ? and field = ?", [ch.scope, ch.field])
                 else:
+                    value, is_json = encode_value(ch.new.value)
                     conn.execute(
-                        "insert into answers(scope, field, value, raw, error, at, author) values(?, ?, ?, ?, ?, ?, ?) "
-                        "on conflict(scope, field) do update set value = excluded.value, raw = excluded.raw, "
+                        "insert into answers(scope, field, value, is_json, raw, error, at, author) "
+                        "values(?, ?, ?, ?, ?, ?, ?, ?) on conflict(scope, field) do update set "
+                        "value = excluded.value, is_json = excluded.is_json, raw = excluded.raw, "
                         "error = excluded.error, at = excluded.at, author = excluded.author",
-                        [ch.scope, ch.field, json.dumps(ch.new.value, ensure_ascii=False), ch.new.raw,
-                         ch.new.error, at, author],
+                        [ch.scope, ch.field, value, is_json, ch.new.raw, ch.new.error, at, author],
                     )
                 cur = conn.execute(
                     "insert into journal(at, author, scope, field, old, new, op, batch, undoes) "

@@ -18,7 +18,8 @@ MIGRATIONS: dict[int, list[str]] = {
         """create table answers (
             scope text not null,
             field text not null,
-            value text,
+            value,  -- number or text as SQLite stores them; JSON text when is_json = 1
+            is_json integer not null default 0,
             raw text,
             error text,
             at text not null,

@@ -1,0 +1,32 @@
+"""Run every benchmark and print the figures beside their targets.
+
+    python -m benchmarks.run [--keep DIR]
+
+Timings are printed, never asserted: CI does not run this.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+from pathlib import Path
+
+from benchmarks import bench_core
+from benchmarks.common import ACTIONS, SERVICES, git_rev, large_campaign, machine
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--keep", type=Path, help="folder for the generated campaign (reused when present)")
+    args = parser.parse_args()
+    folder = args.keep or Path(tempfile.mkdtemp(prefix="convergence-bench-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    print(f"Machine: {machine()}; commit {git_rev()}")
+    db = large_campaign(folder)
+    print(f"Campaign: {db} ({SERVICES} services, {ACTIONS} actions, {db.stat().st_size // 1024} KiB)\n")
+    print("Core")
+    bench_core.run(db)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,166 @@
+"""Use cases on a real campaign file: save, flag, undo, delete, import."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from convergence_tui.campaign.data import CAMPAIGN
+from convergence_tui.errors import UserError
+from convergence_tui.session import Session
+from tests.conftest import MINI
+
+
+@pytest.fixture
+def session(tmp_path):
+    s = Session.create(tmp_path / "c.sqlite", MINI, author="Camille",
+                       answers={"region": "76", "campaign_label": "2022-S1", "reference_date": "2022-06-30"})
+    yield s
+    s.close()
+
+
+def journal_count(path) -> int:
+    return sqlite3.connect(path).execute("select count(*) from journal").fetchone()[0]
+
+
+def test_campaign_pins_referential(session, mini_ref):
+    meta = session.meta()
+    assert meta["referentiel_id"] == "mini"
+    assert meta["referentiel_version"] == "1"
+    assert meta["referentiel_sha256"] == mini_ref.sha256
+
+
+def test_invalid_input_kept_as_typed_and_flagged(session):
+    result = session.set_answer(CAMPAIGN, "reference_date", "31/02/2022")
+    assert result.error and "n'est pas une date valide" in result.error
+    row = sqlite3.connect(session.path).execute(
+        "select value, raw, error from answers where field = 'reference_date'").fetchone()
+    assert row[0] is None and row[1] == "31/02/2022" and "date valide" in row[2]
+    assert any(p.kind == "invalid" and p.field == "reference_date" for p in session.problems())
+
+
+def test_unchanged_value_writes_nothing(session):
+    before = journal_count(session.path)
+    result = session.set_answer(CAMPAIGN, "region", "76")
+    assert not result.changed
+    assert journal_count(session.path) == before
+
+
+def test_levels_rescore_one_service_and_undo(session):
+    sid = session.add_item("service", {"name": "Outil", "category": "COORD"})
+    assert sid == "svc-1"
+    result = session.set_level(sid, "A-1", 2)
+    assert result.rescored == ("svc-1",)
+    assert session.scores.service(sid).sums["URB"] == (2, 2)
+    session.set_level(sid, "A-1", 4)
+    assert session.scores.service(sid).sums["URB"] == (4, 2)
+    undone = session.undo()
+    assert [r.field for r in undone] == ["level"]
+    assert session.data.value(f"{sid}/A-1", "level") == 2
+    assert session.scores.service(sid).sums["URB"] == (2, 2)
+    # The undo is in the journal too: nothing is ever rewritten.
+    ops = [r.op for r in session.journal()]
+    assert ops[0] == "undo"
+
+
+def test_level_rules(session):
+    sid = session.add_item("service", {"name": "Outil", "category": "COORD"})
+    assert "non permis" in session.set_level(sid, "B-1", 2).error  # B-1 allows 0 or 4 only
+    assert session.set_level(sid, "B-1", "x").cell.value == "NA"
+    assert "NA n'est pas permis" in session.set_level(sid, "A-1", "NA").error
+    flags = {(p.kind, p.scope) for p in session.problems()}
+    assert ("justification", f"{sid}/B-1") in flags
+    assert ("invalid", f"{sid}/A-1") in flags
+    session.set_answer(f"{sid}/B-1", "justification", "Pas de flux concerné")
+    assert ("justification", f"{sid}/B-1") not in {(p.kind, p.scope) for p in session.problems()}
+
+
+def test_evidence_flagged_from_level(session):
+    sid = session.add_item("service", {"name": "Outil", "category": "COORD"})
+    session.set_level(sid, "A-2", 3)  # evidence_from = 3
+    assert ("evidence", f"{sid}/A-2") in {(p.kind, p.scope) for p in session.problems()}
+
+
+def test_hidden_required_question_not_flagged(session):
+    assert "legal_form_other" not in {p.field for p in session.problems()}
+    session.set_answer(CAMPAIGN, "legal_form", "autre")
+    assert "legal_form_other" in {p.field for p in session.problems() if p.kind == "missing"}
+
+
+def test_blocker_from_gap_prefilled_and_plan_completeness(session):
+    session.set_answer(CAMPAIGN, "reference_date", "2023-01-15")
+    sid = session.add_item("service", {"name": "S", "category": "COORD"})
+    for cid, level in (("A-1", 2), ("A-2", 1), ("B-1", 4)):
+        session.set_level(sid, cid, level)
+    plan = [p for p in session.problems() if p.is_plan]
+    assert {(p.kind, p.scope) for p in plan} == {
+        ("no_blocker", f"{sid}/A-1"), ("no_action", f"{sid}/A-1"),
+        ("no_blocker", f"{sid}/A-2"), ("no_action", f"{sid}/A-2"),
+    }
+    bid = session.add_item("blocker", {"service": sid, "criterion": "A-1", "category": "vendor"})
+    assert session.data.item_values(bid)["criterion"] == "A-1"
+    session.add_item("action", {"service": sid, "criterion": "A-1", "target_level": 3, "due": "2023-06-30"})
+    kinds = {(p.kind, p.scope) for p in session.problems() if p.is_plan}
+    assert ("no_blocker", f"{sid}/A-1") not in kinds
+    assert ("no_action", f"{sid}/A-1") in kinds  # 3 does not reach the due level 4
+    aid = session.add_item("action", {"service": sid, "criterion": "A-1", "target_level": 4, "due": "2023-06-30"})
+    assert ("no_action", f"{sid}/A-1") not in {(p.kind, p.scope) for p in session.problems()}
+    assert session.scores.service(sid).target_reached_on is None  # A-2 never reaches 3
+    session.add_item("action", {"service": sid, "criterion": "A-2", "target_level": 3, "due": "2023-09-30"})
+    assert session.scores.service(sid).target_reached_on.isoformat() == "2023-09-30"
+    session.set_answer(aid, "status", "abandoned")
+    assert ("no_action", f"{sid}/A-1") in {(p.kind, p.scope) for p in session.problems()}
+
+
+def test_action_level_checked_against_criterion(session):
+    sid = session.add_item("service", {"name": "S", "category": "COORD"})
+    aid = session.add_item("action", {"service": sid, "criterion": "B-1"})
+    assert "impossible pour B-1" in session.set_answer(aid, "target_level", "2").error
+
+
+def test_delete_service_cascades_and_undo_restores(session):
+    sid = session.add_item("service", {"name": "S", "category": "COORD"})
+    bid = session.add_item("blocker", {"service": sid, "criterion": "A-1"})
+    other = session.add_item("service", {"name": "T", "category": "INFRA"})
+    deleted = session.delete_item(sid)
+    assert set(deleted) == {sid, bid}
+    assert [s.id for s in session.scores.services] == [other]
+    assert session.journal(limit=2)[0].op == "delete"
+    session.undo()
+    assert [s.id for s in session.scores.services] == [sid, other]
+    assert session.data.is_live(bid)
+    # Stable ids: a new service never reuses an id, even of a deleted one.
+    session.delete_item(other)
+    assert session.add_item("service", {"name": "U"}) == "svc-3"
+
+
+def test_reopen_finds_everything(session, tmp_path):
+    sid = session.add_item("service", {"name": "S", "category": "COORD"})
+    session.set_level(sid, "A-1", 3)
+    session.set_answer(sid, "name", "")
+    doc = session.scores_document()
+    session.close()
+    with Session.open(tmp_path / "c.sqlite", MINI) as again:
+        assert again.scores_document() == doc
+        assert again.author == "Camille"
+
+
+def test_readonly_session_refuses_changes(session, tmp_path):
+    session.close()
+    with Session.open(tmp_path / "c.sqlite", MINI, readonly=True) as ro, pytest.raises(UserError):
+        ro.set_answer(CAMPAIGN, "region", "53")
+
+
+def test_incremental_equals_full_after_many_changes(demo_db, ref):
+    with Session.open(demo_db, ref) as s:
+        ids = s.data.live_ids("service")
+        changes = [(ids[0], "URB-01", 0), (ids[3], "IOP-01", "NA"), (ids[5], "SEC-02", 4), (ids[7], "ETH-01", 1)]
+        for sid, cid, level in changes:
+            s.set_level(sid, cid, level)
+        first_action = s.data.live_ids("action")[0]
+        s.set_answer(first_action, "status", "abandoned")
+        s.set_answer(ids[2], "category", "PORTAIL")
+        incremental = s.scores_document()
+        s._rescore_all()
+        assert s.scores_document() == incremental
