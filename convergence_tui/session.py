@@ -48,6 +48,19 @@ class SaveResult:
         return self.cell.error if self.cell else None
 
 
+def same_answer(old: Cell | None, new: Cell | None) -> bool:
+    """Equal for saving purposes: a valid value equals itself however it was typed.
+
+    Widgets re-emit values when they are restored (a Select at mount, an Input
+    when set in code): these must not become journal rows.
+    """
+    if old is None or new is None:
+        return old is new
+    if old.error is None and new.error is None:
+        return old.value == new.value and type(old.value) is type(new.value)
+    return old == new
+
+
 class Session:
     def __init__(self, store: Store, ref: Referentiel, data: CampaignData, author: str) -> None:
         self.store = store
@@ -228,8 +241,8 @@ class Session:
         """Validate and save one answer (valid or not); a no-op when nothing changed."""
         new = self.validate(scope, field, raw)
         old = self.data.cell(scope, field)
-        if new == old:
-            return SaveResult(scope, field, new, changed=False)
+        if same_answer(old, new):
+            return SaveResult(scope, field, old, changed=False)
         rescored = self._commit([Change(scope, field, old, new)])
         return SaveResult(scope, field, new, changed=True, rescored=rescored)
 
@@ -241,7 +254,7 @@ class Session:
         changes = []
         for field, raw in values.items():
             new, old = self.validate(scope, field, raw), self.data.cell(scope, field)
-            if new != old:
+            if not same_answer(old, new):
                 changes.append(Change(scope, field, old, new))
         rescored = self._commit(changes) if changes else ()
         return [SaveResult(c.scope, c.field, c.new, True, rescored) for c in changes]

@@ -1,6 +1,6 @@
 """Scoring (DESIGN.md §4): pure functions over the referential and the answers."""
 
-from .document import round_half_up, scores_document
+from .document import region_entry, round_half_up, scores_document, service_entry
 from .engine import (
     NA,
     STATUSES,
@@ -21,6 +21,8 @@ __all__ = [
     "Scorer",
     "ServiceInput",
     "ServiceScore",
+    "region_entry",
     "round_half_up",
     "scores_document",
+    "service_entry",
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 from ..referentiel.models import Referentiel
-from .engine import CampaignScores
+from .engine import CampaignScores, RegionScore, ServiceScore
 
 
 def ratio_round(num: int, den: int, digits: int) -> float:
@@ -36,29 +36,33 @@ def _completeness(answered: int, candidates: int) -> float:
     return ratio_round(100 * answered, candidates, 1) if candidates else 100.0
 
 
+def region_entry(region: RegionScore) -> dict:
+    return {
+        "maturity": _maturity(region.sums, region.scale_max),
+        "completeness": _completeness(region.answered, region.candidates),
+        "status_counts": dict(region.status_counts),
+    }
+
+
+def service_entry(s: ServiceScore) -> dict:
+    return {
+        "id": s.id,
+        "name": s.name,
+        "category": s.category,
+        "maturity": _maturity(s.sums, s.scale_max),
+        "completeness": _completeness(s.answered, s.candidates),
+        "conformity": ratio_round(s.met, s.due, 3) if s.due else 1.0,
+        "status": s.status,
+        "level": s.level,
+        "gaps": list(s.gaps),
+        "target_reached_on": s.target_reached_on.isoformat() if s.target_reached_on else None,
+    }
+
+
 def scores_document(ref: Referentiel, scores: CampaignScores) -> dict:
-    region = scores.region
     return {
         "referentiel": {"id": ref.referentiel.id, "version": ref.referentiel.version},
         "reference_date": scores.reference_date.isoformat(),
-        "region": {
-            "maturity": _maturity(region.sums, region.scale_max),
-            "completeness": _completeness(region.answered, region.candidates),
-            "status_counts": dict(region.status_counts),
-        },
-        "services": [
-            {
-                "id": s.id,
-                "name": s.name,
-                "category": s.category,
-                "maturity": _maturity(s.sums, s.scale_max),
-                "completeness": _completeness(s.answered, s.candidates),
-                "conformity": ratio_round(s.met, s.due, 3) if s.due else 1.0,
-                "status": s.status,
-                "level": s.level,
-                "gaps": list(s.gaps),
-                "target_reached_on": s.target_reached_on.isoformat() if s.target_reached_on else None,
-            }
-            for s in scores.services
-        ],
+        "region": region_entry(scores.region),
+        "services": [service_entry(s) for s in scores.services],
     }

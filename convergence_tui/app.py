@@ -1,0 +1,113 @@
+"""The Textual application: opens the campaign (or the wizard), wires commands, keymap and palette."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+
+from .commands import COMMANDS
+from .config import Settings
+from .errors import UserError
+from .referentiel import Referentiel
+from .referentiel import load as load_referentiel
+from .session import Session
+
+
+class ConvergenceApp(App):
+    TITLE = "Convergence"
+    CSS_PATH = ["screens/main.tcss", "screens/modals.tcss", "screens/wizard.tcss"]
+    BINDINGS = [Binding("ctrl+q", "quit", "Quitter", priority=True, id="quit")]
+    ENABLE_COMMAND_PALETTE = True
+
+    def __init__(self, db: Path, ref: Referentiel, session: Session | None = None, *, review: bool = False,
+                 settings: Settings | None = None) -> None:
+        super().__init__()
+        self.db = Path(db)
+        self.ref = ref
+        self.session = session
+        self.review = review
+        self.settings = settings or Settings()
+        self.keymap = dict(self.settings.keymap)
+
+    def on_mount(self) -> None:
+        if self.settings.theme:
+            self.theme = self.settings.theme
+        if self.keymap:
+            self.set_keymap(self.keymap)
+        if self.settings.problem:
+            self.notify(self.settings.problem, severity="warning", timeout=10)
+        if self.session is None:
+            from .screens.wizard import WizardScreen
+
+            self.push_screen(WizardScreen(self.ref, self.db, self.settings.author))
+        else:
+            self._open_main()
+
+    def _open_main(self) -> None:
+        from .screens.main import MainScreen
+
+        self.push_screen(MainScreen(self.session))
+
+    def create_campaign(self, answers: dict, author: str) -> None:
+        try:
+            self.session = Session.create(self.db, self.ref, author=author, answers=answers)
+        except UserError as exc:
+            self.notify(exc.message, severity="error", timeout=10)
+            return
+        self.settings.author = author
+        self.pop_screen()
+        self._open_main()
+
+    def main_screen(self) -> Screen | None:
+        from .screens.main import MainScreen
+
+        return next((s for s in self.screen_stack if isinstance(s, MainScreen)), None)
+
+    async def action_quit(self) -> None:
+        main = self.main_screen()
+        if main is not None and not main.autosave.flush():
+            self.notify("Des réponses ne sont pas enregistrées (disque plein ou en lecture seule) ; "
+                        "libérez de la place puis quittez à nouveau.", severity="error", timeout=10)
+            return
+        self.exit(0)
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        main = self.main_screen()
+        for c in COMMANDS:
+            if c.palette and c.scope == "app" and main is not None:
+                yield SystemCommand(c.label, c.help, lambda a=c.action: self._run_on_main(a))
+        if main is not None:
+            for n, section in enumerate(self.ref.sections, 1):
+                yield SystemCommand(f"Section {n} : {section.title}", "Aller à cette section",
+                                    lambda sid=section.id: main.show_section(sid))
+        yield SystemCommand("Thème", "Changer les couleurs", self.action_change_theme)
+
+    def _run_on_main(self, action: str) -> None:
+        main = self.main_screen()
+        if main is not None:
+            self.call_later(main.run_action, action)
+
+
+def run_app(db: Path, referentiel: Path | None, *, review: bool = False) -> int:
+    ref = load_referentiel(referentiel)
+    settings = Settings.load()
+    exists = db.exists() and db.stat().st_size > 0
+    if review and not exists:
+        raise UserError(f"{db} : campagne introuvable ; la revue s'ouvre sur une campagne existante.")
+    session = Session.open(db, ref, readonly=review) if exists else None
+    app = ConvergenceApp(db, ref, session, review=review, settings=settings)
+    try:
+        app.run()
+    finally:
+        if app.session is not None:
+            app.session.close()
+    settings.last_db = str(db.resolve())
+    try:
+        settings.save()
+    except OSError:
+        pass  # settings are a convenience; the campaign itself is already saved
+    return app.return_code or 0

@@ -1,0 +1,51 @@
+"""The user's settings file (TOML): author name, last campaign, keymap overrides.
+
+Read with tomllib, written with tomli-w. A broken file never stops the app:
+it is reported and the defaults are used.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import tomli_w
+
+from .paths import config_file
+
+
+@dataclass
+class Settings:
+    author: str = ""
+    last_db: str = ""
+    theme: str = ""
+    keymap: dict[str, str] = field(default_factory=dict)
+    problem: str = ""  # a French sentence when the file could not be read
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> Settings:
+        path = path or config_file()
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return cls()
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+            return cls(problem=f"{path} illisible ({exc}) ; réglages par défaut utilisés, corrigez ou supprimez "
+                               "ce fichier.")
+        keymap = data.get("keymap", {})
+        if not isinstance(keymap, dict) or not all(isinstance(v, str) for v in keymap.values()):
+            return cls(problem=f"{path} : la table [keymap] doit associer un id de commande à des touches "
+                               "(ex. next_problem = \"ctrl+n\").")
+        return cls(
+            author=str(data.get("author", "")),
+            last_db=str(data.get("last_db", "")),
+            theme=str(data.get("theme", "")),
+            keymap=dict(keymap),
+        )
+
+    def save(self, path: Path | None = None) -> None:
+        path = path or config_file()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        data = {"author": self.author, "last_db": self.last_db, "theme": self.theme, "keymap": self.keymap}
+        path.write_text(tomli_w.dumps({k: v for k, v in data.items() if v or k == "keymap"}), encoding="utf-8")

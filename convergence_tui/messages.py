@@ -1,0 +1,41 @@
+"""Messages that name what happened; handlers on the screen react to them."""
+
+from __future__ import annotations
+
+from textual.message import Message
+
+from .session import SaveResult
+
+
+class AnswerSaved(Message):
+    """An answer reached the campaign file (value and journal row committed)."""
+
+    def __init__(self, result: SaveResult) -> None:
+        super().__init__()
+        self.result = result
+
+
+class ScoresChanged(Message):
+    """Scores were recomputed; `services` is ("*",) when all of them were."""
+
+    def __init__(self, services: tuple[str, ...]) -> None:
+        super().__init__()
+        self.services = services
+
+
+class SaveFailedMessage(Message):
+    """The disk refused a write; the typed value stays on screen."""
+
+    def __init__(self, error: str) -> None:
+        super().__init__()
+        self.error = error
+
+
+class Navigate(Message):
+    """Go to a place: a section, and optionally an item or service and a field."""
+
+    def __init__(self, section: str, scope: str = "", field: str = "") -> None:
+        super().__init__()
+        self.section = section
+        self.scope = scope
+        self.field = field

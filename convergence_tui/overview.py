@@ -1,0 +1,222 @@
+"""Read-only views of a session for screens: grid rows, section progress, where problems are.
+
+Screens display these; they never compute a level, a due date or a status
+themselves. Nothing here imports Textual.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from .campaign.data import CAMPAIGN, criterion_scope, split_criterion_scope
+from .campaign.problems import Problem
+from .referentiel.models import Criterion, Question, Section
+from .referentiel.values import REGIONS, is_visible
+from .scoring import NA, region_entry, service_entry
+
+if TYPE_CHECKING:
+    from .session import Session
+
+YES_NO = {True: "Oui", False: "Non"}
+
+
+@dataclass(frozen=True, slots=True)
+class GridRow:
+    criterion: Criterion
+    level: Any  # int, "NA", or None
+    raw: str | None
+    error: str | None
+    due: int | None
+    final: int | None
+    state: str  # met | gap | na | missing | not_due | invalid
+    comment: str
+    evidence: str
+    justification: str
+    needs_evidence: bool
+
+
+def grid_rows(session: Session, service_id: str) -> list[GridRow]:
+    data = session.data
+    gaps = set()
+    score = session.scores.service(service_id)
+    if score is not None:
+        gaps = set(score.gaps)
+    rows = []
+    for c in session.candidates(service_id):
+        scope = criterion_scope(service_id, c.id)
+        cell = data.cell(scope, "level")
+        level = data.value(scope, "level")
+        due = session.scorer.due_level(c.id)
+        if cell is not None and cell.error:
+            state = "invalid"
+        elif level == NA:
+            state = "na"
+        elif c.id in gaps:
+            state = "gap"
+        elif level is None:
+            state = "missing"
+        elif due is None:
+            state = "not_due"
+        else:
+            state = "met"
+        evidence = data.value(scope, "evidence") or ""
+        rows.append(GridRow(
+            criterion=c, level=level, raw=cell.raw if cell else None, error=cell.error if cell else None,
+            due=due, final=session.scorer.final_level(c.id), state=state,
+            comment=data.value(scope, "comment") or "", evidence=evidence,
+            justification=data.value(scope, "justification") or "",
+            needs_evidence=isinstance(level, int) and c.evidence_from is not None
+            and level >= c.evidence_from and not evidence,
+        ))
+    return rows
+
+
+def service_figures(session: Session, service_id: str) -> dict | None:
+    score = session.scores.service(service_id)
+    return service_entry(score) if score is not None else None
+
+
+def region_figures(session: Session) -> dict:
+    return region_entry(session.scores.region)
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    done: int
+    total: int
+    problems: int
+
+    @property
+    def percent(self) -> int:
+        return 100 if not self.total else int(100 * self.done / self.total)
+
+
+def section_progress(session: Session, section: Section) -> Progress:
+    """Answered / expected for one section, cheap enough to refresh after every change."""
+    data = session.data
+    if section.kind == "form":
+        values = data.form_values()
+        visible = [q for q in section.questions if is_visible(q, values)]
+        required = [q for q in visible if q.required]
+        done = sum(1 for q in required if data.value(CAMPAIGN, q.id) is not None)
+        errors = sum(1 for q in visible if q.id in data.errors.get(CAMPAIGN, ()))
+        return Progress(done, len(required), errors + len(required) - done)
+    if section.kind == "list":
+        items = data.live(section.item)
+        required = [q for q in section.questions if q.required]
+        total = len(items) * len(required)
+        missing = errors = 0
+        for item in items:
+            missing += sum(1 for q in required if data.value(item.id, q.id) is None)
+            errors += len(data.errors.get(item.id, ()))
+        return Progress(total - missing, total, missing + errors)
+    if section.kind == "grid":
+        region = session.scores.region
+        return Progress(region.answered, region.candidates, region.candidates - region.answered)
+    return Progress(0, 0, 0)
+
+
+def location_key(session: Session, section_id: str, scope: str, field: str) -> tuple:
+    """Order of places in the walk through the questionnaire (for next/previous problem)."""
+    ref = session.ref
+    section_index = next((i for i, s in enumerate(ref.sections) if s.id == section_id), len(ref.sections))
+    section = ref.sections_by_id.get(section_id)
+    data = session.data
+    crit = split_criterion_scope(scope)
+    if crit:
+        sid, cid = crit
+        item = data.items.get(sid)
+        order = [c.id for c in session.candidates(sid)]
+        return (section_index, item.position if item else 0, sid, order.index(cid) if cid in order else 0,
+                ("level", "justification", "evidence").index(field) if field in ("level", "justification",
+                                                                                 "evidence") else 0)
+    item = data.items.get(scope)
+    questions = [q.id for q in section.questions] if section else []
+    return (section_index, item.position if item else 0, scope,
+            questions.index(field) if field in questions else 0, 0)
+
+
+def next_problem(session: Session, problems: list[Problem], here: tuple | None, backwards: bool = False
+                 ) -> Problem | None:
+    if not problems:
+        return None
+    keyed = sorted(((location_key(session, p.section, p.scope, p.field), p) for p in problems),
+                   key=lambda kp: kp[0])
+    if here is None:
+        return keyed[-1][1] if backwards else keyed[0][1]
+    if backwards:
+        before = [p for k, p in keyed if k < here]
+        return before[-1] if before else keyed[-1][1]
+    after = [p for k, p in keyed if k > here]
+    return after[0] if after else keyed[0][1]
+
+
+def display_value(session: Session, q: Question, value: Any) -> str:
+    """A stored value as a person reads it (option labels, names instead of ids)."""
+    if value is None:
+        return ""
+    if q.type in ("choice", "multi_choice"):
+        labels = {o.value: o.label for o in q.options or []}
+        values = value if isinstance(value, list) else [value]
+        return ", ".join(labels.get(v, str(v)) for v in values)
+    if q.type == "yes_no":
+        return YES_NO.get(value, str(value))
+    if q.type == "region":
+        return f"{value} {REGIONS.get(value, '')}".strip()
+    if q.type == "service":
+        return session.data.name_of(value) or str(value)
+    if q.type == "category":
+        cat = session.ref.categories_by_id.get(value)
+        return cat.id if cat else str(value)
+    if q.type == "date":
+        y, m, d = str(value).split("-")
+        return f"{d}/{m}/{y}"
+    if q.type in ("euros",):
+        return f"{value:,.2f} €".replace(",", "\u202f").replace(".", ",").replace(",00 €", " €")
+    if q.type == "percent":
+        return f"{value} %"
+    return str(value)
+
+
+def search_targets(session: Session) -> list[tuple[str, str, str, str]]:
+    """(text shown, section id, scope, field) for every question label and criterion id."""
+    out = []
+    for section in session.ref.sections:
+        if section.kind == "form":
+            for q in section.questions:
+                out.append((f"{q.label} — {section.title}", section.id, CAMPAIGN, q.id))
+        elif section.kind == "list":
+            for q in section.questions:
+                out.append((f"{q.label} — {section.title}", section.id, "", q.id))
+        elif section.kind == "grid":
+            for c in session.ref.criteria:
+                out.append((f"{c.id} {c.label} — {section.title}", section.id, "", c.id))
+    return out
+
+
+def question_options(session: Session, q: Question, scope: str) -> list[tuple[str, Any]]:
+    """What a choice field offers, as (label, stored value)."""
+    ref = session.ref
+    if q.type in ("choice", "multi_choice"):
+        return [(o.label, o.value) for o in q.options or []]
+    if q.type == "yes_no":
+        return [("Oui", True), ("Non", False)]
+    if q.type == "region":
+        return [(f"{code} {name}", code) for code, name in sorted(REGIONS.items(), key=lambda kv: kv[1])]
+    if q.type == "category":
+        return [(f"{c.id} — {c.label}", c.id) for c in ref.categories]
+    if q.type == "service":
+        return [(session.data.name_of(sid) or sid, sid) for sid in session.data.live_ids("service")]
+    if q.type == "criterion":
+        sid = session.data.value(scope, "service") if scope in session.data.items else None
+        criteria = session.candidates(sid) if sid else ref.criteria
+        return [(f"{c.id} {c.label}", c.id) for c in criteria]
+    if q.type == "level":
+        return [(f"{n} — {label}", n) for n, label in enumerate(ref.scale.labels)]
+    return []
+
+
+def visible_questions(session: Session, questions: list[Question], scope: str) -> dict[str, bool]:
+    values = session.data.form_values() if scope == CAMPAIGN else session.data.item_values(scope)
+    return {q.id: is_visible(q, values) for q in questions}

@@ -1,0 +1,297 @@
+"""The questionnaire: sections on the left, the current section in the middle, live levels.
+
+Only the current section is mounted: a 500-service campaign opens as fast as
+a small one. Every change goes through the session (see widgets/saving.py and
+widgets/autosave.py); this screen only reacts to what they report.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Container, Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from ..campaign.data import CAMPAIGN, split_criterion_scope
+from ..commands import bindings
+from ..messages import AnswerSaved, Navigate, SaveFailedMessage, ScoresChanged
+from ..overview import location_key, next_problem, search_targets
+from ..referentiel.values import REGIONS
+from ..widgets.autosave import Autosaver
+from ..widgets.fields import Field
+from ..widgets.form_view import FormView
+from ..widgets.grid_view import GridView
+from ..widgets.items_view import ItemsView
+from ..widgets.level_panel import LevelPanel
+from ..widgets.sidebar import Sidebar
+
+
+def short_path(path: Path) -> str:
+    """Relative to the working folder when inside it, else with ~ for the home folder."""
+    path = path.resolve()
+    for base, prefix in ((Path.cwd(), ""), (Path.home(), "~/")):
+        try:
+            return prefix + str(path.relative_to(base))
+        except ValueError:
+            continue
+    return str(path)
+
+
+class MainScreen(Screen):
+    BINDINGS = bindings("app")
+
+    def __init__(self, session) -> None:
+        super().__init__()
+        self.session = session
+        self.autosave = Autosaver(self)
+        self.section_id = session.ref.sections[0].id
+        self.service_id: str | None = None
+        self.save_state = "enregistré"
+        self._view = None
+
+    # --- layout ------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="topbar")
+        with Horizontal(id="body"):
+            with Vertical(id="left"):
+                yield Sidebar(self.session, id="sidebar")
+                yield LevelPanel(self.session, id="levels")
+            yield Container(id="content")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        services = self.session.data.live_ids("service")
+        self.service_id = services[0] if services else None
+        self.show_section(self.section_id)
+        self._refresh_topbar()
+
+    def _refresh_topbar(self) -> None:
+        info = self.session.data.campaign_info()
+        region = REGIONS.get(info["region"] or "", "région ?")
+        mode = " · lecture seule" if self.session.readonly else ""
+        state = {
+            "enregistré": "[$success]● enregistré[/]",
+            "en cours": "[$warning]● saisie en cours[/]",
+        }.get(self.save_state, f"[$error]⚠ NON ENREGISTRÉ — {self.save_state}[/]")
+        from textual.content import Content
+
+        head = Content(f"Convergence · {region} {info['label'] or ''} · {short_path(self.session.path)}{mode}")
+        self.query_one("#topbar", Static).update(Content.assemble(head, " · ", Content.from_markup(state)))
+
+    # --- sections ----------------------------------------------------------
+
+    @property
+    def content(self) -> Container:
+        return self.query_one("#content", Container)
+
+    def current_view(self):
+        # Held rather than queried: a replaced view lingers in the DOM until its removal completes.
+        return self._view
+
+    def show_section(self, section_id: str, scope: str = "", field: str = "", rebuild: bool = False) -> None:
+        self.autosave.flush()
+        ref = self.session.ref
+        section = ref.sections_by_id[section_id]
+        self.section_id = section_id
+        view = None if rebuild else self.current_view()
+        crit = split_criterion_scope(scope) if scope else None
+        if section.kind == "grid":
+            sid = crit[0] if crit else (scope or self.service_id)
+            if sid is not None and sid not in self.session.data.live_ids("service"):
+                sid = None
+            sid = sid or next(iter(self.session.data.live_ids("service")), None)
+            self.service_id = sid
+            if isinstance(view, GridView) and view.service_id == sid:
+                new = view
+            else:
+                new = GridView(self.session, sid) if sid else Static(
+                    "Aucun service : ajoutez-en dans l'inventaire des services.", classes="view-intro")
+        elif isinstance(view, ItemsView) and view.section.id == section_id:
+            new = view
+        elif section.kind == "list":
+            new = ItemsView(self.session, section)
+        elif section.kind == "form":
+            new = FormView(self.session, section.questions, CAMPAIGN, title=section.title, intro=section.help,
+                           id="view")
+        else:
+            new = Static(f"{section.title}\n\n{section.help}", classes="view-intro", markup=False)
+        if new is not view:
+            self.content.remove_children()
+            self.content.mount(new)
+            self._view = new
+        self.call_after_refresh(self._land, new, scope, field, crit)
+        sidebar = self.query_one(Sidebar)
+        sidebar.highlight(f"service:{self.service_id}" if section.kind == "grid" and self.service_id
+                          else f"section:{section_id}")
+        self.query_one(LevelPanel).show_service(self.service_id)
+
+    def _land(self, view, scope: str, field: str, crit) -> None:
+        """Put the cursor where the navigation asked, or on the first field."""
+        if isinstance(view, GridView):
+            view.focus_criterion(crit[1] if crit else (field if field in view.session.ref.criteria_by_id else ""))
+        elif isinstance(view, ItemsView):
+            if scope and scope in view.session.data.items:
+                view.open_item(scope, field)
+            else:
+                view.close_editor()
+                view.table.focus()
+        elif isinstance(view, FormView):
+            target = view.field(field) if field else None
+            (target.focus_control() if target else view.focus_first())
+
+    def action_next_section(self) -> None:
+        self._step_section(1)
+
+    def action_previous_section(self) -> None:
+        self._step_section(-1)
+
+    def _step_section(self, step: int) -> None:
+        ids = [s.id for s in self.session.ref.sections]
+        self.show_section(ids[(ids.index(self.section_id) + step) % len(ids)])
+
+    def action_goto_section(self, n: int) -> None:
+        sections = self.session.ref.sections
+        if 1 <= n <= len(sections):
+            self.show_section(sections[n - 1].id)
+
+    def action_back(self) -> None:
+        view = self.current_view()
+        if isinstance(view, ItemsView) and view.editing:
+            self.autosave.flush()
+            view.close_editor()
+        else:
+            self.query_one(Sidebar).focus()
+
+    @on(Navigate)
+    def _navigate(self, event: Navigate) -> None:
+        event.stop()
+        self.show_section(event.section, event.scope, event.field)
+
+    # --- saving ------------------------------------------------------------
+
+    @on(Field.Edited)
+    def _edited(self, event: Field.Edited) -> None:
+        event.stop()
+        self.save_state = "en cours"
+        self._refresh_topbar()
+        self.autosave.edited(event.field, event.raw, event.immediate)
+        if event.immediate or not self.autosave.dirty:
+            self._after_save()
+
+    def _after_save(self) -> None:
+        if not self.autosave.dirty:
+            self.save_state = "enregistré"
+            self._refresh_topbar()
+        view = self.current_view()
+        if isinstance(view, FormView):
+            view.refresh_visibility()
+        elif isinstance(view, ItemsView) and view.editor is not None:
+            view.editor.refresh_visibility()
+
+    @on(AnswerSaved)
+    def _saved(self, event: AnswerSaved) -> None:
+        event.stop()
+        self._after_save()
+        scope = event.result.scope
+        if scope == CAMPAIGN:
+            self._refresh_topbar()
+        self.query_one(Sidebar).refresh_sections()
+
+    @on(ScoresChanged)
+    def _scores_changed(self, event: ScoresChanged) -> None:
+        event.stop()
+        self.query_one(LevelPanel).refresh_figures()
+        sidebar = self.query_one(Sidebar)
+        if "*" in event.services:
+            sidebar.rebuild()
+        else:
+            sidebar.refresh_services(event.services)
+        sidebar.refresh_sections()
+
+    @on(SaveFailedMessage)
+    def _save_failed(self, event: SaveFailedMessage) -> None:
+        event.stop()
+        self.save_state = "nouvel essai automatique"
+        self._refresh_topbar()
+        self.notify(event.error, severity="error", timeout=8)
+
+    # --- problems, search, undo, help -----------------------------------------
+
+    def _here(self) -> tuple | None:
+        view = self.current_view()
+        focused = self.app.focused
+        field = next((w for w in (focused, *(focused.ancestors if focused else ())) if isinstance(w, Field)), None)
+        if isinstance(view, GridView):
+            row = view.current()
+            if row is not None:
+                return location_key(self.session, self.section_id, f"{view.service_id}/{row.criterion.id}", "level")
+        if field is not None:
+            return location_key(self.session, self.section_id, field.scope, field.question.id)
+        if isinstance(view, ItemsView) and view.current_id():
+            return location_key(self.session, self.section_id, view.current_id(), "")
+        return location_key(self.session, self.section_id, CAMPAIGN, "")
+
+    def _go_problem(self, backwards: bool) -> None:
+        self.autosave.flush()
+        problems = self.session.problems()
+        target = next_problem(self.session, problems, self._here(), backwards)
+        if target is None:
+            self.notify("Rien ne manque : tout est rempli et valide.", title="Campagne complète")
+            return
+        self.show_section(target.section, target.scope if target.scope != CAMPAIGN else "", target.field)
+        self.notify(target.message, title=f"À compléter ({len(problems)})", timeout=6)
+
+    def action_next_problem(self) -> None:
+        self._go_problem(False)
+
+    def action_previous_problem(self) -> None:
+        self._go_problem(True)
+
+    def action_search(self) -> None:
+        from .modals import SearchScreen
+
+        def done(target) -> None:
+            if target:
+                section, scope, field = target
+                if self.session.ref.sections_by_id[section].kind == "grid":
+                    scope = self.service_id or ""
+                self.show_section(section, scope, field)
+
+        self.app.push_screen(SearchScreen(search_targets(self.session)), done)
+
+    def action_undo(self) -> None:
+        self.autosave.flush()
+        try:
+            rows = self.app.session.undo()
+        except Exception as exc:  # noqa: BLE001 - UserError in read-only mode
+            self.notify(str(exc), severity="warning")
+            return
+        if not rows:
+            self.notify("Rien à annuler.")
+            return
+        self.query_one(LevelPanel).refresh_figures()
+        self.query_one(Sidebar).rebuild()
+        row = rows[-1]
+        self.show_section(self.section_id, row.scope if row.scope != CAMPAIGN else "", row.field, rebuild=True)
+        self.notify(f"Annulé : {describe(self.session, row)}", title="Annulation")
+
+    def action_help(self) -> None:
+        from .modals import HelpScreen
+
+        self.app.push_screen(HelpScreen(getattr(self.app, "keymap", {})))
+
+
+def describe(session, row) -> str:
+    if row.field == "@item":
+        return f"{'suppression' if row.op == 'delete' else 'création'} de {row.scope}"
+    crit = split_criterion_scope(row.scope)
+    if crit:
+        return f"{crit[1]} ({session.data.name_of(crit[0]) or crit[0]}) : {row.field}"
+    if row.scope == CAMPAIGN:
+        q = session.ref.form_questions.get(row.field)
+        return q.label if q else row.field
+    return f"{row.scope} : {row.field}"

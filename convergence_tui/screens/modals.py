@@ -1,0 +1,177 @@
+"""Small dialogs: confirm, write a text, help, search."""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, OptionList, Static, TextArea
+from textual.widgets.option_list import Option
+
+from ..commands import COMMANDS, FORM_KEYS, SCOPE_TITLES
+
+
+class Confirm(ModalScreen[bool]):
+    """Yes / no, with `o` (oui), `n` (non) and échap."""
+
+    BINDINGS = [
+        Binding("o,y", "answer(True)", "Oui", id="confirm_yes"),
+        Binding("n,escape", "answer(False)", "Non", id="confirm_no"),
+    ]
+
+    def __init__(self, question: str) -> None:
+        super().__init__(classes="modal")
+        self.question = question
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static(self.question, classes="dialog-text", markup=False)
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Oui (o)", id="yes", variant="error")
+                yield Button("Non (n)", id="no", variant="primary")
+
+    def on_mount(self) -> None:
+        self.query_one("#no", Button).focus()
+
+    def action_answer(self, yes: bool) -> None:
+        self.dismiss(yes)
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "yes")
+
+
+class TextPrompt(ModalScreen[str | None]):
+    """A text to write (justification, comment, evidence). Ctrl+S or Entrée on the button saves."""
+
+    BINDINGS = [
+        Binding("ctrl+s", "save", "Enregistrer", id="prompt_save"),
+        Binding("escape", "cancel", "Annuler", id="prompt_cancel"),
+    ]
+
+    def __init__(self, title: str, text: str = "") -> None:
+        super().__init__(classes="modal")
+        self.title_text = title
+        self.text = text
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static(self.title_text, classes="dialog-title", markup=False)
+            yield TextArea(self.text, id="prompt-text", soft_wrap=True)
+            yield Static("ctrl+s enregistrer · échap annuler", classes="view-hint")
+
+    def on_mount(self) -> None:
+        self.query_one(TextArea).focus()
+
+    def action_save(self) -> None:
+        self.dismiss(self.query_one(TextArea).text)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS = [Binding("escape,question_mark,f1,q", "close", "Fermer", id="help_close")]
+
+    def __init__(self, keymap: dict[str, str]) -> None:
+        super().__init__(classes="modal")
+        self.keymap = keymap
+
+    def compose(self) -> ComposeResult:
+        lines = ["[b]Aide — convergence-tui[/b]",
+                 "Chaque modification est enregistrée aussitôt dans le fichier de campagne : rien à sauvegarder.",
+                 "Les niveaux se recalculent à chaque réponse (panneau de gauche).", ""]
+        for scope, title in SCOPE_TITLES.items():
+            lines.append(f"[b]{title}[/b]")
+            if scope == "form":
+                lines.extend(f"  {keys:<18} {text}" for keys, text in FORM_KEYS)
+            for c in COMMANDS:
+                if c.scope == scope:
+                    keys = self.keymap.get(c.id, c.keys)
+                    lines.append(f"  {pretty_keys(keys):<18} {c.help}  [dim]({c.id})[/dim]")
+            lines.append("")
+        lines.append("Les touches se changent dans le fichier de réglages, table [keymap] (voir docs/keymap.md).")
+        with VerticalScroll(classes="dialog help"):
+            yield Static("\n".join(lines), id="help-text")
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+
+KEY_NAMES = {
+    "question_mark": "?", "slash": "/", "right_square_bracket": "]", "left_square_bracket": "[",
+    "full_stop": ".", "comma": ",", "escape": "échap", "enter": "Entrée", "plus": "+", "delete": "suppr",
+}
+
+
+def pretty_keys(keys: str) -> str:
+    return " / ".join(KEY_NAMES.get(k.strip(), k.strip()) for k in keys.split(","))
+
+
+class SearchScreen(ModalScreen[tuple[str, str, str] | None]):
+    """Fuzzy search over question labels and criterion ids; Entrée jumps there."""
+
+    BINDINGS = [Binding("escape", "cancel", "Fermer", id="search_close"),
+                Binding("down", "down", show=False, id="search_down"),
+                Binding("up", "up", show=False, id="search_up")]
+
+    def __init__(self, targets: list[tuple[str, str, str, str]]) -> None:
+        super().__init__(classes="modal")
+        self.targets = targets
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog search"):
+            yield Input(placeholder="Chercher une question ou un critère (ex. INS, SIRET, IOP-03)…", id="search-input")
+            yield OptionList(id="search-results")
+
+    def on_mount(self) -> None:
+        self._fill("")
+        self.query_one(Input).focus()
+
+    def _fill(self, query: str) -> None:
+        from textual.fuzzy import Matcher
+
+        results = self.query_one(OptionList)
+        results.clear_options()
+        matcher = Matcher(query) if query else None
+        scored = []
+        for i, (text, *_rest) in enumerate(self.targets):
+            score = matcher.match(text) if matcher else 1.0
+            if score > 0:
+                scored.append((score, i, text))
+        scored.sort(key=lambda s: (-s[0], s[1]))
+        results.add_options(Option(matcher.highlight(text) if matcher else text, id=str(i))
+                            for _, i, text in scored[:200])
+        if scored:
+            results.highlighted = 0
+
+    @on(Input.Changed)
+    def _changed(self, event: Input.Changed) -> None:
+        self._fill(event.value)
+
+    @on(Input.Submitted)
+    def _submitted(self) -> None:
+        results = self.query_one(OptionList)
+        if results.highlighted_option is not None:
+            self._choose(results.highlighted_option.id)
+
+    @on(OptionList.OptionSelected)
+    def _selected(self, event: OptionList.OptionSelected) -> None:
+        self._choose(event.option.id)
+
+    def _choose(self, option_id: str | None) -> None:
+        if option_id is None:
+            return
+        _, section, scope, field = self.targets[int(option_id)]
+        self.dismiss((section, scope, field))
+
+    def action_down(self) -> None:
+        self.query_one(OptionList).action_cursor_down()
+
+    def action_up(self) -> None:
+        self.query_one(OptionList).action_cursor_up()
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

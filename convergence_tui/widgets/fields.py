@@ -1,0 +1,137 @@
+"""One field per question: label, control, help, and the reason when the value is invalid.
+
+A field never saves anything: it posts `Field.Edited` with what the person
+typed, and the screen saves it through the session. `immediate` is False
+while typing (the screen debounces) and True on Enter, on leaving the field,
+or for choices.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.message import Message
+from textual.widgets import Input, Label, Select, SelectionList, Static, TextArea
+
+from ..referentiel.models import Question
+from ..store import Cell
+
+SELECT_TYPES = ("choice", "yes_no", "region", "category", "service", "criterion", "level")
+PLACEHOLDERS = {
+    "date": "JJ/MM/AAAA",
+    "integer": "nombre entier",
+    "decimal": "nombre, ex. 12,5",
+    "euros": "montant en euros, ex. 12 500",
+    "percent": "0 à 100",
+    "email": "prenom.nom@domaine.fr",
+    "phone": "01 23 45 67 89",
+    "siret": "14 chiffres",
+    "semester": "AAAA-S1 ou AAAA-S2",
+}
+
+
+class Field(Vertical, can_focus=False):
+    DEFAULT_CLASSES = "field"
+
+    class Edited(Message):
+        def __init__(self, field: Field, raw: Any, immediate: bool) -> None:
+            super().__init__()
+            self.field = field
+            self.raw = raw
+            self.immediate = immediate
+
+    def __init__(self, question: Question, scope: str, cell: Cell | None,
+                 options: list[tuple[str, Any]] | None = None) -> None:
+        super().__init__(id=f"field-{question.id}")
+        self.question = question
+        self.scope = scope
+        self.cell = cell
+        self.options = options or []
+        self._ready = False
+
+    def compose(self) -> ComposeResult:
+        q = self.question
+        mark = " *" if q.required else ""
+        unit = f" ({q.unit})" if q.unit else ""
+        yield Label(f"{q.label}{unit}{mark}", classes="field-label")
+        yield self._control()
+        if q.help:
+            yield Static(q.help, classes="field-help", markup=False)
+        yield Static("", classes="field-error", markup=False)
+
+    def _control(self):
+        q, cell = self.question, self.cell
+        value = cell.value if cell and cell.error is None else None
+        shown = (cell.raw if cell and cell.raw is not None else ("" if value is None else str(value))) if cell else ""
+        if q.type in SELECT_TYPES:
+            allowed = {v for _, v in self.options}
+            return Select(self.options, prompt="— choisir —", allow_blank=True,
+                          value=value if value in allowed else Select.NULL, id="control")
+        if q.type == "multi_choice":
+            chosen = value or []
+            return SelectionList(*[(label, v, v in chosen) for label, v in self.options], id="control")
+        if q.type == "long_text":
+            return TextArea(shown, id="control", soft_wrap=True, show_line_numbers=False)
+        return Input(shown, placeholder=q.placeholder or PLACEHOLDERS.get(q.type, ""), id="control")
+
+    def on_mount(self) -> None:
+        if self.cell is not None and self.cell.error:
+            self.show_error(self.cell.error)
+        # Controls echo their initial value once mounted; those echoes are not edits.
+        self.call_after_refresh(self._arm)
+
+    def _arm(self) -> None:
+        self._ready = True
+
+    @property
+    def control(self):
+        return self.query_one("#control")
+
+    def focus_control(self) -> None:
+        self.control.focus()
+
+    def show_error(self, message: str | None) -> None:
+        error = self.query_one(".field-error", Static)
+        error.update(f"⚠ {message}" if message else "")
+        error.display = bool(message)
+        self.set_class(bool(message), "-invalid")
+
+    def _post(self, raw: Any, immediate: bool) -> None:
+        if self._ready:
+            self.post_message(self.Edited(self, raw, immediate))
+
+    @on(Input.Changed, "#control")
+    def _typed(self, event: Input.Changed) -> None:
+        event.stop()
+        self._post(event.value, False)
+
+    @on(Input.Submitted, "#control")
+    def _submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self._post(event.value, True)
+
+    @on(TextArea.Changed, "#control")
+    def _area_typed(self, event: TextArea.Changed) -> None:
+        event.stop()
+        self._post(event.text_area.text, False)
+
+    @on(Select.Changed, "#control")
+    def _chosen(self, event: Select.Changed) -> None:
+        event.stop()
+        self._post(None if event.value is Select.NULL else event.value, True)
+
+    @on(SelectionList.SelectedChanged, "#control")
+    def _ticked(self, event: SelectionList.SelectedChanged) -> None:
+        event.stop()
+        self._post(list(event.selection_list.selected), True)
+
+    def on_descendant_blur(self) -> None:
+        # Leaving a text field saves at once, without waiting for the debounce.
+        control = self.control
+        if isinstance(control, Input):
+            self._post(control.value, True)
+        elif isinstance(control, TextArea):
+            self._post(control.text, True)

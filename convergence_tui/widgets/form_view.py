@@ -1,0 +1,52 @@
+"""The questions of one scope (the campaign's form, or one item), with live visibility."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.widgets import Static
+
+from ..overview import question_options, visible_questions
+from ..referentiel.models import Question
+from .fields import Field
+
+
+class FormView(VerticalScroll):
+    DEFAULT_CLASSES = "form-view"
+
+    def __init__(self, session, questions: list[Question], scope: str, title: str = "", intro: str = "",
+                 **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.session = session
+        self.questions = questions
+        self.scope = scope
+        self.title = title
+        self.intro = intro
+
+    def compose(self) -> ComposeResult:
+        if self.title:
+            yield Static(self.title, classes="view-title", markup=False)
+        if self.intro:
+            yield Static(self.intro, classes="view-intro", markup=False)
+        data = self.session.data
+        visible = visible_questions(self.session, self.questions, self.scope)
+        for q in self.questions:
+            field = Field(q, self.scope, data.cell(self.scope, q.id), question_options(self.session, q, self.scope))
+            field.display = visible[q.id]
+            yield field
+
+    def fields(self) -> list[Field]:
+        return list(self.query(Field))
+
+    def field(self, question_id: str) -> Field | None:
+        return next((f for f in self.query(Field) if f.question.id == question_id), None)
+
+    def refresh_visibility(self) -> None:
+        visible = visible_questions(self.session, self.questions, self.scope)
+        for f in self.query(Field):
+            f.display = visible[f.question.id]
+
+    def focus_first(self) -> None:
+        first = next((f for f in self.query(Field) if f.display), None)
+        if first is not None:
+            first.focus_control()

@@ -1,0 +1,172 @@
+"""A repeating part (services, indicators, finance lines, blockers, actions): a table, and the
+form of one item when it is opened. Deleting asks first and is journaled (ctrl+z brings it back).
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import DataTable, Static
+
+from ..commands import bindings
+from ..overview import display_value
+from .form_view import FormView
+from .saving import add_item, delete_item, themed
+
+
+class ItemsView(Vertical):
+    BINDINGS = bindings("list")
+    DEFAULT_CLASSES = "items-view"
+
+    def __init__(self, session, section, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.session = session
+        self.section = section
+        self.columns = [q for q in section.questions if q.column] or section.questions[:3]
+        self.editing: str | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="items-title", classes="view-title")
+        yield DataTable(id="items-table", cursor_type="row", zebra_stripes=True)
+        yield Static("a ajouter · Entrée modifier · d supprimer · échap revenir", classes="view-hint")
+
+    def on_mount(self) -> None:
+        table = self.table
+        table.add_column("n°", key="n")
+        for q in self.columns:
+            table.add_column(q.label, key=q.id)
+        table.add_column("", key="state")
+        self.reload()
+
+    @property
+    def table(self) -> DataTable:
+        return self.query_one("#items-table", DataTable)
+
+    def reload(self) -> None:
+        table = self.table
+        row = table.cursor_row
+        table.clear()
+        items = self.session.data.live(self.section.item)
+        for n, item in enumerate(items, 1):
+            table.add_row(*self._cells(n, item.id), key=item.id)
+        if items:
+            table.move_cursor(row=min(row, len(items) - 1))
+        label = self.section.item_label or "élément"
+        self.query_one("#items-title", Static).update(
+            Text.assemble((self.section.title, "bold"), f"  {len(items)} {label}{'s' if len(items) > 1 else ''}"))
+
+    def _cells(self, n: int, item_id: str) -> list:
+        data = self.session.data
+        cells: list = [str(n)]
+        for q in self.columns:
+            cell = data.cell(item_id, q.id)
+            if cell is not None and cell.error:
+                cells.append(themed(self, f"⚠ {cell.raw}", "error"))
+            else:
+                cells.append(display_value(self.session, q, data.value(item_id, q.id))[:40])
+        missing = sum(1 for q in self.section.questions if q.required and data.value(item_id, q.id) is None)
+        errors = len(data.errors.get(item_id, ()))
+        if missing or errors:
+            cells.append(themed(self, f"⚠ {missing + errors}", "warning"))
+        else:
+            cells.append(themed(self, "✓", "success"))
+        return cells
+
+    def refresh_item(self, item_id: str) -> None:
+        try:
+            index = self.table.get_row_index(item_id)
+        except Exception:  # noqa: BLE001 - not in this table (deleted, or another list)
+            return
+        cells = self._cells(index + 1, item_id)
+        for key, value in zip(["n", *(q.id for q in self.columns), "state"], cells, strict=True):
+            self.table.update_cell(item_id, key, value)
+
+    def current_id(self) -> str | None:
+        if not self.table.row_count:
+            return None
+        return self.table.coordinate_to_cell_key(self.table.cursor_coordinate).row_key.value
+
+    # --- editing -------------------------------------------------------------
+
+    def open_item(self, item_id: str, field: str = "") -> FormView:
+        self.close_editor()
+        self.editing = item_id
+        self.table.display = False
+        n = self.table.get_row_index(item_id) + 1 if item_id in self._row_keys() else ""
+        title = f"{self.section.title} — {self.section.item_label or 'élément'} n° {n}"
+        form = FormView(self.session, self.section.questions, item_id, title=title,
+                        intro="Tout est enregistré au fil de la saisie. Échap : revenir à la liste.",
+                        id="item-editor")
+        self.mount(form, before=self.query_one(".view-hint"))
+
+        def focus() -> None:
+            target = form.field(field) if field else None
+            if target is not None:
+                target.focus_control()
+            else:
+                form.focus_first()
+
+        self.call_after_refresh(focus)
+        return form
+
+    def _row_keys(self) -> set[str]:
+        return {k.value for k in self.table.rows}
+
+    def close_editor(self) -> bool:
+        editors = self.query("#item-editor")
+        if not editors:
+            return False
+        item_id = self.editing
+        editors.remove()
+        self.editing = None
+        self.table.display = True
+        if item_id:
+            self.refresh_item(item_id)
+            if item_id in self._row_keys():
+                self.table.move_cursor(row=self.table.get_row_index(item_id))
+        self.table.focus()
+        return True
+
+    @property
+    def editor(self) -> FormView | None:
+        found = self.query("#item-editor")
+        return found.first(FormView) if found else None
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.open_item(event.row_key.value)
+
+    def action_edit_item(self) -> None:
+        item_id = self.current_id()
+        if item_id:
+            self.open_item(item_id)
+
+    def action_add_item(self) -> None:
+        item_id = add_item(self, self.section.item)
+        if item_id:
+            self.reload()
+            self.table.move_cursor(row=self.table.get_row_index(item_id))
+            self.open_item(item_id)
+
+    def action_delete_item(self) -> None:
+        from ..screens.modals import Confirm
+
+        item_id = self.current_id()
+        if item_id is None:
+            return
+        n = self.table.get_row_index(item_id) + 1
+        what = f"{self.section.item_label or 'élément'} n° {n}"
+        name = self.session.data.name_of(item_id)
+        dependents = self.session.dependents(item_id)
+        detail = f" « {name} »" if name else ""
+        extra = (f"\nAvec lui : {len(dependents)} élément(s) rattaché(s) (indicateurs, finances, freins, actions)."
+                 if dependents else "")
+
+        def done(yes: bool | None) -> None:
+            if yes:
+                delete_item(self, item_id)
+                self.reload()
+            self.table.focus()
+
+        self.app.push_screen(Confirm(f"Supprimer le {what}{detail} ?{extra}\nCtrl+Z pour annuler ensuite."), done)
