@@ -128,9 +128,8 @@ def location_key(session: Session, section_id: str, scope: str, field: str) -> t
         sid, cid = crit
         item = data.items.get(sid)
         order = [c.id for c in session.candidates(sid)]
-        return (section_index, item.position if item else 0, sid, order.index(cid) if cid in order else 0,
-                ("level", "justification", "evidence").index(field) if field in ("level", "justification",
-                                                                                 "evidence") else 0)
+        # A grid row is one stop: its level, justification and evidence are fixed on the same row.
+        return (section_index, item.position if item else 0, sid, order.index(cid) if cid in order else 0, 0)
     item = data.items.get(scope)
     questions = [q.id for q in section.questions] if section else []
     return (section_index, item.position if item else 0, scope,

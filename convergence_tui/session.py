@@ -177,7 +177,7 @@ class Session:
 
     def candidates(self, service_id: str):
         category = self.data.category_of(service_id)
-        return self.ref.candidates(category) if category else []
+        return self.ref.candidates(category or "")
 
     # --- changing answers ------------------------------------------------------
 

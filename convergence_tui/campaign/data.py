@@ -158,7 +158,7 @@ class CampaignData:
     def answers_of(self, service_id: str) -> dict[str, int | str]:
         category = self.category_of(service_id)
         out: dict[str, int | str] = {}
-        for c in self.ref.candidates(category) if category else ():
+        for c in self.ref.candidates(category or ""):
             v = self.value(criterion_scope(service_id, c.id), "level")
             if v is not None:
                 out[c.id] = v

@@ -196,7 +196,17 @@ class Referentiel(ReferentielFile):
         return criterion.levels if criterion.levels is not None else list(range(self.scale.max + 1))
 
     def candidates(self, category: str) -> list[Criterion]:
-        return self._candidates.get(category, [])
+        """Criteria that apply to a category (DESIGN.md §4): those naming it, and those naming none.
+
+        An unknown or empty category (a service not yet classified, or one whose
+        category a newer questionnaire dropped) still gets the universal criteria.
+        """
+        found = self._candidates.get(category)
+        return found if found is not None else self._universal
+
+    @cached_property
+    def _universal(self) -> list[Criterion]:
+        return [c for c in self.criteria if c.categories is None]
 
     @cached_property
     def _candidates(self) -> dict[str, list[Criterion]]:

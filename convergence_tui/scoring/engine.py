@@ -110,6 +110,7 @@ class Scorer:
     date: dt.date
     _by_category: dict[str, list[_Compiled]] = field(init=False, repr=False)
     _compiled: dict[str, _Compiled] = field(init=False, repr=False)
+    _universal: list[_Compiled] = field(init=False, repr=False)
     _max: int = field(init=False, repr=False)
     _convergent: Fraction = field(init=False, repr=False)
     _partial: Fraction = field(init=False, repr=False)
@@ -123,6 +124,7 @@ class Scorer:
         self._by_category = {
             k.id: [self._compiled[c.id] for c in self.ref.candidates(k.id)] for k in self.ref.categories
         }
+        self._universal = [self._compiled[c.id] for c in self.ref.candidates("")]
 
     @property
     def axes(self) -> tuple[str, ...]:
@@ -145,7 +147,9 @@ class Scorer:
         gaps: list[str] = []
         at_final = True
         reach: list[dt.date | None] = []
-        candidates = self._by_category.get(svc.category, [])
+        candidates = self._by_category.get(svc.category)
+        if candidates is None:  # unknown or empty category: the criteria that name no category
+            candidates = self._universal
         for cc in candidates:
             cid = cc.criterion.id
             answer = svc.answers.get(cid)

@@ -108,7 +108,8 @@ class MainScreen(Screen):
             if isinstance(view, GridView) and view.service_id == sid:
                 new = view
             else:
-                new = GridView(self.session, sid) if sid else Static(
+                start = crit[1] if crit else (field if field in ref.criteria_by_id else "")
+                new = GridView(self.session, sid, start) if sid else Static(
                     "Aucun service : ajoutez-en dans l'inventaire des services.", classes="view-intro")
         elif isinstance(view, ItemsView) and view.section.id == section_id:
             new = view
@@ -116,7 +117,7 @@ class MainScreen(Screen):
             new = ItemsView(self.session, section)
         elif section.kind == "form":
             new = FormView(self.session, section.questions, CAMPAIGN, title=section.title, intro=section.help,
-                           id="view")
+                           focus_field=field)
         else:
             new = Static(f"{section.title}\n\n{section.help}", classes="view-intro", markup=False)
         if new is not view:
@@ -131,7 +132,7 @@ class MainScreen(Screen):
 
     def _land(self, view, scope: str, field: str, crit) -> None:
         """Put the cursor where the navigation asked, or on the first field."""
-        if isinstance(view, GridView):
+        if isinstance(view, GridView) and view.ready:
             view.focus_criterion(crit[1] if crit else (field if field in view.session.ref.criteria_by_id else ""))
         elif isinstance(view, ItemsView):
             if scope and scope in view.session.data.items:
@@ -139,9 +140,8 @@ class MainScreen(Screen):
             else:
                 view.close_editor()
                 view.table.focus()
-        elif isinstance(view, FormView):
-            target = view.field(field) if field else None
-            (target.focus_control() if target else view.focus_first())
+        elif isinstance(view, FormView) and view.is_mounted and view.query(Field):
+            view.focus_on(field)
 
     def action_next_section(self) -> None:
         self._step_section(1)
@@ -258,10 +258,22 @@ class MainScreen(Screen):
             if target:
                 section, scope, field = target
                 if self.session.ref.sections_by_id[section].kind == "grid":
-                    scope = self.service_id or ""
+                    scope = self._service_with(field)
+                    if scope is None:
+                        self.notify(f"{field} ne s'applique à aucun service de l'inventaire.")
+                        return
                 self.show_section(section, scope, field)
 
         self.app.push_screen(SearchScreen(search_targets(self.session)), done)
+
+    def _service_with(self, criterion_id: str) -> str | None:
+        """The current service when the criterion applies to it, else the first one it applies to."""
+        services = self.session.data.live_ids("service")
+        if self.service_id in services:
+            services.remove(self.service_id)
+            services.insert(0, self.service_id)
+        return next((sid for sid in services
+                     if any(c.id == criterion_id for c in self.session.candidates(sid))), None)
 
     def action_undo(self) -> None:
         self.autosave.flush()

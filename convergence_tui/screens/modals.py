@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from textual import on
 from textual.app import ComposeResult
+from textual.content import Content
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
@@ -80,21 +81,26 @@ class HelpScreen(ModalScreen[None]):
         self.keymap = keymap
 
     def compose(self) -> ComposeResult:
-        lines = ["[b]Aide — convergence-tui[/b]",
-                 "Chaque modification est enregistrée aussitôt dans le fichier de campagne : rien à sauvegarder.",
-                 "Les niveaux se recalculent à chaque réponse (panneau de gauche).", ""]
+        # Built as Content, not markup: keys such as "[" would read as tags.
+        lines: list[Content] = [
+            Content.styled("Aide — convergence-tui", "bold"),
+            Content("Chaque modification est enregistrée aussitôt dans le fichier de campagne : rien à sauvegarder."),
+            Content("Les niveaux se recalculent à chaque réponse (panneau de gauche)."),
+            Content(""),
+        ]
         for scope, title in SCOPE_TITLES.items():
-            lines.append(f"[b]{title}[/b]")
+            lines.append(Content.styled(title, "bold"))
             if scope == "form":
-                lines.extend(f"  {keys:<18} {text}" for keys, text in FORM_KEYS)
+                lines.extend(Content(f"  {keys:<18} {text}") for keys, text in FORM_KEYS)
             for c in COMMANDS:
                 if c.scope == scope:
-                    keys = self.keymap.get(c.id, c.keys)
-                    lines.append(f"  {pretty_keys(keys):<18} {c.help}  [dim]({c.id})[/dim]")
-            lines.append("")
-        lines.append("Les touches se changent dans le fichier de réglages, table [keymap] (voir docs/keymap.md).")
+                    keys = pretty_keys(self.keymap.get(c.id, c.keys))
+                    lines.append(Content.assemble(f"  {keys:<18} {c.help}  ", (f"({c.id})", "dim")))
+            lines.append(Content(""))
+        lines.append(Content("Les touches se changent dans le fichier de réglages, table [keymap] "
+                             "(voir docs/keymap.md)."))
         with VerticalScroll(classes="dialog help"):
-            yield Static("\n".join(lines), id="help-text")
+            yield Static(Content("\n").join(lines), id="help-text")
 
     def action_close(self) -> None:
         self.dismiss(None)

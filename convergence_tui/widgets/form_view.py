@@ -15,8 +15,9 @@ class FormView(VerticalScroll):
     DEFAULT_CLASSES = "form-view"
 
     def __init__(self, session, questions: list[Question], scope: str, title: str = "", intro: str = "",
-                 **kwargs) -> None:
+                 focus_field: str | None = None, **kwargs) -> None:
         super().__init__(**kwargs)
+        self.focus_field = focus_field
         self.session = session
         self.questions = questions
         self.scope = scope
@@ -34,6 +35,19 @@ class FormView(VerticalScroll):
             field = Field(q, self.scope, data.cell(self.scope, q.id), question_options(self.session, q, self.scope))
             field.display = visible[q.id]
             yield field
+
+    def on_mount(self) -> None:
+        # Fields compose their controls after this view mounts: focus once they exist.
+        if self.focus_field is not None:
+            self.call_after_refresh(self.focus_on, self.focus_field)
+
+    def focus_on(self, question_id: str) -> None:
+        target = self.field(question_id) if question_id else None
+        if target is not None and target.display:
+            target.focus_control()
+            self.scroll_to_widget(target, top=True)
+        else:
+            self.focus_first()
 
     def fields(self) -> list[Field]:
         return list(self.query(Field))

@@ -31,11 +31,12 @@ class GridView(Vertical):
     BINDINGS = bindings("grid")
     DEFAULT_CLASSES = "grid-view"
 
-    def __init__(self, session, service_id: str, **kwargs) -> None:
+    def __init__(self, session, service_id: str, criterion: str = "", **kwargs) -> None:
         super().__init__(**kwargs)
         self.session = session
         self.service_id = service_id
         self.rows: list[GridRow] = []
+        self.start_criterion = criterion
 
     def compose(self) -> ComposeResult:
         yield Static("", id="grid-title", classes="view-title")
@@ -47,6 +48,7 @@ class GridView(Vertical):
         for key, label in COLUMNS:
             table.add_column(label, key=key)
         self.reload()
+        self.focus_criterion(self.start_criterion)
 
     @property
     def table(self) -> DataTable:
@@ -123,6 +125,10 @@ class GridView(Vertical):
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         event.stop()
         self._refresh_details()
+
+    @property
+    def ready(self) -> bool:
+        return self.is_mounted and self.table.columns != {}
 
     def focus_criterion(self, criterion_id: str) -> None:
         for i, r in enumerate(self.rows):

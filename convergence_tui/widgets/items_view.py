@@ -97,17 +97,8 @@ class ItemsView(Vertical):
         title = f"{self.section.title} — {self.section.item_label or 'élément'} n° {n}"
         form = FormView(self.session, self.section.questions, item_id, title=title,
                         intro="Tout est enregistré au fil de la saisie. Échap : revenir à la liste.",
-                        id="item-editor")
+                        focus_field=field, id="item-editor")
         self.mount(form, before=self.query_one(".view-hint"))
-
-        def focus() -> None:
-            target = form.field(field) if field else None
-            if target is not None:
-                target.focus_control()
-            else:
-                form.focus_first()
-
-        self.call_after_refresh(focus)
         return form
 
     def _row_keys(self) -> set[str]:

@@ -1,0 +1,435 @@
+"""The TUI driven with Pilot on real campaign files; the database is checked after the keys,
+without any save action."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from textual.widgets import DataTable, Input, Select, SelectionList, TextArea
+
+from convergence_tui.campaign.data import CAMPAIGN
+from convergence_tui.messages import AnswerSaved, ScoresChanged
+from convergence_tui.screens.main import MainScreen
+from convergence_tui.screens.modals import Confirm, HelpScreen, SearchScreen, TextPrompt
+from convergence_tui.widgets.fields import Field
+from convergence_tui.widgets.grid_view import GridView
+from convergence_tui.widgets.items_view import ItemsView
+from convergence_tui.widgets.level_panel import LevelPanel
+from tests.tui_helpers import journal_count, running, stored, type_text
+
+DEBOUNCE_WAIT = 0.45
+
+
+async def test_wizard_creates_the_campaign(tmp_path):
+    db = tmp_path / "new.sqlite"
+    async with running(db) as (app, pilot):
+        screen = app.screen
+        screen.query_one("#region", Select).value = "76"
+        screen.query_one("#grades_name", Input).value = "GIP e-Santé Occitanie"
+        screen.query_one("#campaign_label", Input).value = "2026-S2"
+        screen.query_one("#reference_date", Input).value = "31/12/2026"
+        screen.query_one("#author", Input).focus()
+        await type_text(pilot, "Yann Morvan")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert isinstance(app.screen, MainScreen)
+        assert stored(db, CAMPAIGN, "region")[0] == "76"
+        assert stored(db, CAMPAIGN, "reference_date")[0] == "2026-12-31"
+        assert app.session.meta()["author"] == "Yann Morvan"
+
+
+async def test_wizard_refuses_bad_date_and_keeps_fields(tmp_path):
+    db = tmp_path / "new.sqlite"
+    async with running(db) as (app, pilot):
+        screen = app.screen
+        screen.query_one("#region", Select).value = "53"
+        screen.query_one("#grades_name", Input).value = "GCS"
+        screen.query_one("#reference_date", Input).value = "32/12/2026"
+        screen.query_one("#author", Input).value = "Camille"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert not isinstance(app.screen, MainScreen)
+        assert "n'est pas une date valide" in str(screen.query_one("#wizard-error").render())
+        assert screen.query_one("#reference_date", Input).value == "32/12/2026"
+        assert not db.exists() or db.stat().st_size == 0
+
+
+async def field_of(app, question_id: str) -> Field:
+    return app.screen.query_one(f"#field-{question_id}", Field)
+
+
+@pytest.mark.parametrize(
+    ("question", "typed", "value", "error"),
+    [
+        ("grades_name", "GIP e-Santé Armor", "GIP e-Santé Armor", None),
+        ("siret", "73282932000074", "73282932000074", None),
+        ("siret", "73282932000075", None, "clé de contrôle fausse"),
+        ("delegate_email", "camille@", None, "n'est pas une adresse e-mail"),
+        ("delegate_email", "c.legoff@esante.example", "c.legoff@esante.example", None),
+        ("delegate_phone", "02 99 00 00 00", "0299000000", None),
+        ("delegate_phone", "123", None, "n'est pas un numéro valide"),
+        ("reference_date", "31/02/2026", None, "n'est pas une date valide"),
+        ("campaign_label", "2026-S3", None, "n'est pas un semestre"),
+    ],
+)
+async def test_typed_answers_are_saved_without_any_save_key(demo_db, question, typed, value, error):
+    async with running(demo_db) as (app, pilot):
+        field = await field_of(app, question)
+        field.focus_control()
+        field.control.value = ""
+        await type_text(pilot, typed)
+        await pilot.pause(DEBOUNCE_WAIT)
+        row = stored(demo_db, CAMPAIGN, question)
+        assert row[1] == typed  # kept as typed
+        assert row[0] == value
+        if error:
+            assert error in row[2]
+            assert field.has_class("-invalid")
+            assert error in str(field.query_one(".field-error").render())
+        else:
+            assert row[2] is None
+
+
+async def test_every_question_type_in_a_service_item(demo_db):
+    """Integer, decimal, euros, percent, long text, choice, multi choice, yes/no, date, service."""
+    async with running(demo_db) as (app, pilot):
+        await pilot.press("3")  # services
+        await pilot.pause()
+        view = app.screen.current_view()
+        assert isinstance(view, ItemsView)
+        view.open_item("svc-2")
+        await pilot.pause()
+        editor = view.editor
+        cov = editor.field("coverage")
+        cov.focus_control()
+        cov.control.value = ""
+        await type_text(pilot, "120")
+        await pilot.press("tab")  # leaving the field saves at once
+        await pilot.pause()
+        assert stored(demo_db, "svc-2", "coverage")[2].startswith("120 dépasse le maximum 100")
+        cov.focus_control()
+        cov.control.value = "87,5"
+        await pilot.pause(DEBOUNCE_WAIT)
+        assert stored(demo_db, "svc-2", "coverage")[:1] == (87.5,)
+        editor.field("status").control.value = "pilote"
+        editor.field("hds_hosted").control.value = False
+        await pilot.pause()
+        assert stored(demo_db, "svc-2", "status")[0] == "pilote"
+        assert stored(demo_db, "svc-2", "hds_hosted")[0] == "false"  # JSON for booleans
+        publics = editor.field("publics").control
+        assert isinstance(publics, SelectionList)
+        publics.deselect_all()
+        publics.select("usagers")
+        await pilot.pause()
+        assert json.loads(stored(demo_db, "svc-2", "publics")[0]) == ["usagers"]
+        area = editor.field("pos_position").control
+        assert isinstance(area, TextArea)
+        area.focus()
+        area.text = ""
+        await type_text(pilot, "Brique socle")
+        await pilot.pause(DEBOUNCE_WAIT)
+        assert stored(demo_db, "svc-2", "pos_position")[0] == "Brique socle"
+        start = editor.field("start_date")
+        start.focus_control()
+        start.control.value = "01/09/2019"
+        await pilot.pause(DEBOUNCE_WAIT)
+        assert stored(demo_db, "svc-2", "start_date")[0] == "2019-09-01"
+
+
+async def test_integer_decimal_euros_in_finances_and_indicators(demo_db):
+    async with running(demo_db) as (app, pilot):
+        await pilot.press("6")  # finances
+        await pilot.pause()
+        view = app.screen.current_view()
+        view.open_item(view.current_id())
+        await pilot.pause()
+        item = view.editing
+        editor = view.editor
+        for qid, raw, expected in (("year", "2031", 2031), ("amount", "12 500,5", 12500.5)):
+            f = editor.field(qid)
+            f.focus_control()
+            f.control.value = raw
+            await pilot.pause(DEBOUNCE_WAIT)
+            assert stored(demo_db, item, qid)[0] == expected
+        year = editor.field("year")
+        year.control.value = "deux mille"
+        await pilot.pause(DEBOUNCE_WAIT)
+        assert "n'est pas un nombre entier" in stored(demo_db, item, "year")[2]
+
+
+async def test_conditional_visibility_live(demo_db):
+    async with running(demo_db) as (app, pilot):
+        other = await field_of(app, "grades_legal_form_other")
+        assert not other.display
+        (await field_of(app, "grades_legal_form")).control.value = "autre"
+        await pilot.pause()
+        assert other.display
+        (await field_of(app, "grades_legal_form")).control.value = "gcs"
+        await pilot.pause()
+        assert not other.display
+
+
+async def test_list_add_edit_delete_with_confirmation(demo_db):
+    async with running(demo_db) as (app, pilot):
+        await pilot.press("7")  # freins
+        await pilot.pause()
+        view = app.screen.current_view()
+        before = view.table.row_count
+        view.table.focus()
+        await pilot.press("a")
+        await pilot.pause()
+        assert view.editing is not None
+        new_id = view.editing
+        view.editor.field("description").control.text = "Attente de la version 5 de l'éditeur"
+        view.editor.field("description").focus_control()
+        await pilot.press("end")
+        await pilot.pause(DEBOUNCE_WAIT)
+        assert stored(demo_db, new_id, "description")[0] == "Attente de la version 5 de l'éditeur"
+        await pilot.press("escape")
+        await pilot.pause()
+        assert view.editing is None and view.table.row_count == before + 1
+        view.table.move_cursor(row=view.table.get_row_index(new_id))
+        await pilot.press("d")
+        await pilot.pause()
+        assert isinstance(app.screen, Confirm)
+        await pilot.press("n")  # no: nothing deleted
+        await pilot.pause()
+        assert view.table.row_count == before + 1
+        await pilot.press("d")
+        await pilot.pause()
+        await pilot.press("o")
+        await pilot.pause()
+        assert view.table.row_count == before
+        assert app.session.journal(limit=1)[0].op == "delete"
+        assert not app.session.data.is_live(new_id)
+
+
+async def test_grid_keys_levels_na_justification_comment_evidence(demo_db):
+    async with running(demo_db) as (app, pilot):
+        await pilot.press("4")
+        await pilot.pause()
+        grid = app.screen.current_view()
+        assert isinstance(grid, GridView)
+        sid = grid.service_id
+        grid.focus_criterion("URB-03")
+        await pilot.press("2")
+        await pilot.pause()
+        assert stored(demo_db, f"{sid}/URB-03", "level")[0] == 2
+        assert grid.current().state == "gap"
+        await pilot.press("x")
+        await pilot.pause()
+        assert isinstance(app.screen, TextPrompt)
+        await type_text(pilot, "Pas de ROR ici")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert stored(demo_db, f"{sid}/URB-03", "level")[0] == "NA"
+        assert stored(demo_db, f"{sid}/URB-03", "justification")[0] == "Pas de ROR ici"
+        grid.focus_criterion("SEC-01")
+        await pilot.press("3")  # SEC-01 allows 0 or 4 only: kept, flagged invalid
+        await pilot.pause()
+        assert "non permis" in stored(demo_db, f"{sid}/SEC-01", "level")[2]
+        await pilot.press("4")
+        await pilot.press("p")
+        await pilot.pause()
+        area = app.screen.query_one(TextArea)
+        area.text = ""
+        await type_text(pilot, "Certificat HDS 2026")
+        await pilot.press("ctrl+s")
+        await pilot.press("c")
+        await pilot.pause()
+        await type_text(pilot, "Vu en comité")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert stored(demo_db, f"{sid}/SEC-01", "evidence")[0] == "Certificat HDS 2026"
+        assert stored(demo_db, f"{sid}/SEC-01", "comment")[0] == "Vu en comité"
+        grid.focus_criterion("URB-01")
+        await pilot.press("x")  # NA not allowed on URB-01: kept as typed, flagged
+        await pilot.pause()
+        assert not isinstance(app.screen, TextPrompt)
+        assert "NA n'est pas permis" in stored(demo_db, f"{sid}/URB-01", "level")[2]
+
+
+async def test_level_panel_equals_status_json(demo_db, cli):
+    messages = []
+    async with running(demo_db, message_hook=messages.append) as (app, pilot):
+        await pilot.press("4")
+        await pilot.pause()
+        grid = app.screen.current_view()
+        grid.focus_criterion("IOP-02")
+        await pilot.press("1")
+        await pilot.pause()
+        assert any(isinstance(m, AnswerSaved) for m in messages)
+        assert any(isinstance(m, ScoresChanged) and grid.service_id in m.services for m in messages)
+        panel_text = str(app.screen.query_one(LevelPanel).render())
+        sid = grid.service_id
+    code, out, _ = cli("status", "--db", demo_db, "--json")
+    doc = json.loads(out)
+    service = next(s for s in doc["services"] if s["id"] == sid)
+    for axis in ("URB", "IOP", "SEC", "ETH"):
+        mine = service["maturity"][axis]
+        theirs = doc["region"]["maturity"][axis]
+        line = next(line for line in panel_text.splitlines() if line.startswith(axis))
+        assert f"{mine:5.1f}".replace(".", ",") in line, (axis, line)
+        assert f"{theirs:5.1f}".replace(".", ",") in line, (axis, line)
+    counts = doc["region"]["status_counts"]
+    assert f"{counts['convergent']} conv · {counts['partially_convergent']} part · {counts['non_convergent']} non" \
+        in panel_text
+
+
+async def test_search_jumps_to_question(demo_db):
+    async with running(demo_db) as (app, pilot):
+        await pilot.press("4")
+        await pilot.pause()
+        app.screen.query_one("#sidebar").focus()
+        await pilot.press("slash")
+        await pilot.pause()
+        assert isinstance(app.screen, SearchScreen)
+        await type_text(pilot, "siret")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, MainScreen)
+        focused = app.focused
+        assert any(isinstance(a, Field) and a.question.id == "siret" for a in focused.ancestors)
+        await pilot.press("escape", "slash")
+        await type_text(pilot, "IOP-05")
+        await pilot.press("enter")
+        await pilot.pause()
+        grid = app.screen.current_view()
+        assert isinstance(grid, GridView) and grid.current().criterion.id == "IOP-05"
+
+
+async def test_next_problem_walks_the_campaign(demo_db):
+    async with running(demo_db) as (app, pilot):
+        problems = app.session.problems()
+        assert problems
+        app.screen.query_one("#sidebar").focus()
+        await pilot.press("n")
+        await pilot.pause()
+        first = problems[0]
+        grid = app.screen.current_view()
+        assert isinstance(grid, GridView)
+        assert f"{grid.service_id}/{grid.current().criterion.id}" == first.scope
+        await pilot.press("n")
+        await pilot.pause()
+        second = next(p for p in problems if p.scope != first.scope)
+        assert f"{grid.service_id}/{app.screen.current_view().current().criterion.id}" in (first.scope, second.scope)
+        await pilot.press("N")
+        await pilot.pause()
+        view = app.screen.current_view()
+        assert f"{view.service_id}/{view.current().criterion.id}" == first.scope
+
+
+async def test_next_problem_finds_invalid_form_answer(demo_db):
+    async with running(demo_db) as (app, pilot):
+        siret = await field_of(app, "siret")
+        siret.control.value = "123"
+        await pilot.pause(DEBOUNCE_WAIT)
+        app.screen.query_one("#sidebar").focus()
+        await pilot.press("N")  # backwards from the first section wraps to the end, forwards finds siret
+        await pilot.press("n")
+        await pilot.pause()
+        assert any(isinstance(a, Field) and a.question.id == "siret" for a in app.focused.ancestors)
+
+
+async def test_undo_restores_previous_level(demo_db):
+    async with running(demo_db) as (app, pilot):
+        await pilot.press("4")
+        await pilot.pause()
+        grid = app.screen.current_view()
+        sid = grid.service_id
+        grid.focus_criterion("URB-02")
+        before = stored(demo_db, f"{sid}/URB-02", "level")[0]
+        await pilot.press("0")
+        await pilot.pause()
+        assert stored(demo_db, f"{sid}/URB-02", "level")[0] == 0
+        count = journal_count(demo_db)
+        await pilot.press("ctrl+z")
+        await pilot.pause()
+        assert stored(demo_db, f"{sid}/URB-02", "level")[0] == before
+        assert journal_count(demo_db) == count + 1  # the undo is journaled too
+
+
+async def test_help_lists_every_binding(demo_db):
+    from convergence_tui.commands import COMMANDS
+    from convergence_tui.screens.modals import pretty_keys
+
+    async with running(demo_db) as (app, pilot):
+        app.screen.query_one("#sidebar").focus()
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        text = str(app.screen.query_one("#help-text").render())
+        for c in COMMANDS:
+            assert c.id in text and pretty_keys(c.keys) in text
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, MainScreen)
+
+
+async def test_palette_commands(demo_db):
+    async with running(demo_db) as (app, pilot):
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        assert "À compléter" in titles and "Chercher" in titles
+        assert any(t.startswith("Section 5 :") for t in titles)
+        goto = next(c for c in app.get_system_commands(app.screen) if c.title.startswith("Section 7 :"))
+        goto.callback()
+        await pilot.pause()
+        assert app.screen.section_id == "freins"
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await type_text(pilot, "Section 6")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await pilot.pause(0.3)
+        assert app.screen.section_id == "finances"
+
+
+async def test_keymap_from_settings(demo_db):
+    from convergence_tui.config import Settings
+
+    async with running(demo_db, settings=Settings(keymap={"next_section": "ctrl+n"})) as (app, pilot):
+        app.screen.query_one("#sidebar").focus()
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        assert app.screen.section_id == app.session.ref.sections[1].id
+
+
+async def test_section_keys(demo_db):
+    async with running(demo_db) as (app, pilot):
+        app.screen.query_one("#sidebar").focus()
+        await pilot.press("right_square_bracket")
+        await pilot.pause()
+        assert app.screen.section_id == "socle"
+        await pilot.press("left_square_bracket", "left_square_bracket")
+        await pilot.pause()
+        assert app.screen.section_id == "validation"
+        await pilot.press("8")
+        await pilot.pause()
+        assert isinstance(app.screen.current_view(), ItemsView)
+        assert isinstance(app.focused, DataTable)
+
+
+async def test_blocker_from_gap_in_one_key(demo_db):
+    async with running(demo_db) as (app, pilot):
+        await pilot.press("4")
+        await pilot.pause()
+        grid = app.screen.current_view()
+        sid = grid.service_id
+        grid.focus_criterion("URB-04")
+        await pilot.press("b")
+        await pilot.pause()
+        view = app.screen.current_view()
+        assert isinstance(view, ItemsView) and view.section.item == "blocker"
+        item = view.editing
+        assert app.session.data.value(item, "service") == sid
+        assert app.session.data.value(item, "criterion") == "URB-04"
+        await pilot.press("escape")
+        await pilot.press("4")
+        await pilot.pause()
+        app.screen.current_view().focus_criterion("URB-04")
+        await pilot.press("a")
+        await pilot.pause()
+        view = app.screen.current_view()
+        assert view.section.item == "action"
+        assert app.session.data.value(view.editing, "target_level") == 4

@@ -1,0 +1,50 @@
+"""Helpers for driving the real app with Pilot on a real campaign file."""
+
+from __future__ import annotations
+
+import sqlite3
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from convergence_tui.app import ConvergenceApp
+from convergence_tui.config import Settings
+from convergence_tui.referentiel import load
+from convergence_tui.session import Session
+
+
+@asynccontextmanager
+async def running(db: Path, size=(120, 40), *, review: bool = False, settings: Settings | None = None,
+                  referentiel: Path | None = None, message_hook=None):
+    ref = load(referentiel)
+    exists = db.exists() and db.stat().st_size > 0
+    session = Session.open(db, ref, readonly=review) if exists else None
+    app = ConvergenceApp(db, ref, session, review=review, settings=settings or Settings())
+    try:
+        async with app.run_test(size=size, message_hook=message_hook) as pilot:
+            await pilot.pause()
+            yield app, pilot
+    finally:
+        if app.session is not None:
+            app.session.close()
+
+
+def stored(db: Path, scope: str, field: str):
+    """(value, raw, error) as committed in the file, read through a separate connection."""
+    conn = sqlite3.connect(db)
+    try:
+        return conn.execute("select value, raw, error from answers where scope = ? and field = ?",
+                            [scope, field]).fetchone()
+    finally:
+        conn.close()
+
+
+def journal_count(db: Path) -> int:
+    conn = sqlite3.connect(db)
+    try:
+        return conn.execute("select count(*) from journal").fetchone()[0]
+    finally:
+        conn.close()
+
+
+async def type_text(pilot, text: str) -> None:
+    await pilot.press(*[{" ": "space"}.get(ch, ch) for ch in text])
