@@ -23,6 +23,20 @@ def large_campaign(folder: Path) -> Path:
     return path
 
 
+def command_walls(argv: list[str], repeat: int) -> list[float]:
+    """Wall times of a whole command, as a user runs it: bytecode cached (as `pip install` leaves
+    it, even where PYTHONDONTWRITEBYTECODE is set for development), one warm-up run first."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    walls = []
+    for i in range(repeat + 1):
+        t0 = time.perf_counter()
+        done = subprocess.run(argv, capture_output=True, env=env)
+        if i:
+            walls.append((time.perf_counter() - t0) * 1000)
+        assert done.returncode == 0, done.stderr
+    return walls
+
+
 def timed(fn, repeat: int) -> list[float]:
     out = []
     for _ in range(repeat):

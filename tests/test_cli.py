@@ -209,3 +209,20 @@ def test_python_dash_m_entry_point(tmp_path):
     run = subprocess.run([sys.executable, "-m", "convergence_tui", "status", "--db", str(db), "--check"],
                          capture_output=True, text=True)
     assert run.returncode == 3  # the demo leaves evidence and plan gaps on purpose
+
+
+@pytest.mark.parametrize("date", [None, "2022-06-30", "2024-12-31", "2027-12-31"])
+def test_demo_status_matches_independent_computation(cli, demo_db, demo_doc, ref, date):
+    """`convergence status --json` equals a literal, independent transcription of DESIGN.md §4."""
+    import datetime as dt
+
+    from tests.reference_scoring import reference_scores, services_from_answers_document
+
+    argv = ["status", "--db", demo_db, "--json"] + (["--date", date] if date else [])
+    code, out, _ = cli(*argv)
+    assert code == 0
+    doc = json.loads(out)
+    doc.pop("problems")
+    when = dt.date.fromisoformat(date or demo_doc["campaign"]["reference_date"])
+    expected = reference_scores(ref, services_from_answers_document(demo_doc), when)
+    assert doc == expected

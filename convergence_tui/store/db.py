@@ -13,10 +13,9 @@ import json
 import sqlite3
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any, NamedTuple
-
-import sqlite_utils
 
 from ..errors import UserError
 from .migrations import MIGRATIONS, SCHEMA_VERSION
@@ -107,8 +106,18 @@ class Store:
     def __init__(self, path: Path, conn: sqlite3.Connection, readonly: bool) -> None:
         self.path = path
         self.conn = conn
-        self.db = sqlite_utils.Database(conn)
         self.readonly = readonly
+
+    @cached_property
+    def db(self):
+        """sqlite-utils over the same connection, for writes and maintenance.
+
+        Imported on first use: reading a campaign (status, start-up) does not
+        pay for it; the TUI warms it up in the background after its first paint.
+        """
+        import sqlite_utils
+
+        return sqlite_utils.Database(self.conn)
 
     # --- opening -----------------------------------------------------------
 
@@ -176,10 +185,11 @@ class Store:
     # --- reading -----------------------------------------------------------
 
     def meta(self) -> dict[str, Any]:
-        return {r["key"]: json.loads(r["value"]) for r in self.db.query("select key, value from meta")}
+        return {key: json.loads(value) for key, value in self.conn.execute("select key, value from meta")}
 
     def items(self) -> list[dict]:
-        return list(self.db.query("select id, kind, position, deleted from items order by position, id"))
+        rows = self.conn.execute("select id, kind, position, deleted from items order by position, id")
+        return [{"id": i, "kind": k, "position": p, "deleted": d} for i, k, p, d in rows]
 
     def answers(self) -> Iterator[tuple[str, str, Cell]]:
         for scope, field, value, is_json, raw, error in self.conn.execute(
@@ -196,8 +206,14 @@ class Store:
         return [
             JournalRow(r["seq"], r["at"], r["author"], r["scope"], r["field"], _load(r["old"]), _load(r["new"]),
                        r["op"], r["batch"])
-            for r in self.db.query(sql, params)
+            for r in self._rows(sql, params)
         ]
+
+    def _rows(self, sql: str, params: list) -> Iterator[dict]:
+        cursor = self.conn.execute(sql, params)
+        names = [d[0] for d in cursor.description]
+        for row in cursor:
+            yield dict(zip(names, row, strict=True))
 
     def last_seq(self) -> int:
         return self.conn.execute("select coalesce(max(seq), 0) from journal").fetchone()[0]
@@ -212,7 +228,7 @@ class Store:
         return [
             JournalRow(r["seq"], r["at"], r["author"], r["scope"], r["field"], _load(r["old"]), _load(r["new"]),
                        r["op"], r["batch"])
-            for r in self.db.query("select * from journal where batch = ? order by seq desc", [row[0]])
+            for r in self._rows("select * from journal where batch = ? order by seq desc", [row[0]])
         ]
 
     # --- writing -----------------------------------------------------------
