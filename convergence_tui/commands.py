@@ -29,7 +29,8 @@ class Command:
 
 COMMANDS: tuple[Command, ...] = (
     Command("help", "question_mark,f1", "help", "Aide", "Afficher l'aide et toutes les touches."),
-    Command("search", "slash", "search", "Chercher", "Chercher une question ou un critère (Entrée pour y aller)."),
+    Command("search", "slash,ctrl+f", "search", "Chercher",
+            "Chercher une question ou un critère (Entrée pour y aller) ; ctrl+f marche aussi dans un champ."),
     Command("next_section", "right_square_bracket", "next_section", "Section suiv.",
             "Aller à la section suivante.", show=False),
     Command("previous_section", "left_square_bracket", "previous_section", "Section préc.",

@@ -25,3 +25,14 @@ def default_db() -> Path:
     """`CONVERGENCE_DB`, else `campagne.sqlite` in the user data folder."""
     env = os.environ.get("CONVERGENCE_DB")
     return Path(env) if env else data_dir() / "campagne.sqlite"
+
+
+def short_path(path: Path) -> str:
+    """Relative to the working folder when inside it, else with ~ for the home folder."""
+    path = path.resolve()
+    for base, prefix in ((Path.cwd(), ""), (Path.home(), "~/")):
+        try:
+            return prefix + str(path.relative_to(base))
+        except ValueError:
+            continue
+    return str(path)

@@ -16,9 +16,8 @@ from convergence_tui.widgets.fields import Field
 from convergence_tui.widgets.grid_view import GridView
 from convergence_tui.widgets.items_view import ItemsView
 from convergence_tui.widgets.level_panel import LevelPanel
-from tests.tui_helpers import journal_count, running, stored, type_text
+from tests.tui_helpers import journal_count, running, saved, stored, type_text
 
-DEBOUNCE_WAIT = 0.45
 
 
 async def test_wizard_creates_the_campaign(tmp_path):
@@ -78,9 +77,9 @@ async def test_typed_answers_are_saved_without_any_save_key(demo_db, question, t
         field = await field_of(app, question)
         field.focus_control()
         field.control.value = ""
+        await pilot.pause()
         await type_text(pilot, typed)
-        await pilot.pause(DEBOUNCE_WAIT)
-        row = stored(demo_db, CAMPAIGN, question)
+        row = await saved(pilot, demo_db, CAMPAIGN, question, lambda r: r is not None and r[1] == typed)
         assert row[1] == typed  # kept as typed
         assert row[0] == value
         if error:
@@ -99,19 +98,20 @@ async def test_every_question_type_in_a_service_item(demo_db):
         view = app.screen.current_view()
         assert isinstance(view, ItemsView)
         view.open_item("svc-2")
-        await pilot.pause()
+        await pilot.pause(0.2)  # the form focuses its first field once mounted; let that happen first
         editor = view.editor
         cov = editor.field("coverage")
         cov.focus_control()
         cov.control.value = ""
+        await pilot.pause()
         await type_text(pilot, "120")
         await pilot.press("tab")  # leaving the field saves at once
-        await pilot.pause()
-        assert stored(demo_db, "svc-2", "coverage")[2].startswith("120 dépasse le maximum 100")
+        row = await saved(pilot, demo_db, "svc-2", "coverage", lambda r: r is not None and r[1] == "120")
+        assert row[2].startswith("120 dépasse le maximum 100")
         cov.focus_control()
         cov.control.value = "87,5"
-        await pilot.pause(DEBOUNCE_WAIT)
-        assert stored(demo_db, "svc-2", "coverage")[:1] == (87.5,)
+        row = await saved(pilot, demo_db, "svc-2", "coverage", lambda r: r[1] == "87,5")
+        assert row[:1] == (87.5,)
         editor.field("status").control.value = "pilote"
         editor.field("hds_hosted").control.value = False
         await pilot.pause()
@@ -127,14 +127,15 @@ async def test_every_question_type_in_a_service_item(demo_db):
         assert isinstance(area, TextArea)
         area.focus()
         area.text = ""
+        await pilot.pause()
         await type_text(pilot, "Brique socle")
-        await pilot.pause(DEBOUNCE_WAIT)
-        assert stored(demo_db, "svc-2", "pos_position")[0] == "Brique socle"
+        row = await saved(pilot, demo_db, "svc-2", "pos_position", lambda r: r[0] == "Brique socle")
+        assert row[0] == "Brique socle"
         start = editor.field("start_date")
         start.focus_control()
         start.control.value = "01/09/2019"
-        await pilot.pause(DEBOUNCE_WAIT)
-        assert stored(demo_db, "svc-2", "start_date")[0] == "2019-09-01"
+        row = await saved(pilot, demo_db, "svc-2", "start_date", lambda r: r[1] == "01/09/2019")
+        assert row[0] == "2019-09-01"
 
 
 async def test_integer_decimal_euros_in_finances_and_indicators(demo_db):
@@ -143,19 +144,19 @@ async def test_integer_decimal_euros_in_finances_and_indicators(demo_db):
         await pilot.pause()
         view = app.screen.current_view()
         view.open_item(view.current_id())
-        await pilot.pause()
+        await pilot.pause(0.2)
         item = view.editing
         editor = view.editor
         for qid, raw, expected in (("year", "2031", 2031), ("amount", "12 500,5", 12500.5)):
             f = editor.field(qid)
             f.focus_control()
             f.control.value = raw
-            await pilot.pause(DEBOUNCE_WAIT)
-            assert stored(demo_db, item, qid)[0] == expected
+            row = await saved(pilot, demo_db, item, qid, lambda r, raw=raw: r[1] == raw)
+            assert row[0] == expected
         year = editor.field("year")
         year.control.value = "deux mille"
-        await pilot.pause(DEBOUNCE_WAIT)
-        assert "n'est pas un nombre entier" in stored(demo_db, item, "year")[2]
+        row = await saved(pilot, demo_db, item, "year", lambda r: r[1] == "deux mille")
+        assert "n'est pas un nombre entier" in row[2]
 
 
 async def test_conditional_visibility_live(demo_db):
@@ -184,8 +185,8 @@ async def test_list_add_edit_delete_with_confirmation(demo_db):
         view.editor.field("description").control.text = "Attente de la version 5 de l'éditeur"
         view.editor.field("description").focus_control()
         await pilot.press("end")
-        await pilot.pause(DEBOUNCE_WAIT)
-        assert stored(demo_db, new_id, "description")[0] == "Attente de la version 5 de l'éditeur"
+        row = await saved(pilot, demo_db, new_id, "description")
+        assert row[0] == "Attente de la version 5 de l'éditeur"
         await pilot.press("escape")
         await pilot.pause()
         assert view.editing is None and view.table.row_count == before + 1
@@ -324,7 +325,7 @@ async def test_next_problem_finds_invalid_form_answer(demo_db):
     async with running(demo_db) as (app, pilot):
         siret = await field_of(app, "siret")
         siret.control.value = "123"
-        await pilot.pause(DEBOUNCE_WAIT)
+        await saved(pilot, demo_db, CAMPAIGN, "siret", lambda r: r[1] == "123")
         app.screen.query_one("#sidebar").focus()
         await pilot.press("N")  # backwards from the first section wraps to the end, forwards finds siret
         await pilot.press("n")

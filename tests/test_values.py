@@ -65,6 +65,7 @@ def test_valid_values(question, raw, value):
         (q("phone"), "12345", "n'est pas un numéro valide"),
         (q("siret"), "7328293200007", "un SIRET a 14 chiffres"),
         (q("siret"), "73282932000075", "clé de contrôle fausse"),
+        (q("siret"), "73282932000074/", "ne contient que des chiffres"),
         (q("region"), "99", "n'est pas un code région INSEE"),
         (q("semester"), "2026-S3", "n'est pas un semestre"),
         (q("level"), "7", "n'est pas un niveau"),

@@ -48,3 +48,15 @@ def journal_count(db: Path) -> int:
 
 async def type_text(pilot, text: str) -> None:
     await pilot.press(*[{" ": "space"}.get(ch, ch) for ch in text])
+
+
+async def saved(pilot, db: Path, scope: str, field: str, check=lambda row: row is not None, timeout: float = 5.0):
+    """Wait until the committed row satisfies `check` (the save is debounced; CI machines are slow)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        row = stored(db, scope, field)
+        if (row is not None and check(row)) or time.monotonic() > deadline:
+            return row
+        await pilot.pause(0.05)

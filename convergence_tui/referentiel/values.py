@@ -207,8 +207,10 @@ def check_value(
 
     if t == "siret":
         digits = _SPACES.sub("", shown)
-        if not re.fullmatch(r"\d{14}", digits):
-            return None, f"un SIRET a 14 chiffres, « {shown} » en a {sum(c.isdigit() for c in digits)}"
+        if not digits.isdigit():
+            return None, f"« {shown} » : un SIRET ne contient que des chiffres (14), sans lettre ni signe"
+        if len(digits) != 14:
+            return None, f"un SIRET a 14 chiffres, « {shown} » en a {len(digits)}"
         if not siret_ok(digits):
             return None, f"SIRET {digits} invalide (clé de contrôle fausse) ; vérifiez les chiffres"
         return digits, None

@@ -7,8 +7,6 @@ widgets/autosave.py); this screen only reacts to what they report.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Container, Horizontal, Vertical
@@ -19,6 +17,7 @@ from ..campaign.data import CAMPAIGN, split_criterion_scope
 from ..commands import bindings
 from ..messages import AnswerSaved, Navigate, SaveFailedMessage, ScoresChanged
 from ..overview import location_key, next_problem, search_targets
+from ..paths import short_path
 from ..referentiel.values import REGIONS
 from ..widgets.autosave import Autosaver
 from ..widgets.fields import Field
@@ -29,19 +28,9 @@ from ..widgets.level_panel import LevelPanel
 from ..widgets.sidebar import Sidebar
 
 
-def short_path(path: Path) -> str:
-    """Relative to the working folder when inside it, else with ~ for the home folder."""
-    path = path.resolve()
-    for base, prefix in ((Path.cwd(), ""), (Path.home(), "~/")):
-        try:
-            return prefix + str(path.relative_to(base))
-        except ValueError:
-            continue
-    return str(path)
-
-
 class MainScreen(Screen):
     BINDINGS = bindings("app")
+    AUTO_FOCUS = None  # each view focuses its own first field once mounted
 
     def __init__(self, session) -> None:
         super().__init__()
@@ -79,8 +68,9 @@ class MainScreen(Screen):
         }.get(self.save_state, f"[$error]⚠ NON ENREGISTRÉ — {self.save_state}[/]")
         from textual.content import Content
 
+        # The save state comes first: a long path must never push it out of sight.
         head = Content(f"Convergence · {region} {info['label'] or ''} · {short_path(self.session.path)}{mode}")
-        self.query_one("#topbar", Static).update(Content.assemble(head, " · ", Content.from_markup(state)))
+        self.query_one("#topbar", Static).update(Content.assemble(Content.from_markup(state), "  ", head))
 
     # --- sections ----------------------------------------------------------
 

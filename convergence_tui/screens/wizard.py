@@ -10,6 +10,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Label, Select, Static
 
+from ..paths import short_path
 from ..referentiel.values import REGIONS, check_value
 
 
@@ -34,7 +35,7 @@ class WizardScreen(Screen):
         regions = [(f"{code} {name}", code) for code, name in sorted(REGIONS.items(), key=lambda kv: kv[1])]
         with VerticalScroll(id="wizard"):
             yield Static("Nouvelle campagne Convergence", classes="view-title")
-            yield Static(f"Fichier : {self.path}\nCes réponses pourront être modifiées ensuite.",
+            yield Static(f"Fichier : {short_path(self.path)}\nCes réponses pourront être modifiées ensuite.",
                          classes="view-intro", markup=False)
             with Vertical(classes="field"):
                 yield Label("Région *", classes="field-label")

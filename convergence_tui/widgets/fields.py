@@ -90,8 +90,11 @@ class Field(Vertical, can_focus=False):
     def control(self):
         return self.query_one("#control")
 
-    def focus_control(self) -> None:
-        self.control.focus()
+    def focus_control(self, scroll: bool = True) -> None:
+        # No animated scroll: it would land at a different place each time the layout is still settling.
+        self.control.focus(scroll_visible=False)
+        if scroll:
+            self.call_after_refresh(self.scroll_visible, animate=False)
 
     def show_error(self, message: str | None) -> None:
         error = self.query_one(".field-error", Static)

@@ -11,7 +11,7 @@ from ..referentiel.models import Question
 from .fields import Field
 
 
-class FormView(VerticalScroll):
+class FormView(VerticalScroll, can_focus=False):
     DEFAULT_CLASSES = "form-view"
 
     def __init__(self, session, questions: list[Question], scope: str, title: str = "", intro: str = "",
@@ -45,7 +45,6 @@ class FormView(VerticalScroll):
         target = self.field(question_id) if question_id else None
         if target is not None and target.display:
             target.focus_control()
-            self.scroll_to_widget(target, top=True)
         else:
             self.focus_first()
 
@@ -63,4 +62,4 @@ class FormView(VerticalScroll):
     def focus_first(self) -> None:
         first = next((f for f in self.query(Field) if f.display), None)
         if first is not None:
-            first.focus_control()
+            first.focus_control(scroll=False)  # the top of the form stays in view with its title

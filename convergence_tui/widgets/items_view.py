@@ -13,6 +13,7 @@ from ..commands import bindings
 from ..overview import display_value
 from .form_view import FormView
 from .saving import add_item, delete_item, themed
+from .sidebar import fit
 
 
 class ItemsView(Vertical):
@@ -34,9 +35,9 @@ class ItemsView(Vertical):
     def on_mount(self) -> None:
         table = self.table
         table.add_column("n°", key="n")
+        table.add_column("", key="state")
         for q in self.columns:
             table.add_column(q.label, key=q.id)
-        table.add_column("", key="state")
         self.reload()
 
     @property
@@ -58,19 +59,17 @@ class ItemsView(Vertical):
 
     def _cells(self, n: int, item_id: str) -> list:
         data = self.session.data
-        cells: list = [str(n)]
+        missing = sum(1 for q in self.section.questions if q.required and data.value(item_id, q.id) is None)
+        errors = len(data.errors.get(item_id, ()))
+        state = themed(self, f"⚠{missing + errors}", "warning") if missing or errors else themed(self, "✓", "success")
+        cells: list = [str(n), state]
         for q in self.columns:
             cell = data.cell(item_id, q.id)
             if cell is not None and cell.error:
                 cells.append(themed(self, f"⚠ {cell.raw}", "error"))
             else:
-                cells.append(display_value(self.session, q, data.value(item_id, q.id))[:40])
-        missing = sum(1 for q in self.section.questions if q.required and data.value(item_id, q.id) is None)
-        errors = len(data.errors.get(item_id, ()))
-        if missing or errors:
-            cells.append(themed(self, f"⚠ {missing + errors}", "warning"))
-        else:
-            cells.append(themed(self, "✓", "success"))
+                # Short cells: at 80 columns every column must still show.
+                cells.append(fit(display_value(self.session, q, data.value(item_id, q.id)), 24))
         return cells
 
     def refresh_item(self, item_id: str) -> None:
@@ -79,8 +78,14 @@ class ItemsView(Vertical):
         except Exception:  # noqa: BLE001 - not in this table (deleted, or another list)
             return
         cells = self._cells(index + 1, item_id)
-        for key, value in zip(["n", *(q.id for q in self.columns), "state"], cells, strict=True):
+        for key, value in zip(["n", "state", *(q.id for q in self.columns)], cells, strict=True):
             self.table.update_cell(item_id, key, value)
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        # While an item's form is open, letters belong to its fields, not to the list.
+        if action in ("add_item", "edit_item", "delete_item") and self.editing:
+            return False
+        return True
 
     def current_id(self) -> str | None:
         if not self.table.row_count:
@@ -93,7 +98,9 @@ class ItemsView(Vertical):
         self.close_editor()
         self.editing = item_id
         self.table.display = False
-        n = self.table.get_row_index(item_id) + 1 if item_id in self._row_keys() else ""
+        # Numbered from the data: the table may not be filled yet when navigation opens an item.
+        ids = self.session.data.live_ids(self.section.item)
+        n = ids.index(item_id) + 1 if item_id in ids else ""
         title = f"{self.section.title} — {self.section.item_label or 'élément'} n° {n}"
         form = FormView(self.session, self.section.questions, item_id, title=title,
                         intro="Tout est enregistré au fil de la saisie. Échap : revenir à la liste.",

@@ -1,0 +1,94 @@
+"""The look of the main screens at 80×24 and at 160×50 (SVG snapshots).
+
+Regenerate after an intended change with `python -m pytest tests/test_snapshots.py --snapshot-update`,
+in a commit of its own, after looking at the report.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from convergence_tui.app import ConvergenceApp
+from convergence_tui.config import Settings
+from convergence_tui.referentiel import load
+from convergence_tui.session import Session
+
+SIZES = {"80x24": (80, 24), "160x50": (160, 50)}
+
+
+@pytest.fixture
+def make_app(demo_db, monkeypatch):
+    """The real app on a copy of the demo campaign, shown with a path relative to the working folder."""
+    monkeypatch.chdir(demo_db.parent)
+    opened = []
+
+    def make(new_file: bool = False) -> ConvergenceApp:
+        ref = load()
+        if new_file:
+            return ConvergenceApp(demo_db.parent / "nouvelle.sqlite", ref, None, settings=Settings())
+        session = Session.open(demo_db, ref)
+        opened.append(session)
+        return ConvergenceApp(demo_db, ref, session, settings=Settings())
+
+    yield make
+    for s in opened:
+        s.close()
+
+
+def still(*steps):
+    """Run steps, then stop cursors blinking so the picture is stable."""
+
+    async def run_before(pilot) -> None:
+        for step in steps:
+            if isinstance(step, str):
+                await pilot.press(step)
+            else:
+                await step(pilot)
+            await pilot.pause()
+        await pilot.pause(0.2)
+        for widget in pilot.app.screen.query("Input, TextArea"):
+            widget.cursor_blink = False
+        await pilot.pause()
+
+    return run_before
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_form_section(snap_compare, make_app, size):
+    assert snap_compare(make_app(), terminal_size=SIZES[size], run_before=still())
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_grid_of_a_service(snap_compare, make_app, size):
+    assert snap_compare(make_app(), terminal_size=SIZES[size], run_before=still("4", "down", "down"))
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_plan_list(snap_compare, make_app, size):
+    assert snap_compare(make_app(), terminal_size=SIZES[size], run_before=still("8"))
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_item_form(snap_compare, make_app, size):
+    assert snap_compare(make_app(), terminal_size=SIZES[size], run_before=still("3", "enter"))
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_help(snap_compare, make_app, size):
+    async def leave_field(pilot):
+        pilot.app.screen.query_one("#sidebar").focus()
+
+    assert snap_compare(make_app(), terminal_size=SIZES[size], run_before=still(leave_field, "question_mark"))
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_wizard(snap_compare, make_app, size):
+    async def fixed_dates(pilot):
+        screen = pilot.app.screen
+        screen.query_one("#campaign_label").value = "2026-S2"
+        screen.query_one("#reference_date").value = "31/12/2026"
+        assert dt.date.today()  # the wizard's defaults depend on today; the picture must not
+
+    assert snap_compare(make_app(new_file=True), terminal_size=SIZES[size], run_before=still(fixed_dates))
