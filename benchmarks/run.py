@@ -11,7 +11,7 @@ import argparse
 import tempfile
 from pathlib import Path
 
-from benchmarks import bench_core
+from benchmarks import bench_core, bench_tui
 from benchmarks.common import ACTIONS, SERVICES, git_rev, large_campaign, machine
 
 
@@ -26,6 +26,8 @@ def main() -> None:
     print(f"Campaign: {db} ({SERVICES} services, {ACTIONS} actions, {db.stat().st_size // 1024} KiB)\n")
     print("Core")
     bench_core.run(db)
+    print("\nTUI (Pilot, 160×50)")
+    bench_tui.run(db)
 
 
 if __name__ == "__main__":

@@ -51,7 +51,7 @@ class SaveResult:
 def same_answer(old: Cell | None, new: Cell | None) -> bool:
     """Equal for saving purposes: a valid value equals itself however it was typed.
 
-    Widgets re-emit values when they are restored (a Select at mount, an Input
+    Widgets re-emit values when they are restored (a choice at mount, an Input
     when set in code): these must not become journal rows.
     """
     if old is None or new is None:
@@ -131,6 +131,13 @@ class Session:
 
     def close(self) -> None:
         self.store.close()
+
+    @staticmethod
+    def preload() -> None:
+        """Load the write path's modules now, so the first keystroke does not pay for them."""
+        from .store.db import preload
+
+        preload()
 
     def __enter__(self) -> Session:
         return self

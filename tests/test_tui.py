@@ -6,12 +6,14 @@ from __future__ import annotations
 import json
 
 import pytest
-from textual.widgets import DataTable, Input, Select, SelectionList, TextArea
+from textual.widgets import Input, SelectionList, TextArea
 
 from convergence_tui.campaign.data import CAMPAIGN
 from convergence_tui.messages import AnswerSaved, ScoresChanged
 from convergence_tui.screens.main import MainScreen
 from convergence_tui.screens.modals import Confirm, HelpScreen, SearchScreen, TextPrompt
+from convergence_tui.widgets.choice import Choice
+from convergence_tui.widgets.fast_table import FastTable
 from convergence_tui.widgets.fields import Field
 from convergence_tui.widgets.grid_view import GridView
 from convergence_tui.widgets.items_view import ItemsView
@@ -24,7 +26,7 @@ async def test_wizard_creates_the_campaign(tmp_path):
     db = tmp_path / "new.sqlite"
     async with running(db) as (app, pilot):
         screen = app.screen
-        screen.query_one("#region", Select).value = "76"
+        screen.query_one("#region", Choice).value = "76"
         screen.query_one("#grades_name", Input).value = "GIP e-Santé Occitanie"
         screen.query_one("#campaign_label", Input).value = "2026-S2"
         screen.query_one("#reference_date", Input).value = "31/12/2026"
@@ -42,7 +44,7 @@ async def test_wizard_refuses_bad_date_and_keeps_fields(tmp_path):
     db = tmp_path / "new.sqlite"
     async with running(db) as (app, pilot):
         screen = app.screen
-        screen.query_one("#region", Select).value = "53"
+        screen.query_one("#region", Choice).value = "53"
         screen.query_one("#grades_name", Input).value = "GCS"
         screen.query_one("#reference_date", Input).value = "32/12/2026"
         screen.query_one("#author", Input).value = "Camille"
@@ -85,7 +87,7 @@ async def test_typed_answers_are_saved_without_any_save_key(demo_db, question, t
         if error:
             assert error in row[2]
             assert field.has_class("-invalid")
-            assert error in str(field.query_one(".field-error").render())
+            assert error in str(field.query_one(".field-note").render())
         else:
             assert row[2] is None
 
@@ -408,7 +410,7 @@ async def test_section_keys(demo_db):
         await pilot.press("8")
         await pilot.pause()
         assert isinstance(app.screen.current_view(), ItemsView)
-        assert isinstance(app.focused, DataTable)
+        assert isinstance(app.focused, FastTable)
 
 
 async def test_blocker_from_gap_in_one_key(demo_db):
@@ -434,3 +436,56 @@ async def test_blocker_from_gap_in_one_key(demo_db):
         view = app.screen.current_view()
         assert view.section.item == "action"
         assert app.session.data.value(view.editing, "target_level") == 4
+
+
+async def test_reference_selects_in_an_action_and_region(demo_db):
+    """Service, criterion, level and category choices; the region code list; a decimal indicator."""
+    async with running(demo_db) as (app, pilot):
+        region = await field_of(app, "region")
+        assert ("76 Occitanie", "76") in region.options
+        region.control.value = "76"
+        row = await saved(pilot, demo_db, CAMPAIGN, "region", lambda r: r[0] == "76")
+        assert row[0] == "76"
+        app.screen.query_one("#sidebar").focus()
+        await pilot.press("8")
+        await pilot.pause()
+        view = app.screen.current_view()
+        view.table.focus()
+        await pilot.press("a")
+        await pilot.pause(0.2)
+        item = view.editing
+        editor = view.editor
+        service = editor.field("service")
+        assert (app.session.data.name_of("svc-3"), "svc-3") in service.options
+        service.control.value = "svc-3"
+        await saved(pilot, demo_db, item, "service", lambda r: r[0] == "svc-3")
+        criterion = editor.field("criterion")
+        criterion.control.value = "IOP-01"
+        await saved(pilot, demo_db, item, "criterion", lambda r: r[0] == "IOP-01")
+        level = editor.field("target_level")
+        level.control.value = 4
+        row = await saved(pilot, demo_db, item, "target_level", lambda r: r[0] == 4)
+        assert row[2] is None
+        # The new action's service is re-scored: its plan projection now counts it.
+        assert app.session.data.actions_of("svc-3")[-1] == item
+        await pilot.press("escape")
+        await pilot.press("3")
+        await pilot.pause()
+        services = app.screen.current_view()
+        services.open_item("svc-3", "category")
+        await pilot.pause(0.2)
+        category = services.editor.field("category")
+        assert any(label.startswith("PORTAIL — ") for label, _ in category.options)
+        category.control.value = "PORTAIL"
+        await saved(pilot, demo_db, "svc-3", "category", lambda r: r[0] == "PORTAIL")
+        assert app.session.scores.service("svc-3").category == "PORTAIL"
+        await pilot.press("escape")
+        await pilot.press("5")
+        await pilot.pause()
+        indicators = app.screen.current_view()
+        indicators.open_item(indicators.current_id(), "value")
+        await pilot.pause(0.2)
+        value = indicators.editor.field("value")
+        value.control.value = "1 234,5"
+        row = await saved(pilot, demo_db, indicators.editing, "value", lambda r: r[1] == "1 234,5")
+        assert row[0] == 1234.5

@@ -21,6 +21,11 @@ async def running(db: Path, size=(120, 40), *, review: bool = False, settings: S
     app = ConvergenceApp(db, ref, session, review=review, settings=settings or Settings())
     try:
         async with app.run_test(size=size, message_hook=message_hook) as pilot:
+            # The first view focuses its first field once mounted: let that happen before the test acts.
+            for _ in range(50):
+                await pilot.pause()
+                if app.focused is not None:
+                    break
             await pilot.pause()
             yield app, pilot
     finally:

@@ -8,10 +8,12 @@ from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Input, Label, Select, Static
+from textual.widgets import Button, Input, Label, Static
 
 from ..paths import short_path
 from ..referentiel.values import REGIONS, check_value
+from ..widgets.choice import Choice
+from ..widgets.keybar import KeyBar
 
 
 def default_semester(today: dt.date) -> tuple[str, str]:
@@ -39,7 +41,7 @@ class WizardScreen(Screen):
                          classes="view-intro", markup=False)
             with Vertical(classes="field"):
                 yield Label("Région *", classes="field-label")
-                yield Select(regions, prompt="— choisir la région —", id="region")
+                yield Choice(regions, id="region")
             for wid, label, value, placeholder in (
                 ("grades_name", "GRADeS (nom de la structure) *", "", "ex. GIP e-Santé Occitanie"),
                 ("campaign_label", "Campagne (semestre) *", self.label, "AAAA-S1 ou AAAA-S2"),
@@ -49,12 +51,12 @@ class WizardScreen(Screen):
                 with Vertical(classes="field"):
                     yield Label(label, classes="field-label")
                     yield Input(value, placeholder=placeholder, id=wid)
-            yield Static("", id="wizard-error", classes="field-error", markup=False)
+            yield Static("", id="wizard-error", markup=False)
             yield Button("Créer la campagne (ctrl+s)", id="create", variant="primary")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
-        self.query_one("#region", Select).focus()
+        self.query_one("#region", Choice).focus()
 
     @on(Button.Pressed, "#create")
     def _pressed(self) -> None:
@@ -65,9 +67,8 @@ class WizardScreen(Screen):
         self.focus_next()
 
     def action_create(self) -> None:
-        region = self.query_one("#region", Select).value
         values = {
-            "region": None if region is Select.NULL else region,
+            "region": self.query_one("#region", Choice).value,
             "grades_name": self.query_one("#grades_name", Input).value.strip(),
             "campaign_label": self.query_one("#campaign_label", Input).value.strip(),
             "reference_date": self.query_one("#reference_date", Input).value.strip(),

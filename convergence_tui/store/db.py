@@ -289,6 +289,11 @@ class Store:
         return self.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
 
+def preload() -> None:
+    """Import what writing needs, ahead of the first write (called from a background thread)."""
+    import sqlite_utils  # noqa: F401
+
+
 def check_is_sqlite(path: Path) -> None:
     try:
         with path.open("rb") as f:

@@ -13,11 +13,13 @@ from typing import Any
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical
+from textual.content import Content
 from textual.message import Message
-from textual.widgets import Input, Label, Select, SelectionList, Static, TextArea
+from textual.widgets import Input, Label, SelectionList, Static, TextArea
 
 from ..referentiel.models import Question
 from ..store import Cell
+from .choice import Choice
 
 SELECT_TYPES = ("choice", "yes_no", "region", "category", "service", "criterion", "level")
 PLACEHOLDERS = {
@@ -50,6 +52,7 @@ class Field(Vertical, can_focus=False):
         self.scope = scope
         self.cell = cell
         self.options = options or []
+        self.error: str | None = None
         self._ready = False
 
     def compose(self) -> ComposeResult:
@@ -58,18 +61,17 @@ class Field(Vertical, can_focus=False):
         unit = f" ({q.unit})" if q.unit else ""
         yield Label(f"{q.label}{unit}{mark}", classes="field-label")
         yield self._control()
-        if q.help:
-            yield Static(q.help, classes="field-help", markup=False)
-        yield Static("", classes="field-error", markup=False)
+        # One widget for the help and the reason a value is invalid: a form mounts faster.
+        note = Static(q.help, classes="field-note", markup=False)
+        note.display = bool(q.help)
+        yield note
 
     def _control(self):
         q, cell = self.question, self.cell
         value = cell.value if cell and cell.error is None else None
         shown = (cell.raw if cell and cell.raw is not None else ("" if value is None else str(value))) if cell else ""
         if q.type in SELECT_TYPES:
-            allowed = {v for _, v in self.options}
-            return Select(self.options, prompt="— choisir —", allow_blank=True,
-                          value=value if value in allowed else Select.NULL, id="control")
+            return Choice(self.options, value, id="control")
         if q.type == "multi_choice":
             chosen = value or []
             return SelectionList(*[(label, v, v in chosen) for label, v in self.options], id="control")
@@ -97,9 +99,15 @@ class Field(Vertical, can_focus=False):
             self.call_after_refresh(self.scroll_visible, animate=False)
 
     def show_error(self, message: str | None) -> None:
-        error = self.query_one(".field-error", Static)
-        error.update(f"⚠ {message}" if message else "")
-        error.display = bool(message)
+        note = self.query_one(".field-note", Static)
+        help_text = Content(self.question.help)
+        if message:
+            note.update(Content.assemble((f"⚠ {message}", "bold $error"), "\n" if self.question.help else "",
+                                         help_text))
+        else:
+            note.update(help_text)
+        note.display = bool(message or self.question.help)
+        self.error = message
         self.set_class(bool(message), "-invalid")
 
     def _post(self, raw: Any, immediate: bool) -> None:
@@ -121,10 +129,10 @@ class Field(Vertical, can_focus=False):
         event.stop()
         self._post(event.text_area.text, False)
 
-    @on(Select.Changed, "#control")
-    def _chosen(self, event: Select.Changed) -> None:
+    @on(Choice.Changed, "#control")
+    def _chosen(self, event: Choice.Changed) -> None:
         event.stop()
-        self._post(None if event.value is Select.NULL else event.value, True)
+        self._post(event.value, True)
 
     @on(SelectionList.SelectedChanged, "#control")
     def _ticked(self, event: SelectionList.SelectedChanged) -> None:

@@ -5,13 +5,14 @@ from __future__ import annotations
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
 from ..campaign.data import criterion_scope
 from ..commands import bindings
 from ..messages import Navigate
 from ..overview import GridRow, grid_rows
 from ..report.format import STATUS_LABELS
+from .fast_table import Column, FastTable
 from .saving import add_item, save_answer, themed
 
 STATES = {
@@ -23,8 +24,9 @@ STATES = {
     "invalid": ("⚠ invalide", "error"),
 }
 # What decides (level, due, target, state) comes first: at 80 columns the label is what gets cut.
-COLUMNS = (("crit", "Critère"), ("level", "Niv."), ("due", "Dû"), ("final", "Cible"), ("state", "État"),
-           ("axis", "Axe"), ("label", "Libellé"))
+COLUMNS = (Column("crit", "Critère", 8), Column("level", "Niv.", 4), Column("due", "Dû", 2),
+           Column("final", "Cible", 5), Column("state", "État", 15), Column("axis", "Axe", 3),
+           Column("label", "Libellé"))
 
 
 class GridView(Vertical):
@@ -36,35 +38,36 @@ class GridView(Vertical):
         self.session = session
         self.service_id = service_id
         self.rows: list[GridRow] = []
+        self._by_id: dict[str, GridRow] = {}
         self.start_criterion = criterion
 
     def compose(self) -> ComposeResult:
         yield Static("", id="grid-title", classes="view-title")
-        yield DataTable(id="grid-table", cursor_type="row", zebra_stripes=True)
+        yield FastTable(COLUMNS, self._row_cells, id="grid-table")
         yield Static("", id="grid-details", classes="grid-details", markup=False)
 
     def on_mount(self) -> None:
-        table = self.table
-        for key, label in COLUMNS:
-            table.add_column(label, key=key)
         self.reload()
         self.focus_criterion(self.start_criterion)
 
+    def show_service(self, service_id: str) -> None:
+        self.service_id = service_id
+        self.table.move_cursor(row=0)
+        self.reload()
+
     @property
-    def table(self) -> DataTable:
-        return self.query_one("#grid-table", DataTable)
+    def table(self) -> FastTable:
+        return self.query_one("#grid-table", FastTable)
 
     def reload(self) -> None:
-        table = self.table
-        row = table.cursor_row
-        table.clear()
         self.rows = grid_rows(self.session, self.service_id)
-        for r in self.rows:
-            table.add_row(*self._cells(r), key=r.criterion.id)
-        if self.rows:
-            table.move_cursor(row=min(row, len(self.rows) - 1))
+        self._by_id = {r.criterion.id: r for r in self.rows}
+        self.table.set_rows([r.criterion.id for r in self.rows])
         self._refresh_title()
         self._refresh_details()
+
+    def _row_cells(self, criterion_id: str) -> list:
+        return self._cells(self._by_id[criterion_id])
 
     def _cells(self, r: GridRow) -> list:
         c = r.criterion
@@ -122,13 +125,9 @@ class GridView(Vertical):
             lines.append(f"Commentaire : {r.comment}")
         details.update("\n".join(lines))
 
-    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+    def on_fast_table_row_highlighted(self, event: FastTable.RowHighlighted) -> None:
         event.stop()
         self._refresh_details()
-
-    @property
-    def ready(self) -> bool:
-        return self.is_mounted and self.table.columns != {}
 
     def focus_criterion(self, criterion_id: str) -> None:
         for i, r in enumerate(self.rows):
@@ -146,10 +145,9 @@ class GridView(Vertical):
 
     def refresh_row(self, criterion_id: str) -> None:
         self.rows = grid_rows(self.session, self.service_id)
-        index = next(i for i, r in enumerate(self.rows) if r.criterion.id == criterion_id)
-        for (key, _), value in zip(COLUMNS, self._cells(self.rows[index]), strict=True):
-            self.table.update_cell(criterion_id, key, value)
-        # A level can turn another row's gap into met only through the date, never: one row suffices.
+        self._by_id = {r.criterion.id: r for r in self.rows}
+        # A level changes only its own row's state (due levels depend on the date, not on answers).
+        self.table.refresh_key(criterion_id)
         self._refresh_title()
         self._refresh_details()
 

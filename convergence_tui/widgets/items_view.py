@@ -7,21 +7,29 @@ from __future__ import annotations
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
 from ..commands import bindings
 from ..overview import display_value
+from .fast_table import Column, FastTable
 from .form_view import FormView
 from .saving import add_item, delete_item, themed
 from .sidebar import fit
+
+
+# Column widths by question type: every column must show at 80 columns.
+COLUMN_WIDTHS = {"service": 22, "text": 22, "long_text": 22, "date": 10, "choice": 14, "integer": 8,
+                 "decimal": 10, "euros": 12, "percent": 6, "level": 5, "criterion": 7, "semester": 7,
+                 "yes_no": 4, "category": 10}
 
 
 class ItemsView(Vertical):
     BINDINGS = bindings("list")
     DEFAULT_CLASSES = "items-view"
 
-    def __init__(self, session, section, **kwargs) -> None:
+    def __init__(self, session, section, open_on: tuple[str, str] | None = None, **kwargs) -> None:
         super().__init__(**kwargs)
+        self.open_on = open_on
         self.session = session
         self.section = section
         self.columns = [q for q in section.questions if q.column] or section.questions[:3]
@@ -29,33 +37,32 @@ class ItemsView(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Static("", id="items-title", classes="view-title")
-        yield DataTable(id="items-table", cursor_type="row", zebra_stripes=True)
+        columns = [Column("n", "n°", 4), Column("state", "", 3)]
+        columns += [Column(q.id, q.label, COLUMN_WIDTHS.get(q.type, 18)) for q in self.columns]
+        columns[-1] = Column(columns[-1].key, columns[-1].label, None)
+        yield FastTable(columns, self._row_cells, id="items-table")
         yield Static("a ajouter · Entrée modifier · d supprimer · échap revenir", classes="view-hint")
 
     def on_mount(self) -> None:
-        table = self.table
-        table.add_column("n°", key="n")
-        table.add_column("", key="state")
-        for q in self.columns:
-            table.add_column(q.label, key=q.id)
         self.reload()
+        if self.open_on is not None:
+            self.open_item(*self.open_on)
+        else:
+            self.table.focus()
 
     @property
-    def table(self) -> DataTable:
-        return self.query_one("#items-table", DataTable)
+    def table(self) -> FastTable:
+        return self.query_one("#items-table", FastTable)
 
     def reload(self) -> None:
-        table = self.table
-        row = table.cursor_row
-        table.clear()
         items = self.session.data.live(self.section.item)
-        for n, item in enumerate(items, 1):
-            table.add_row(*self._cells(n, item.id), key=item.id)
-        if items:
-            table.move_cursor(row=min(row, len(items) - 1))
+        self.table.set_rows([item.id for item in items])
         label = self.section.item_label or "élément"
         self.query_one("#items-title", Static).update(
             Text.assemble((self.section.title, "bold"), f"  {len(items)} {label}{'s' if len(items) > 1 else ''}"))
+
+    def _row_cells(self, item_id: str) -> list:
+        return self._cells(self.table.get_row_index(item_id) + 1, item_id)
 
     def _cells(self, n: int, item_id: str) -> list:
         data = self.session.data
@@ -73,13 +80,7 @@ class ItemsView(Vertical):
         return cells
 
     def refresh_item(self, item_id: str) -> None:
-        try:
-            index = self.table.get_row_index(item_id)
-        except Exception:  # noqa: BLE001 - not in this table (deleted, or another list)
-            return
-        cells = self._cells(index + 1, item_id)
-        for key, value in zip(["n", "state", *(q.id for q in self.columns)], cells, strict=True):
-            self.table.update_cell(item_id, key, value)
+        self.table.refresh_key(item_id)
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         # While an item's form is open, letters belong to its fields, not to the list.
@@ -88,9 +89,7 @@ class ItemsView(Vertical):
         return True
 
     def current_id(self) -> str | None:
-        if not self.table.row_count:
-            return None
-        return self.table.coordinate_to_cell_key(self.table.cursor_coordinate).row_key.value
+        return self.table.current_key
 
     # --- editing -------------------------------------------------------------
 
@@ -109,7 +108,7 @@ class ItemsView(Vertical):
         return form
 
     def _row_keys(self) -> set[str]:
-        return {k.value for k in self.table.rows}
+        return set(self.table.keys)
 
     def close_editor(self) -> bool:
         editors = self.query("#item-editor")
@@ -131,9 +130,10 @@ class ItemsView(Vertical):
         found = self.query("#item-editor")
         return found.first(FormView) if found else None
 
-    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+    def on_fast_table_row_selected(self, event: FastTable.RowSelected) -> None:
         event.stop()
-        self.open_item(event.row_key.value)
+        if event.key:
+            self.open_item(event.key)
 
     def action_edit_item(self) -> None:
         item_id = self.current_id()

@@ -30,7 +30,7 @@ def save_answer(widget: Widget, scope: str, field: str, raw: Any) -> SaveResult 
 
 
 def themed(widget: Widget, text: str, variable: str, bold: bool = False) -> Text:
-    """Rich text coloured with the current theme's variable (DataTable cells cannot read `$vars`)."""
+    """Rich text coloured with the current theme's variable (table cells are Rich text, which cannot read `$vars`)."""
     color = widget.app.theme_variables.get(variable)
     style = f"{'bold ' if bold else ''}{color}" if color else ("bold" if bold else "")
     return Text(text, style=style)
