@@ -50,7 +50,10 @@ class ConvergenceApp(App):
     def _open_main(self) -> None:
         from .screens.main import MainScreen
 
-        self.push_screen(MainScreen(self.session))
+        main = MainScreen(self.session)
+        self.push_screen(main)
+        if self.review:
+            self.call_after_refresh(main.action_review)
 
     def create_campaign(self, answers: dict, author: str) -> None:
         try:

@@ -70,6 +70,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--date", type=_date, help="date de référence AAAA-MM-JJ (défaut : celle de la campagne)")
     s.add_argument("--check", action="store_true", help="code 3 si quelque chose bloque l'export définitif")
     _common(s, top=False)
+
+    s = sub.add_parser("signoff", help="valider la campagne (responsable d'équipe)")
+    s.add_argument("--name", required=True, help="nom du responsable")
+    s.add_argument("--role", required=True, help="fonction (ex. responsable délégué(e))")
+    _common(s, top=False)
     return p
 
 
@@ -99,7 +104,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         return run_app(resolve_db(args), args.referentiel, review=args.review)
     if args.command == "referentiel":
         return cmd_referentiel_check(args)
-    handler = {"demo": cmd_demo, "import": cmd_import, "status": cmd_status}[args.command]
+    handler = {"demo": cmd_demo, "import": cmd_import, "status": cmd_status, "signoff": cmd_signoff}[args.command]
     return handler(args)
 
 
@@ -176,14 +181,30 @@ def _author_from(obj: object) -> str:
     return "import"
 
 
+def cmd_signoff(args: argparse.Namespace) -> int:
+    from .review import sign_off
+    from .session import Session
+
+    with Session.open(resolve_db(args), args.referentiel) as session:
+        record = sign_off(session, args.name, args.role)
+        left = session.problems()
+    print(f"Campagne validée par {record['name']} ({record['role']}) le {record['at']}.")
+    if left:
+        print(f"Attention : {len(left)} point(s) restent à compléter ; l'export définitif les refusera "
+              "(voir « convergence status »).")
+    return 0
+
+
 def cmd_status(args: argparse.Namespace) -> int:
     from .report.text import status_text
     from .session import Session
 
+    from .review import export_blockers
+
     with Session.open(resolve_db(args), args.referentiel, readonly=True) as session:
         if args.date:
             session.use_date(args.date)
-        problems = session.problems()
+        problems = export_blockers(session)
         if args.json:
             doc = session.scores_document()
             doc["problems"] = [p.to_json() for p in problems]

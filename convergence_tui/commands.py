@@ -40,6 +40,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("previous_problem", "N", "previous_problem", "Précédent à compléter",
             "Revenir à la réponse manquante ou invalide précédente.", show=False),
     Command("undo", "ctrl+z", "undo", "Annuler", "Annuler la dernière modification (depuis le journal)."),
+    Command("review", "r", "review", "Revue", "Revue : complétude, services, plan, calendrier, freins, validation."),
     Command("focus_sections", "escape", "back", "Retour", "Revenir en arrière (liste, puis sections).", show=False,
             palette=False),
     Command("quit", "ctrl+q", "quit", "Quitter", "Quitter (tout est déjà enregistré)."),

@@ -161,7 +161,7 @@ def make_document(
     k = 0
     for i, (sid, cid, level, final) in enumerate(gaps):
         # Leave a few gaps without a blocker or a sufficient action: the review must find them.
-        if services is None and i % 11 == 5:
+        if services is None and i % 23 == 5:
             continue
         cat = rng.choice(["vendor", "vendor", "national", "market", "regional", "other"])
         blockers.append({
@@ -169,7 +169,7 @@ def make_document(
             "description": BLOCKER_TEXTS[cat],
             "fields": {"severity": rng.choice([1, 2, 2, 3]), "raised_on": "2026-03-15"},
         })
-        if services is None and i % 13 == 7:
+        if services is None and i % 29 == 7:
             continue
         k += 1
         status = rng.choice(["planned", "planned", "in_progress"])

@@ -92,3 +92,27 @@ def test_wizard(snap_compare, make_app, size):
         assert dt.date.today()  # the wizard's defaults depend on today; the picture must not
 
     assert snap_compare(make_app(new_file=True), terminal_size=SIZES[size], run_before=still(fixed_dates))
+
+
+async def _sidebar(pilot):
+    pilot.app.screen.query_one("#sidebar").focus()
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_review_completion(snap_compare, make_app, size):
+    assert snap_compare(make_app(), terminal_size=SIZES[size], run_before=still(_sidebar, "r"))
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_review_services(snap_compare, make_app, size):
+    assert snap_compare(make_app(), terminal_size=SIZES[size], run_before=still(_sidebar, "r", "2"))
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_review_timeline(snap_compare, make_app, size):
+    assert snap_compare(make_app(), terminal_size=SIZES[size], run_before=still(_sidebar, "r", "4"))
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_validation_section(snap_compare, make_app, size):
+    assert snap_compare(make_app(), terminal_size=SIZES[size], run_before=still(_sidebar, "9"))

@@ -21,6 +21,7 @@ KINDS = {
     "evidence": "niveau sans preuve",
     "no_blocker": "écart sans frein",
     "no_action": "écart sans action qui atteint le niveau dû",
+    "signoff": "validation du responsable absente ou retirée",
 }
 
 

@@ -29,6 +29,7 @@ from ..widgets.items_view import ItemsView
 from ..widgets.keybar import KeyBar
 from ..widgets.level_panel import LevelPanel
 from ..widgets.sidebar import Sidebar
+from ..widgets.validation_view import ValidationView
 
 
 def settle_memory() -> None:
@@ -129,8 +130,12 @@ class MainScreen(Screen):
         elif section.kind == "form":
             new = FormView(self.session, section.questions, CAMPAIGN, title=section.title, intro=section.help,
                            focus_field=field)
+        elif isinstance(view, ValidationView):
+            new = view
+            view.refresh_state()
         else:
-            new = Static(f"{section.title}\n\n{section.help}", classes="view-intro", markup=False)
+            new = ValidationView(self.session, section, getattr(self.app, "settings", None) and
+                                 self.app.settings.author or "")
         if new is not view:
             # A new view lands by itself once mounted (it was told where); a kept one is moved now.
             self.content.remove_children()
@@ -314,6 +319,16 @@ class MainScreen(Screen):
         row = rows[-1]
         self.show_section(self.section_id, row.scope if row.scope != CAMPAIGN else "", row.field, rebuild=True)
         self.notify(f"Annulé : {describe(self.session, row)}", title="Annulation")
+
+    def action_review(self) -> None:
+        self.autosave.flush()
+        from .review import ReviewScreen
+
+        def done(target) -> None:
+            if isinstance(target, Navigate):
+                self.show_section(target.section, target.scope, target.field)
+
+        self.app.push_screen(ReviewScreen(self.session, readonly=self.session.readonly), done)
 
     def action_help(self) -> None:
         from .modals import HelpScreen

@@ -283,6 +283,22 @@ class Store:
                     conn.execute("update journal set batch = ? where seq = ?", [batch, batch])
         return batch or 0
 
+    def add_signoff(self, name: str, role: str, digest: str, journal_seq: int, scores: dict) -> dict:
+        if self.readonly:
+            raise UserError(f"{self.path} : campagne ouverte en lecture seule ; la validation n'est pas possible.")
+        row = {"at": now_utc(), "name": name, "role": role, "digest": digest, "journal_seq": journal_seq,
+               "scores": json.dumps(scores, ensure_ascii=False)}
+        with self.db.atomic():
+            cur = self.conn.execute(
+                "insert into signoffs(at, name, role, digest, journal_seq, scores) values(?, ?, ?, ?, ?, ?)",
+                [row["at"], name, role, digest, journal_seq, row["scores"]],
+            )
+        return {**row, "id": cur.lastrowid, "scores": scores}
+
+    def signoffs(self) -> list[dict]:
+        rows = self._rows("select * from signoffs order by id", [])
+        return [{**r, "scores": json.loads(r["scores"])} for r in rows]
+
     # --- maintenance ---------------------------------------------------------
 
     def integrity_ok(self) -> bool:

@@ -4,7 +4,7 @@ Never edit a released step: append a new one. Each step runs inside the same
 transaction as the version bump, so a crash leaves the file at a known version.
 """
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 MIGRATIONS: dict[int, list[str]] = {
     1: [
@@ -40,5 +40,18 @@ MIGRATIONS: dict[int, list[str]] = {
         )""",
         "create index journal_batch on journal(batch)",
         "create index journal_undoes on journal(undoes) where undoes is not null",
+    ],
+    2: [
+        # A team lead's sign-off, with the exact state it covers: the digest of the answers
+        # document, the last journal row it saw, and the scores then (for comparison later).
+        """create table signoffs (
+            id integer primary key autoincrement,
+            at text not null,
+            name text not null,
+            role text not null,
+            digest text not null,
+            journal_seq integer not null,
+            scores text not null
+        )""",
     ],
 }

@@ -46,8 +46,9 @@ class Field(Vertical, can_focus=False):
             self.immediate = immediate
 
     def __init__(self, question: Question, scope: str, cell: Cell | None,
-                 options: list[tuple[str, Any]] | None = None) -> None:
+                 options: list[tuple[str, Any]] | None = None, readonly: bool = False) -> None:
         super().__init__(id=f"field-{question.id}")
+        self.readonly = readonly
         self.question = question
         self.scope = scope
         self.cell = cell
@@ -80,6 +81,8 @@ class Field(Vertical, can_focus=False):
         return Input(shown, placeholder=q.placeholder or PLACEHOLDERS.get(q.type, ""), id="control")
 
     def on_mount(self) -> None:
+        if self.readonly:  # read-only review: shown, never editable
+            self.control.disabled = True
         if self.cell is not None and self.cell.error:
             self.show_error(self.cell.error)
         # Controls echo their initial value once mounted; those echoes are not edits.
@@ -94,7 +97,8 @@ class Field(Vertical, can_focus=False):
 
     def focus_control(self, scroll: bool = True) -> None:
         # No animated scroll: it would land at a different place each time the layout is still settling.
-        self.control.focus(scroll_visible=False)
+        if not self.readonly:
+            self.control.focus(scroll_visible=False)
         if scroll:
             self.call_after_refresh(self.scroll_visible, animate=False)
 

@@ -32,7 +32,8 @@ class FormView(VerticalScroll, can_focus=False):
         data = self.session.data
         visible = visible_questions(self.session, self.questions, self.scope)
         for q in self.questions:
-            field = Field(q, self.scope, data.cell(self.scope, q.id), question_options(self.session, q, self.scope))
+            field = Field(q, self.scope, data.cell(self.scope, q.id), question_options(self.session, q, self.scope),
+                          readonly=self.session.readonly)
             field.display = visible[q.id]
             yield field
 

@@ -29,6 +29,9 @@ COLUMNS = (Column("crit", "Critère", 8), Column("level", "Niv.", 4), Column("du
            Column("label", "Libellé"))
 
 
+EDIT_ACTIONS = {"set_level", "not_applicable", "comment", "evidence", "new_blocker", "new_action"}
+
+
 class GridView(Vertical):
     BINDINGS = bindings("grid")
     DEFAULT_CLASSES = "grid-view"
@@ -124,6 +127,12 @@ class GridView(Vertical):
         if r.comment:
             lines.append(f"Commentaire : {r.comment}")
         details.update("\n".join(lines))
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        # Read-only review: the keys that change answers are off (and leave the footer).
+        if self.session.readonly and action in EDIT_ACTIONS:
+            return False
+        return True
 
     def on_fast_table_row_highlighted(self, event: FastTable.RowHighlighted) -> None:
         event.stop()

@@ -86,6 +86,8 @@ class ItemsView(Vertical):
         # While an item's form is open, letters belong to its fields, not to the list.
         if action in ("add_item", "edit_item", "delete_item") and self.editing:
             return False
+        if action in ("add_item", "delete_item") and self.session.readonly:
+            return False
         return True
 
     def current_id(self) -> str | None:

@@ -1,0 +1,239 @@
+"""The team lead's view of a session: sign-off, completion, the services table, the plan over
+time, blockers — and what changed since the last sign-off. Textual-free; screens display it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from .campaign.problems import KINDS, Problem
+from .errors import UserError
+from .overview import section_progress
+from .scoring import service_entry
+from .store import JournalRow
+
+if TYPE_CHECKING:
+    from .session import Session
+
+BLOCKER_LABELS = {"vendor": "ÉDITEUR", "national": "NATIONAL", "market": "MARCHÉ", "regional": "RÉGIONAL",
+                  "other": "AUTRE"}
+OWNER_LABELS = {"national": "NATIONAL", "ars": "ARS", "grades": "GRADeS", "vendor": "ÉDITEUR"}
+SIGNOFF_PROBLEM = "signoff"
+
+
+def campaign_digest(session: Session) -> str:
+    """SHA-256 of the answers document in canonical JSON: what a sign-off covers."""
+    doc = session.answers_document()
+    text = json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class SignoffState:
+    last: dict | None  # the latest sign-off, if any
+    current: bool  # it covers the campaign as it is now
+    changes: list[JournalRow] = field(default_factory=list)  # what was changed since, newest first
+
+    @property
+    def withdrawn(self) -> bool:
+        return self.last is not None and not self.current
+
+    def summary(self) -> str:
+        if self.last is None:
+            return "Pas encore validée par le responsable."
+        who = f"{self.last['name']} ({self.last['role']})"
+        when = self.last["at"][:16].replace("T", " à ")
+        if self.current:
+            return f"Validée par {who} le {when} (UTC) : la validation couvre l'état actuel."
+        authors = ", ".join(sorted({r.author for r in self.changes})) or "?"
+        return (f"Validation de {who} du {when} RETIRÉE : {len(self.changes)} modification(s) depuis, "
+                f"par {authors}. Une nouvelle validation est nécessaire.")
+
+
+def signoff_state(session: Session) -> SignoffState:
+    signoffs = session.store.signoffs()
+    if not signoffs:
+        return SignoffState(None, False)
+    last = signoffs[-1]
+    current = last["digest"] == campaign_digest(session)
+    changes = [] if current else session.store.journal(since=last["journal_seq"])
+    return SignoffState(last, current, changes)
+
+
+def sign_off(session: Session, name: str, role: str) -> dict:
+    """Record the lead's sign-off of the campaign as it is now.
+
+    An incomplete campaign may be signed (a lead can sign off an intermediate
+    state and export it as a draft); a final export still lists what is missing.
+    """
+    name, role = name.strip(), role.strip()
+    if not name or not role:
+        raise UserError("Validation : le nom et la fonction du responsable sont nécessaires.")
+    return session.store.add_signoff(name, role, campaign_digest(session), session.store.last_seq(),
+                                     session.scores_document())
+
+
+def export_blockers(session: Session, problems: list[Problem] | None = None) -> list[Problem]:
+    """Everything that blocks a final export: the problems, and a missing or withdrawn sign-off."""
+    problems = list(session.problems() if problems is None else problems)
+    state = signoff_state(session)
+    if not state.current:
+        validation = next((s.id for s in session.ref.sections if s.kind == "validation"), "")
+        problems.append(Problem(SIGNOFF_PROBLEM, validation, "campaign", "signoff", state.summary()))
+    return problems
+
+
+# --- completion --------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SectionCompletion:
+    section_id: str
+    title: str
+    done: int
+    total: int
+    problems: int
+
+    @property
+    def percent(self) -> float:
+        return 100.0 if not self.total else round(100 * self.done / self.total, 1)
+
+
+def completion(session: Session) -> tuple[list[SectionCompletion], float]:
+    rows = []
+    for s in session.ref.sections:
+        if s.kind == "validation":
+            continue
+        p = section_progress(session, s)
+        rows.append(SectionCompletion(s.id, s.title, p.done, p.total, p.problems))
+    done, total = sum(r.done for r in rows), sum(r.total for r in rows)
+    return rows, (100.0 if not total else round(100 * done / total, 1))
+
+
+def problem_counts(problems: list[Problem]) -> dict[str, int]:
+    counts = Counter(p.kind for p in problems)
+    return {kind: counts.get(kind, 0) for kind in KINDS}
+
+
+# --- services and comparison ---------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceRow:
+    id: str
+    figures: dict  # the service's entry of the scores document
+    level_change: int | None  # since the last sign-off; None when the service is new since
+    maturity_change: float | None
+
+
+def service_rows(session: Session) -> list[ServiceRow]:
+    state_scores = {}
+    signoffs = session.store.signoffs()
+    if signoffs:
+        state_scores = {s["id"]: s for s in signoffs[-1]["scores"]["services"]}
+    rows = []
+    for score in session.scores.services:
+        figures = service_entry(score)
+        before = state_scores.get(score.id)
+        if before is None or not signoffs:
+            level_change = maturity_change = None
+        else:
+            level_change = figures["level"] - before["level"]
+            now, then = figures["maturity"]["global"], before["maturity"]["global"]
+            maturity_change = None if now is None or then is None else round(now - then, 1)
+        rows.append(ServiceRow(score.id, figures, level_change, maturity_change))
+    return rows
+
+
+# --- the plan over time --------------------------------------------------------
+
+
+def semester_of(d: dt.date) -> tuple[int, int]:
+    return d.year, 1 if d.month <= 6 else 2
+
+
+def semester_label(sem: tuple[int, int]) -> str:
+    return f"{sem[0]}-S{sem[1]}"
+
+
+def next_semester(sem: tuple[int, int]) -> tuple[int, int]:
+    return (sem[0], 2) if sem[1] == 1 else (sem[0] + 1, 1)
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineRow:
+    service_id: str
+    name: str
+    cells: list[str]  # per semester: "reached", "target" (reached during it), "action", "waiting"
+    reached_on: dt.date | None
+
+
+def timeline(session: Session, max_semesters: int = 10) -> tuple[list[str], list[TimelineRow]]:
+    """Per service and semester: when the plan brings the service to its final targets."""
+    start = semester_of(session.reference_date)
+    last = start
+    dues: dict[str, set[tuple[int, int]]] = defaultdict(set)
+    for sid in session.data.live_ids("service"):
+        for aid in session.data.actions_of(sid):
+            action = session.data.action_input(aid)
+            if action is not None and action.status != "abandoned" and action.due >= session.reference_date:
+                sem = semester_of(action.due)
+                dues[sid].add(sem)
+                last = max(last, sem)
+    for score in session.scores.services:
+        if score.target_reached_on is not None:
+            last = max(last, semester_of(score.target_reached_on))
+    semesters = [start]
+    while semesters[-1] < last and len(semesters) < max_semesters:
+        semesters.append(next_semester(semesters[-1]))
+    rows = []
+    for score in session.scores.services:
+        reached = score.target_reached_on
+        reached_sem = semester_of(reached) if reached else None
+        cells = []
+        for sem in semesters:
+            if reached_sem is not None and sem > reached_sem:
+                cells.append("reached")
+            elif reached_sem == sem:
+                cells.append("target")
+            elif sem in dues.get(score.id, ()):
+                cells.append("action")
+            else:
+                cells.append("waiting")
+        rows.append(TimelineRow(score.id, score.name or score.id, cells, reached))
+    return [semester_label(s) for s in semesters], rows
+
+
+# --- blockers -----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class BlockerSummary:
+    category: str
+    label: str
+    blockers: int
+    services: int
+    owners: dict[str, int]  # owners of the actions planned on the same gaps
+
+
+def blocker_summary(session: Session) -> list[BlockerSummary]:
+    data = session.data
+    owners_on_gap: dict[tuple, Counter] = defaultdict(Counter)
+    for a in data.live("action"):
+        if data.value(a.id, "status") != "abandoned":
+            key = (data.value(a.id, "service"), data.value(a.id, "criterion"))
+            owners_on_gap[key][data.value(a.id, "owner") or "?"] += 1
+    out = []
+    for category, label in BLOCKER_LABELS.items():
+        items = [b for b in data.live("blocker") if data.value(b.id, "category") == category]
+        owners: Counter = Counter()
+        for b in items:
+            owners.update(owners_on_gap.get((data.value(b.id, "service"), data.value(b.id, "criterion")), {}))
+        out.append(BlockerSummary(category, label, len(items),
+                                  len({data.value(b.id, "service") for b in items}), dict(owners)))
+    return out

@@ -1,0 +1,221 @@
+"""The team lead's review: where the campaign stands, what is missing, the plan over time,
+blockers, and the sign-off. Nothing here changes an answer; Entrée on a row jumps to its place.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Container, Vertical
+from textual.content import Content
+from textual.screen import Screen
+from textual.widgets import Static
+
+from .. import review
+from ..campaign.problems import KINDS
+from ..messages import Navigate
+from ..overview import region_figures
+from ..report.format import STATUS_SHORT, date_fr, pct
+from ..widgets.fast_table import Column, FastTable
+from ..widgets.keybar import KeyBar
+from ..widgets.saving import themed
+from ..widgets.sidebar import STATUS_STYLE
+
+TABS = (
+    ("completion", "Complétude"),
+    ("services", "Services"),
+    ("plan", "Plan"),
+    ("timeline", "Calendrier"),
+    ("blockers", "Freins"),
+)
+SORTS = (("nom", lambda r: (r.figures["name"] or "").lower()),
+         ("statut", lambda r: ("non_convergent", "partially_convergent", "convergent").index(r.figures["status"])),
+         ("niveau", lambda r: r.figures["level"]),
+         ("maturité", lambda r: r.figures["maturity"]["global"] or 0),
+         ("conformité", lambda r: r.figures["conformity"]),
+         ("écarts", lambda r: -len(r.figures["gaps"])),
+         ("cible", lambda r: r.figures["target_reached_on"] or "9999"))
+TIMELINE_CELLS = {"reached": ("███████", "success"), "target": ("──★────", "success"),
+                  "action": ("───◆───", "warning"), "waiting": ("───────", "text-muted")}
+
+
+class ReviewScreen(Screen):
+    BINDINGS = [
+        *(Binding(str(n), f"tab({n - 1})", label, show=False, id=f"review_tab_{n}")
+          for n, (_, label) in enumerate(TABS, 1)),
+        Binding("tab", "next_tab", "Onglet suivant", id="review_next_tab"),
+        Binding("s", "sort", "Trier", id="review_sort"),
+        Binding("escape,r", "close", "Fermer", id="review_close"),
+    ]
+
+    def __init__(self, session, *, readonly: bool = False) -> None:
+        super().__init__()
+        self.session = session
+        self.readonly = readonly
+        self.tab = 0
+        self.sort = 1
+        self.problems = review.export_blockers(session)
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="review-head")
+        yield Static("", id="review-tabs")
+        yield Container(id="review-body")
+        yield KeyBar()
+
+    async def on_mount(self) -> None:
+        self._refresh_head()
+        await self.show_tab(0)
+
+    def _refresh_head(self) -> None:
+        state = review.signoff_state(self.session)
+        rows, overall = review.completion(self.session)
+        counts = review.problem_counts(self.problems)
+        mode = "  [lecture seule]" if self.readonly else ""
+        style = "$success" if state.current else ("$error" if state.withdrawn else "$warning")
+        lines = [
+            Content.assemble(("Revue de la campagne", "bold"), mode, f" — complétude {pct(overall)}"),
+            Content.assemble((state.summary(), f"bold {style}")),
+            Content(" · ".join(f"{n} {KINDS[k]}" for k, n in counts.items() if n) or
+                    "Rien ne bloque l'export définitif."),
+        ]
+        self.query_one("#review-head", Static).update(Content("\n").join(lines))
+
+    def _refresh_tabs(self) -> None:
+        parts = [Content.styled(f" {n} {label} ", "bold reverse" if i == self.tab else "dim")
+                 for i, (n, (_, label)) in enumerate(((n, t) for n, t in enumerate(TABS, 1)))]
+        self.query_one("#review-tabs", Static).update(Content("").join(parts))
+
+    async def action_tab(self, index: int) -> None:
+        await self.show_tab(index)
+
+    async def action_next_tab(self) -> None:
+        await self.show_tab((self.tab + 1) % len(TABS))
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+    async def action_sort(self) -> None:
+        if TABS[self.tab][0] == "services":
+            self.sort = (self.sort + 1) % len(SORTS)
+            await self.show_tab(self.tab)
+            self.notify(f"Tri : {SORTS[self.sort][0]}")
+
+    # --- tabs ----------------------------------------------------------------
+
+    async def show_tab(self, index: int) -> None:
+        self.tab = index
+        self._refresh_tabs()
+        body = self.query_one("#review-body", Container)
+        await body.remove_children()
+        view = getattr(self, f"_tab_{TABS[index][0]}")()
+        await body.mount(view)
+        table = view if isinstance(view, FastTable) else next(iter(view.query(FastTable)), None)
+        if table is not None:
+            table.focus()
+
+    def _tab_completion(self) -> Vertical:
+        rows, overall = review.completion(self.session)
+        lines = [f"{'Section':<32} {'fait':>6} {'attendu':>8} {'%':>7} {'à revoir':>9}"]
+        for r in rows:
+            lines.append(f"{r.title[:32]:<32} {r.done:>6} {r.total:>8} {r.percent:>6.1f} {r.problems:>9}")
+        lines.append(f"{'Ensemble':<32} {'':>6} {'':>8} {overall:>6.1f}")
+        items = [p for p in self.problems if not p.is_plan]
+        table = FastTable([Column("kind", "Nature", 24), Column("where", "Où et quoi")],
+                          lambda key: self._problem_cells(int(key)), id="review-problems")
+        table.set_rows([str(i) for i, p in enumerate(self.problems) if p in items])
+        return Vertical(Static("\n".join(lines), markup=False, classes="review-summary"),
+                        Static(f"À compléter ({len(items)}) — Entrée pour y aller :", classes="view-title"),
+                        table)
+
+    def _problem_cells(self, index: int) -> list:
+        p = self.problems[index]
+        style = "error" if p.kind in ("invalid", "signoff") else "warning"
+        return [themed(self, KINDS[p.kind], style), p.message]
+
+    def _tab_plan(self) -> Vertical:
+        items = [i for i, p in enumerate(self.problems) if p.is_plan]
+        table = FastTable([Column("kind", "Manque", 24), Column("where", "Écart")],
+                          lambda key: self._problem_cells(int(key)), id="review-plan")
+        table.set_rows([str(i) for i in items])
+        head = ("Le plan est complet : chaque écart a un frein et une action qui atteint le niveau dû."
+                if not items else f"{len(items)} manque(s) : un écart doit avoir un frein et une action qui "
+                "atteint le niveau dû. Entrée pour y aller (b / a dans la grille les crée).")
+        return Vertical(Static(head, classes="view-title", markup=False), table)
+
+    def _tab_services(self) -> Vertical:
+        name, key = SORTS[self.sort]
+        rows = sorted(review.service_rows(self.session), key=key)
+        self._service_rows = {r.id: r for r in rows}
+        axes = self.session.ref.axis_ids
+        columns = [Column("name", "Service", 24), Column("cat", "Catég.", 10), Column("status", "Statut", 10),
+                   Column("level", "N", 2), *(Column(a, a, 5) for a in axes), Column("glob", "Glob.", 5),
+                   Column("conf", "Conf.", 5), Column("gaps", "Éc.", 3), Column("target", "Cible", 10),
+                   Column("change", "Depuis valid.")]
+        table = FastTable(columns, self._service_cells, id="review-services")
+        table.set_rows(["@region", *(r.id for r in rows)])
+        return Vertical(Static(f"Services — trié par {name} (s pour changer) ; Entrée : la grille du service",
+                               classes="view-title", markup=False), table)
+
+    def _service_cells(self, key: str) -> list:
+        axes = self.session.ref.axis_ids
+        if key == "@region":
+            region = region_figures(self.session)
+            c = region["status_counts"]
+            return [Text("RÉGION", style="bold"), "", f"{c['convergent']}/{c['partially_convergent']}/"
+                    f"{c['non_convergent']}", "", *(_num(region["maturity"][a]) for a in axes),
+                    _num(region["maturity"]["global"]), "", "", "", f"complétude {pct(region['completeness'])}"]
+        r = self._service_rows[key]
+        f = r.figures
+        style = STATUS_STYLE[f["status"]].lstrip("$")
+        if r.level_change is None:
+            change = "nouveau" if self.session.store.signoffs() else "—"
+        else:
+            change = f"niveau {r.level_change:+d}, maturité {r.maturity_change:+.1f}".replace(".", ",") \
+                if r.maturity_change is not None else f"niveau {r.level_change:+d}"
+        return [f["name"] or f["id"], f["category"], themed(self, STATUS_SHORT[f["status"]], style), str(f["level"]),
+                *(_num(f["maturity"][a]) for a in axes), _num(f["maturity"]["global"]),
+                f"{round(f['conformity'] * 100)}%", str(len(f["gaps"])), date_fr(f["target_reached_on"]), change]
+
+    def _tab_timeline(self) -> Vertical:
+        semesters, rows = review.timeline(self.session)
+        self._timeline = {r.service_id: r for r in rows}
+        columns = [Column("name", "Service", 24), *(Column(s, s, 7) for s in semesters), Column("end", "Cible")]
+        table = FastTable(columns, self._timeline_cells, id="review-timeline")
+        table.set_rows([r.service_id for r in rows])
+        never = sum(1 for r in rows if r.reached_on is None)
+        legend = ("◆ action due dans le semestre · ★ cibles finales atteintes · █ déjà atteintes — "
+                  f"{never} service(s) que le plan n'amène jamais à la cible")
+        return Vertical(Static(legend, classes="view-title", markup=False), table)
+
+    def _timeline_cells(self, key: str) -> list:
+        r = self._timeline[key]
+        cells = [themed(self, *TIMELINE_CELLS[c]) for c in r.cells]
+        end = date_fr(r.reached_on) if r.reached_on else themed(self, "jamais", "error")
+        return [r.name, *cells, end]
+
+    def _tab_blockers(self) -> Static:
+        lines = [f"{'Catégorie':<10} {'freins':>7} {'services':>9}   actions prévues sur ces écarts, par porteur"]
+        for b in review.blocker_summary(self.session):
+            owners = ", ".join(f"{review.OWNER_LABELS.get(o, o)} {n}" for o, n in sorted(b.owners.items())) or "—"
+            lines.append(f"{b.label:<10} {b.blockers:>7} {b.services:>9}   {owners}")
+        return Static("\n".join(lines), markup=False, classes="review-summary")
+
+    # --- jumping ---------------------------------------------------------------
+
+    def on_fast_table_row_selected(self, event: FastTable.RowSelected) -> None:
+        event.stop()
+        key = event.key
+        if key is None or key == "@region":
+            return
+        grid = next(s.id for s in self.session.ref.sections if s.kind == "grid")
+        if event.table.id in ("review-problems", "review-plan"):
+            p = self.problems[int(key)]
+            target = Navigate(p.section, p.scope if p.scope != "campaign" else "", p.field)
+        else:
+            target = Navigate(grid, key)
+        self.dismiss(target)
+
+
+def _num(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1f}".replace(".", ",")
