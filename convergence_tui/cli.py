@@ -71,6 +71,23 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--check", action="store_true", help="code 3 si quelque chose bloque l'export définitif")
     _common(s, top=False)
 
+    s = sub.add_parser("export", help="écrire le paquet signé pour l'ANS")
+    s.add_argument("--out", type=Path, default=Path("exports"), help="dossier de sortie (défaut : exports)")
+    s.add_argument("--p12", type=Path, default=None, help="certificat de signature PKCS#12 (défaut : "
+                   "$CONVERGENCE_P12)")
+    s.add_argument("--draft", action="store_true", help="exporter un brouillon malgré ce qui manque")
+    _common(s, top=False)
+
+    s = sub.add_parser("verify", help="vérifier un paquet : signature, empreintes, schémas, scores")
+    s.add_argument("bundle", type=Path)
+    s.add_argument("--trust", type=Path, help="certificat(s) de confiance, PEM")
+    _common(s, top=False)
+
+    s = sub.add_parser("keygen", help="créer une identité de signature auto-signée (pilotes, tests)")
+    s.add_argument("--out", type=Path, required=True, help="fichier .p12 à créer (le certificat .pem est écrit à "
+                   "côté)")
+    s.add_argument("--name", required=True, help="nom du signataire")
+
     s = sub.add_parser("signoff", help="valider la campagne (responsable d'équipe)")
     s.add_argument("--name", required=True, help="nom du responsable")
     s.add_argument("--role", required=True, help="fonction (ex. responsable délégué(e))")
@@ -104,7 +121,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return run_app(resolve_db(args), args.referentiel, review=args.review)
     if args.command == "referentiel":
         return cmd_referentiel_check(args)
-    handler = {"demo": cmd_demo, "import": cmd_import, "status": cmd_status, "signoff": cmd_signoff}[args.command]
+    handler = {"demo": cmd_demo, "import": cmd_import, "status": cmd_status, "signoff": cmd_signoff,
+               "export": cmd_export, "verify": cmd_verify, "keygen": cmd_keygen}[args.command]
     return handler(args)
 
 
@@ -214,4 +232,66 @@ def cmd_status(args: argparse.Namespace) -> int:
             sys.stdout.write(status_text(session, problems))
     if args.check and problems:
         return 3
+    return 0
+
+
+PASSWORD_ENV = "CONVERGENCE_P12_PASSWORD"
+
+
+def read_password(prompt: str, *, twice: bool = False) -> str:
+    """From CONVERGENCE_P12_PASSWORD, else typed (masked) at the terminal. Never stored, never logged."""
+    import os
+
+    value = os.environ.get(PASSWORD_ENV)
+    if value is not None:
+        return value
+    if not sys.stdin.isatty():
+        raise UserError(f"Mot de passe du certificat requis : tapez-le dans un terminal ou mettez-le dans {PASSWORD_ENV}.")
+    import getpass
+
+    first = getpass.getpass(prompt)
+    if twice and getpass.getpass("Confirmez : ") != first:
+        raise UserError("Les deux mots de passe diffèrent ; rien n'a été créé.")
+    return first
+
+
+def cmd_keygen(args: argparse.Namespace) -> int:
+    from .bundle.signing import keygen
+
+    password = read_password("Mot de passe du nouveau certificat : ", twice=True)
+    identity = keygen(args.out, args.name, password)
+    print(f"Identité créée : {args.out} (clé privée, accès réservé à vous) et {args.out.with_suffix('.pem')} "
+          "(certificat à donner au destinataire).")
+    print(f"Sujet : {identity.subject}")
+    print(f"Empreinte SHA-256 du certificat : {identity.fingerprint}")
+    print(f"Valable jusqu'au {identity.not_after:%d/%m/%Y}.")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    import os
+
+    from .exporting import blockers_for, export
+    from .session import Session
+
+    p12 = args.p12 or (Path(os.environ["CONVERGENCE_P12"]) if os.environ.get("CONVERGENCE_P12") else None)
+    if p12 is None:
+        raise UserError("Export : indiquez le certificat de signature avec --p12 FICHIER.p12 (ou CONVERGENCE_P12).")
+    with Session.open(resolve_db(args), args.referentiel, readonly=True) as session:
+        blockers_for(session, args.draft)  # refuse before asking for a password
+        password = read_password(f"Mot de passe de {p12} : ")
+        result = export(session, args.out, p12, password, draft=args.draft,
+                        progress=lambda step: print(f"… {step}", file=sys.stderr))
+    kind = f"BROUILLON ({result.missing} point(s) à compléter)" if result.draft else "soumission définitive"
+    print(f"Paquet écrit et vérifié : {result.path}")
+    print(f"Nature : {kind}")
+    print(f"Empreinte SHA-256 du certificat signataire : {result.fingerprint}")
+    return 0
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from .bundle.verify import load_trust, verify_bundle
+
+    trust = load_trust(args.trust) if args.trust else None
+    print(verify_bundle(args.bundle, trust).summary())
     return 0

@@ -41,6 +41,7 @@ COMMANDS: tuple[Command, ...] = (
             "Revenir à la réponse manquante ou invalide précédente.", show=False),
     Command("undo", "ctrl+z", "undo", "Annuler", "Annuler la dernière modification (depuis le journal)."),
     Command("review", "r", "review", "Revue", "Revue : complétude, services, plan, calendrier, freins, validation."),
+    Command("export", "e", "export", "Exporter", "Exporter le paquet signé (brouillon possible) pour l'ANS."),
     Command("focus_sections", "escape", "back", "Retour", "Revenir en arrière (liste, puis sections).", show=False,
             palette=False),
     Command("quit", "ctrl+q", "quit", "Quitter", "Quitter (tout est déjà enregistré)."),

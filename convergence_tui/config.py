@@ -20,6 +20,7 @@ class Settings:
     author: str = ""
     last_db: str = ""
     theme: str = ""
+    p12: str = ""  # the signing certificate last used (a path; never its password)
     keymap: dict[str, str] = field(default_factory=dict)
     problem: str = ""  # a French sentence when the file could not be read
 
@@ -41,11 +42,13 @@ class Settings:
             author=str(data.get("author", "")),
             last_db=str(data.get("last_db", "")),
             theme=str(data.get("theme", "")),
+            p12=str(data.get("p12", "")),
             keymap=dict(keymap),
         )
 
     def save(self, path: Path | None = None) -> None:
         path = path or config_file()
         path.parent.mkdir(parents=True, exist_ok=True)
-        data = {"author": self.author, "last_db": self.last_db, "theme": self.theme, "keymap": self.keymap}
+        data = {"author": self.author, "last_db": self.last_db, "theme": self.theme, "p12": self.p12,
+                "keymap": self.keymap}
         path.write_text(tomli_w.dumps({k: v for k, v in data.items() if v or k == "keymap"}), encoding="utf-8")

@@ -330,6 +330,12 @@ class MainScreen(Screen):
 
         self.app.push_screen(ReviewScreen(self.session, readonly=self.session.readonly), done)
 
+    def action_export(self) -> None:
+        self.autosave.flush()
+        from .export import ExportScreen
+
+        self.app.push_screen(ExportScreen(self.session, self.app.settings))
+
     def action_help(self) -> None:
         from .modals import HelpScreen
 

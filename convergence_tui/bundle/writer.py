@@ -1,0 +1,110 @@
+"""Write a signed bundle: manifest, detached signature, deterministic zip, written under a
+temporary name, verified from disk, and only then renamed to its final name."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import tempfile
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from .. import __version__
+from ..errors import UserError
+from .format import (
+    BUNDLE_FORMAT,
+    BUNDLE_VERSION,
+    CONTENT_ENTRIES,
+    MANIFEST,
+    SIGNATURE,
+    bundle_name,
+    canonical_json,
+    file_list,
+    zip_bytes,
+)
+from .signing import Identity, sign_detached
+
+
+@dataclass(frozen=True)
+class Written:
+    path: Path
+    manifest: dict
+    fingerprint: str
+
+
+def utc_stamp(when: dt.datetime) -> str:
+    return when.astimezone(dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def build_manifest(entries: Mapping[str, bytes], meta: dict, identity: Identity, created_at: str) -> dict:
+    return {
+        "format": BUNDLE_FORMAT,
+        "format_version": BUNDLE_VERSION,
+        "tool": {"name": "convergence-tui", "version": __version__},
+        "referentiel": meta["referentiel"],
+        "campaign": meta["campaign"],
+        "created_at": created_at,
+        "draft": meta["draft"],
+        "validation": meta.get("validation"),
+        "signer": {"subject": identity.subject, "certificate_sha256": identity.fingerprint},
+        "files": file_list(entries),
+    }
+
+
+def write_bundle(entries: Mapping[str, bytes], meta: dict, identity: Identity, out_dir: Path,
+                 created: dt.datetime, progress: Callable[[str], None] = lambda _: None) -> Written:
+    if sorted(entries) != sorted(CONTENT_ENTRIES):
+        raise AssertionError(f"bundle entries {sorted(entries)}")  # our bug, not the user's
+    created_at = utc_stamp(created)
+    manifest = build_manifest(entries, meta, identity, created_at)
+    manifest_bytes = canonical_json(manifest)
+    progress("Signature du manifeste")
+    signature = sign_detached(identity, manifest_bytes, created.astimezone(dt.timezone.utc).replace(microsecond=0))
+    data = zip_bytes({**entries, MANIFEST: manifest_bytes, SIGNATURE: signature})
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UserError(f"{out_dir} : dossier de sortie impossible à créer ({exc.strerror}).") from None
+    final = out_dir / bundle_name(meta["campaign"]["region"], meta["campaign"]["label"], created_at)
+    if final.exists():
+        raise UserError(f"{final} existe déjà ; relancez dans une seconde ou choisissez un autre dossier (--out).")
+    progress("Écriture du paquet")
+    try:
+        fd, tmp_name = tempfile.mkstemp(prefix=".", suffix=".zip.partiel", dir=out_dir)
+    except OSError as exc:
+        raise UserError(f"{out_dir} : écriture impossible ({exc.strerror}) ; vérifiez le dossier et la place libre."
+                        ) from None
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        progress("Vérification du paquet écrit")
+        from .verify import verify_bundle
+
+        verify_bundle(tmp, trust_der=identity.certificate_der)
+        os.chmod(tmp, 0o644)  # a bundle is meant to be sent: readable, unlike the temporary file
+        os.replace(tmp, final)
+        _fsync_dir(out_dir)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise UserError(f"{out_dir} : écriture du paquet impossible ({exc.strerror}) ; rien n'a été écrit.") from None
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return Written(final, manifest, identity.fingerprint)
+
+
+def _fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)

@@ -1,0 +1,60 @@
+"""The spreadsheet entries of a bundle: `;`-separated, UTF-8 with BOM, French numbers, so French
+Excel opens them right (DESIGN.md §6)."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from .format import STATUS_LABELS
+
+
+def _fr(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "oui" if value else "non"
+    if isinstance(value, float):
+        return f"{value:.3f}".rstrip("0").rstrip(".").replace(".", ",")
+    return str(value)
+
+
+def _csv(header: list[str], rows: list[list]) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
+    writer.writerow(header)
+    for r in rows:
+        writer.writerow([_fr(v) for v in r])
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def services_csv(scores: dict, answers: dict, axes: list[str]) -> bytes:
+    fields = {s["id"]: s.get("fields", {}) for s in answers["services"]}
+    header = ["id", "service", "catégorie", "statut du service", "éditeur", "statut de convergence", "niveau",
+              *(f"maturité {a} (%)" for a in axes), "maturité globale (%)", "complétude (%)", "conformité",
+              "écarts", "cible atteinte le"]
+    rows = []
+    for s in scores["services"]:
+        f = fields.get(s["id"], {})
+        rows.append([s["id"], s["name"], s["category"], f.get("status"), f.get("vendor"), STATUS_LABELS[s["status"]],
+                     s["level"], *(s["maturity"].get(a) for a in axes), s["maturity"].get("global"),
+                     s["completeness"], s["conformity"], " ".join(s["gaps"]), s["target_reached_on"]])
+    return _csv(header, rows)
+
+
+def plan_csv(answers: dict) -> bytes:
+    names = {s["id"]: s["name"] for s in answers["services"]}
+    blockers = {b["id"]: b for b in answers["blockers"]}
+    by_gap: dict[tuple, list[dict]] = {}
+    for b in answers["blockers"]:
+        by_gap.setdefault((b["service"], b["criterion"]), []).append(b)
+    header = ["id", "service", "critère", "action", "niveau cible", "échéance", "porteur", "statut", "coût (€)",
+              "financement", "freins sur l'écart"]
+    rows = []
+    for a in answers["actions"]:
+        f = a.get("fields", {})
+        linked = [blockers[f["blocker"]]] if f.get("blocker") in blockers else by_gap.get((a["service"], a["criterion"]), [])
+        rows.append([a["id"], names.get(a["service"], a["service"]), a["criterion"], a["title"], a["target_level"],
+                     a["due"], a["owner"], a["status"], f.get("cost"), f.get("funding"),
+                     " | ".join(f"{b['category']}: {b['description']}" for b in linked)])
+    return _csv(header, rows)

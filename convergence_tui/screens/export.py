@@ -1,0 +1,133 @@
+"""Export (`e`): what blocks a final export, the certificate and its password (masked), progress,
+then where the verified bundle is and the certificate fingerprint."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widgets import Button, Checkbox, Input, Label, Static
+
+from .. import exporting
+from ..campaign.problems import KINDS
+from ..errors import UserError
+from ..review import export_blockers, problem_counts
+
+
+class ExportScreen(ModalScreen[None]):
+    BINDINGS = [Binding("ctrl+s", "export", "Exporter", id="export_run"),
+                Binding("escape", "close", "Fermer", id="export_close")]
+
+    def __init__(self, session, settings) -> None:
+        super().__init__(classes="modal")
+        self.session = session
+        self.settings = settings
+        self.problems = export_blockers(session)
+        self.running = False
+
+    def compose(self) -> ComposeResult:
+        default_p12 = os.environ.get("CONVERGENCE_P12") or self.settings.p12
+        with VerticalScroll(classes="dialog export"):
+            yield Static("Exporter le paquet signé pour l'ANS", classes="dialog-title")
+            yield Static(self._blocking_text(), id="export-blocking")
+            yield Checkbox("Brouillon (exporter malgré ce qui manque ; marqué comme tel)", bool(self.problems),
+                           id="export-draft")
+            with Vertical(classes="field"):
+                yield Label("Certificat de signature (.p12)", classes="field-label")
+                yield Input(default_p12, placeholder="chemin du fichier .p12", id="export-p12")
+            with Vertical(classes="field"):
+                yield Label("Mot de passe du certificat (jamais enregistré)", classes="field-label")
+                yield Input("", password=True, id="export-password")
+            with Vertical(classes="field"):
+                yield Label("Dossier de sortie", classes="field-label")
+                yield Input("exports", id="export-out")
+            yield Button("Exporter (ctrl+s)", id="export-run", variant="primary")
+            yield Static("", id="export-log", markup=False)
+
+    def on_mount(self) -> None:
+        target = "#export-password" if self.query_one("#export-p12", Input).value else "#export-p12"
+        self.query_one(target, Input).focus()
+
+    def _blocking_text(self) -> Content:
+        if not self.problems:
+            return Content.styled("Rien ne bloque : l'export sera une soumission définitive.", "bold $success")
+        counts = problem_counts(self.problems)
+        detail = ", ".join(f"{n} {KINDS[k]}" for k, n in counts.items() if n)
+        lines = [Content.styled(f"Export définitif impossible : {len(self.problems)} point(s) — {detail}.",
+                                "bold $warning")]
+        lines += [Content(f"  - {p.message}") for p in self.problems[:4]]
+        if len(self.problems) > 4:
+            lines.append(Content(f"  … et {len(self.problems) - 4} autre(s) (r : la revue les liste tous)"))
+        return Content("\n").join(lines)
+
+    def _log(self, text: str) -> None:
+        log = self.query_one("#export-log", Static)
+        log.update(f"{log.content}\n{text}".strip() if isinstance(log.content, str) else text)
+
+    @on(Button.Pressed, "#export-run")
+    def _pressed(self) -> None:
+        self.action_export()
+
+    @on(Input.Submitted)
+    def _submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == "export-password":
+            self.action_export()
+        else:
+            self.focus_next()
+
+    def action_close(self) -> None:
+        if not self.running:
+            self.dismiss(None)
+
+    def action_export(self) -> None:
+        if self.running:
+            return
+        draft = self.query_one("#export-draft", Checkbox).value
+        p12 = Path(self.query_one("#export-p12", Input).value.strip())
+        password_input = self.query_one("#export-password", Input)
+        out = Path(self.query_one("#export-out", Input).value.strip() or "exports")
+        self.query_one("#export-log", Static).update("")
+        try:
+            if self.problems and not draft:
+                raise exporting.ExportRefused(self.problems)
+            if not str(p12) or str(p12) == ".":
+                raise UserError("Indiquez le fichier du certificat de signature (.p12).")
+            created = exporting.created_now()
+            self._log("… Ouverture du certificat")
+            identity = exporting.open_identity(p12, password_input.value, created)
+            self._log("… Rapport, tableaux et documents")
+            prepared = exporting.prepare(self.session, identity, self.problems if draft else [], draft, created)
+        except UserError as exc:
+            self._log(f"⚠ {exc.message}")
+            return
+        finally:
+            password_input.value = ""  # the password lives only as long as it is needed
+        self.settings.p12 = str(p12)
+        self.running = True
+        self._write(prepared, out)
+
+    @work(thread=True, exclusive=True, group="export")
+    def _write(self, prepared, out: Path) -> None:
+        # Signing, zipping, writing and re-verifying touch no database: they run off the UI thread.
+        try:
+            result = prepared.write(out, lambda step: self.app.call_from_thread(self._log, f"… {step}"))
+        except UserError as exc:
+            self.app.call_from_thread(self._done, None, exc.message)
+        else:
+            self.app.call_from_thread(self._done, result, None)
+
+    def _done(self, result, error: str | None) -> None:
+        self.running = False
+        if error:
+            self._log(f"⚠ {error} Rien n'a été écrit.")
+            return
+        kind = "BROUILLON" if result.draft else "soumission définitive"
+        self._log(f"✓ Paquet écrit et vérifié ({kind}) :\n  {result.path}\n"
+                  f"Empreinte SHA-256 du certificat : {result.fingerprint}")
+        self.notify(f"Paquet écrit : {result.path}", title="Export")
