@@ -101,7 +101,8 @@ def run_app(db: Path, referentiel: Path | None, *, review: bool = False) -> int:
     exists = db.exists() and db.stat().st_size > 0
     if review and not exists:
         raise UserError(f"{db} : campagne introuvable ; la revue s'ouvre sur une campagne existante.")
-    session = Session.open(db, ref, readonly=review) if exists else None
+    # A campaign another instance is writing opens read-only, with a banner (never two writers).
+    session = Session.open(db, ref, readonly=review, fallback_readonly=True) if exists else None
     app = ConvergenceApp(db, ref, session, review=review, settings=settings)
     try:
         app.run()

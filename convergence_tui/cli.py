@@ -88,6 +88,13 @@ def build_parser() -> argparse.ArgumentParser:
                    "côté)")
     s.add_argument("--name", required=True, help="nom du signataire")
 
+    s = sub.add_parser("migrate", help="passer la campagne à la version chargée du questionnaire (réponses gardées)")
+    _common(s, top=False)
+
+    s = sub.add_parser("restore", help="lister les sauvegardes, ou en remettre une en place")
+    s.add_argument("number", nargs="?", type=int, help="numéro de la sauvegarde à remettre (voir la liste)")
+    _common(s, top=False)
+
     s = sub.add_parser("signoff", help="valider la campagne (responsable d'équipe)")
     s.add_argument("--name", required=True, help="nom du responsable")
     s.add_argument("--role", required=True, help="fonction (ex. responsable délégué(e))")
@@ -122,7 +129,8 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "referentiel":
         return cmd_referentiel_check(args)
     handler = {"demo": cmd_demo, "import": cmd_import, "status": cmd_status, "signoff": cmd_signoff,
-               "export": cmd_export, "verify": cmd_verify, "keygen": cmd_keygen}[args.command]
+               "export": cmd_export, "verify": cmd_verify, "keygen": cmd_keygen, "migrate": cmd_migrate,
+               "restore": cmd_restore}[args.command]
     return handler(args)
 
 
@@ -173,6 +181,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         session = Session.create(db, ref, author=_author_from(obj))
     else:
         session = Session.open(db, args.referentiel)
+        session.backup()  # before replacing anything
     with session:
         try:
             incoming = session.import_document(obj, str(source), replace=args.replace)
@@ -204,6 +213,7 @@ def cmd_signoff(args: argparse.Namespace) -> int:
     from .session import Session
 
     with Session.open(resolve_db(args), args.referentiel) as session:
+        session.backup()
         record = sign_off(session, args.name, args.role)
         left = session.problems()
     print(f"Campagne validée par {record['name']} ({record['role']}) le {record['at']}.")
@@ -294,4 +304,49 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
     trust = load_trust(args.trust) if args.trust else None
     print(verify_bundle(args.bundle, trust).summary())
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from .campaign.orphans import find_orphans
+    from .session import Session
+
+    db = resolve_db(args)
+    with Session.open(db, args.referentiel, readonly=True) as before:
+        old = (before.meta().get("referentiel_version"), before.meta().get("referentiel_sha256"))
+    with Session.open(db, args.referentiel, migrate=True) as session:
+        orphans = find_orphans(session.data)
+        version = session.ref.referentiel.version
+    if old[1] == session.ref.sha256:
+        print(f"{db} suit déjà le questionnaire {version} : rien à faire.")
+        return 0
+    print(f"{db} suit maintenant le questionnaire {version} (avant : {old[0]}). Aucune réponse supprimée.")
+    if orphans:
+        print(f"{len(orphans)} réponse(s) ne correspondent plus au questionnaire : gardées, listées par "
+              "« convergence status ».")
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from .store.backups import list_backups, restore
+
+    db = resolve_db(args)
+    backups = list_backups(db)
+    if not backups:
+        print(f"Aucune sauvegarde de {db} (une copie est faite à chaque ouverture en écriture).")
+        return 0
+    if args.number is None:
+        print(f"Sauvegardes de {db}, de la plus récente à la plus ancienne :")
+        for n, b in enumerate(backups, 1):
+            services = "?" if b.services is None else b.services
+            print(f"  {n}  {b.taken:%d/%m/%Y %H:%M:%S} UTC  {b.size // 1024} Kio  {services} services")
+        print("Remettre l'une d'elles en place : convergence restore --db … NUMÉRO")
+        return 0
+    if not 1 <= args.number <= len(backups):
+        raise UserError(f"Sauvegarde n° {args.number} inconnue ; choisissez entre 1 et {len(backups)}.")
+    chosen = backups[args.number - 1]
+    kept = restore(db, chosen.path)
+    print(f"{db} restauré depuis la sauvegarde du {chosen.taken:%d/%m/%Y %H:%M:%S} UTC.")
+    if kept:
+        print(f"Le fichier remplacé est gardé : {kept} (visible dans « convergence restore »).")
     return 0

@@ -19,7 +19,7 @@ from . import __version__
 from .campaign.answers import read_document, to_document
 from .campaign.data import CAMPAIGN, CHILD_KINDS, CRITERION_FIELDS, CampaignData, Item, split_criterion_scope
 from .campaign.problems import Problem, find_problems
-from .errors import UserError
+from .errors import CampaignLocked, UserError
 from .referentiel import Referentiel
 from .referentiel import load as load_referentiel
 from .referentiel.values import check_value, is_empty
@@ -29,6 +29,10 @@ from .store import ITEM_FIELD, Cell, Change, JournalRow, Store, now_utc
 ACTION_SCORED_FIELDS = {"service", "criterion", "target_level", "due", "status"}
 SERVICE_SCORED_FIELDS = {"name", "category"}
 DEFAULT_AUTHOR = "anonyme"
+
+
+class ReferentielChanged(UserError):
+    """The campaign was filled with another version of the questionnaire."""
 
 
 class SaveFailed(UserError):
@@ -63,6 +67,7 @@ def same_answer(old: Cell | None, new: Cell | None) -> bool:
 
 class Session:
     def __init__(self, store: Store, ref: Referentiel, data: CampaignData, author: str) -> None:
+        self.locked_elsewhere = False
         self.store = store
         self.ref = ref
         self.data = data
@@ -81,15 +86,37 @@ class Session:
         *,
         readonly: bool = False,
         author: str | None = None,
+        migrate: bool = False,
+        fallback_readonly: bool = False,
     ) -> Session:
+        """Open a campaign. `fallback_readonly`: when another instance writes it, open it read-only
+        (the TUI then says so) instead of refusing."""
         ref = referentiel if isinstance(referentiel, Referentiel) else load_referentiel(referentiel)
-        store = Store.open(db, readonly=readonly)
+        locked_elsewhere = False
+        try:
+            store = Store.open(db, readonly=readonly)
+        except CampaignLocked:
+            if not fallback_readonly:
+                raise
+            store = Store.open(db, readonly=True)
+            locked_elsewhere = True
         try:
             meta = store.meta()
-            if meta.get("referentiel_id") not in (None, ref.referentiel.id):
+            pinned = (meta.get("referentiel_id"), meta.get("referentiel_version"), meta.get("referentiel_sha256"))
+            if pinned[0] not in (None, ref.referentiel.id):
                 raise UserError(
-                    f"{db} : campagne d'un autre questionnaire (« {meta['referentiel_id']} ») que celui chargé "
+                    f"{db} : campagne d'un autre questionnaire (« {pinned[0]} ») que celui chargé "
                     f"(« {ref.referentiel.id} ») ; passez le bon fichier avec --referentiel."
+                )
+            changed = pinned[0] is not None and pinned[2] not in (None, ref.sha256)
+            if changed and not migrate and not store.readonly:
+                what = (f"la version {pinned[1]}" if pinned[1] != ref.referentiel.version
+                        else f"une autre variante de la version {pinned[1]}")
+                raise ReferentielChanged(
+                    f"{db} : campagne remplie avec {what} du questionnaire ; le questionnaire chargé est la "
+                    f"version {ref.referentiel.version}. Lancez « convergence migrate --db {db} » pour passer à "
+                    "cette version : toutes les réponses sont gardées (celles qui ne correspondent plus à rien "
+                    "restent listées comme orphelines)."
                 )
             data = CampaignData(ref)
             data.load(store.items(), store.answers())
@@ -99,7 +126,18 @@ class Session:
         # The campaign's ~100,000 cells live as long as the session: keep the
         # cyclic GC from walking them on every collection (50 ms pauses).
         gc.freeze()
-        return cls(store, ref, data, author or meta.get("author") or DEFAULT_AUTHOR)
+        session = cls(store, ref, data, author or meta.get("author") or DEFAULT_AUTHOR)
+        session.locked_elsewhere = locked_elsewhere
+        if changed and migrate and not store.readonly:
+            session._repin(pinned)
+        return session
+
+    def _repin(self, old: tuple) -> None:
+        """Follow a new questionnaire version: a journaled change of the pin, no answer touched."""
+        ref = self.ref
+        new = {"id": ref.referentiel.id, "version": ref.referentiel.version, "sha256": ref.sha256}
+        before = {"id": old[0], "version": old[1], "sha256": old[2]}
+        self.store.repin(before, new, self.author)
 
     @classmethod
     def create(
@@ -131,6 +169,12 @@ class Session:
 
     def close(self) -> None:
         self.store.close()
+
+    def backup(self):
+        """A consistent copy of the campaign, the last few kept (safe to call from a worker thread)."""
+        from .store.backups import make_backup
+
+        return make_backup(self.store)
 
     @staticmethod
     def preload() -> None:

@@ -10,6 +10,7 @@ import json
 import logging
 import stat
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -159,8 +160,13 @@ def read_entries(path: Path) -> dict[str, bytes]:
             raise _fail(path, f"entrée inattendue : {', '.join(extra)} ; un paquet n'a que {', '.join(ALL_ENTRIES)}.")
         out = {}
         for info in infos:
-            with zf.open(info) as f:
-                data = f.read(MAX_ENTRY_BYTES + 1)
+            try:
+                with zf.open(info) as f:
+                    data = f.read(MAX_ENTRY_BYTES + 1)
+            except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, ValueError):
+                # Corrupt data, a bad checksum, an unknown compression method, encryption…
+                raise _fail(path, f"entrée « {info.filename} » illisible (paquet altéré ou abîmé) ; paquet refusé.") \
+                    from None
             if len(data) != info.file_size:
                 raise _fail(path, f"entrée « {info.filename} » : taille annoncée fausse ; paquet refusé.")
             out[info.filename] = data

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+from ..campaign.orphans import find_orphans
 from ..campaign.problems import KINDS, Problem
 from ..referentiel.values import REGIONS
 from .format import STATUS_SHORT, date_fr, pct
@@ -52,4 +53,9 @@ def status_text(session, problems: list[Problem]) -> str:
             lines.append(f"  … et {len(problems) - 200} autres (convergence status --json les liste tous)")
     else:
         lines.append("Rien ne manque : la campagne peut être exportée.")
+    orphans = find_orphans(session.data)
+    if orphans:
+        lines.append("")
+        lines.append(f"Réponses orphelines, gardées mais hors questionnaire actuel ({len(orphans)}) :")
+        lines.extend(f"  - {o.message}" for o in orphans[:100])
     return "\n".join(lines) + "\n"

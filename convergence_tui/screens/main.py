@@ -71,16 +71,30 @@ class MainScreen(Screen):
     def on_mount(self) -> None:
         if not self.session.readonly:
             self.run_worker(self.session.preload, thread=True, group="preload")
+            self.run_worker(self._backup, thread=True, group="backup")
+        if self.session.locked_elsewhere:
+            self.notify("Ce fichier est déjà ouvert en écriture par un autre programme convergence : il est ouvert "
+                        "ici en LECTURE SEULE. Fermez l'autre fenêtre puis rouvrez-le pour le modifier.",
+                        severity="warning", timeout=15)
         services = self.session.data.live_ids("service")
         self.service_id = services[0] if services else None
         self.show_section(self.section_id)
         self._refresh_topbar()
         self.call_after_refresh(settle_memory)
 
+    def _backup(self) -> None:
+        # In a worker thread, with its own SQLite connection: the first screen does not wait for it.
+        try:
+            self.session.backup()
+        except Exception as exc:  # noqa: BLE001 - a failed backup must not stop the work; say it
+            self.app.call_from_thread(self.notify, f"Sauvegarde de la campagne impossible : {exc}",
+                                      severity="warning", timeout=10)
+
     def _refresh_topbar(self) -> None:
         info = self.session.data.campaign_info()
         region = REGIONS.get(info["region"] or "", "région ?")
-        mode = " · lecture seule" if self.session.readonly else ""
+        mode = (" · LECTURE SEULE (ouvert ailleurs)" if self.session.locked_elsewhere
+                else " · lecture seule" if self.session.readonly else "")
         state = {
             "enregistré": "[$success]● enregistré[/]",
             "en cours": "[$warning]● saisie en cours[/]",

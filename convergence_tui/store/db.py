@@ -17,7 +17,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from ..errors import UserError
+from ..errors import CampaignLocked, UserError
+from .lock import CampaignLock
 from .migrations import MIGRATIONS, SCHEMA_VERSION
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -103,10 +104,11 @@ def _french_sqlite_error(path: Path, exc: sqlite3.Error) -> UserError:
 class Store:
     """A campaign file. Open with `Store.open()`; close when done."""
 
-    def __init__(self, path: Path, conn: sqlite3.Connection, readonly: bool) -> None:
+    def __init__(self, path: Path, conn: sqlite3.Connection, readonly: bool, lock: CampaignLock | None = None) -> None:
         self.path = path
         self.conn = conn
         self.readonly = readonly
+        self.lock = lock
 
     @cached_property
     def db(self):
@@ -134,19 +136,48 @@ class Store:
             check_is_sqlite(path)
         elif not path.parent.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
+        lock = None
+        if not readonly:
+            lock = CampaignLock(path)
+            try:
+                locked = lock.acquire()
+            except OSError as exc:
+                raise UserError(f"{path} : dossier non modifiable ({exc.strerror}) ; la campagne ne peut être "
+                                "ouverte qu'en lecture (--review) ou copiez-la dans un dossier à vous.") from None
+            if not locked:
+                raise CampaignLocked(
+                    f"{path} est déjà ouvert en écriture par un autre programme convergence (processus "
+                    f"{lock.holder()}) ; fermez-le, ou ouvrez la campagne en lecture seule (--review)."
+                )
+        side_files = {s: Path(f"{path}{s}").exists() for s in ("-wal", "-shm")}
+        conn = None
         try:
             if readonly:
                 conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
             else:
                 conn = sqlite3.connect(path)
-            store = cls(path, conn, readonly)
+            store = cls(path, conn, readonly, lock)
             store._prepare()
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, UserError) as exc:
+            if conn is not None:
+                conn.close()
+            if lock is not None:
+                lock.release()
+            for suffix, existed in side_files.items():  # leave the folder as it was
+                if not existed:
+                    Path(f"{path}{suffix}").unlink(missing_ok=True)
+            if isinstance(exc, UserError):
+                raise
             raise _french_sqlite_error(path, exc) from None
         return store
 
     def _prepare(self) -> None:
         version = self.conn.execute("PRAGMA user_version").fetchone()[0]
+        if not self.readonly and version:
+            # Before anything is written: a damaged file is reported and left as it is.
+            result = self.conn.execute("PRAGMA quick_check(1)").fetchone()[0]
+            if result != "ok":
+                raise sqlite3.DatabaseError(f"database disk image is malformed ({result})")
         if version > SCHEMA_VERSION:
             raise UserError(
                 f"{self.path} : campagne enregistrée par une version plus récente de convergence-tui "
@@ -174,7 +205,11 @@ class Store:
             self.conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     def close(self) -> None:
-        self.conn.close()
+        try:
+            self.conn.close()
+        finally:
+            if self.lock is not None:
+                self.lock.release()
 
     def __enter__(self) -> Store:
         return self
@@ -220,7 +255,7 @@ class Store:
 
     def last_undoable_batch(self) -> list[JournalRow]:
         row = self.conn.execute(
-            "select batch from journal where op != 'undo' and batch not in "
+            "select batch from journal where op not in ('undo', 'migrate') and batch not in "
             "(select undoes from journal where undoes is not null) order by seq desc limit 1"
         ).fetchone()
         if row is None:
@@ -283,6 +318,17 @@ class Store:
                     conn.execute("update journal set batch = ? where seq = ?", [batch, batch])
         return batch or 0
 
+    def repin(self, old: dict, new: dict, author: str) -> None:
+        """Pin the campaign to another questionnaire version; journaled, no answer touched."""
+        with self.db.atomic():
+            self.conn.execute(
+                "insert into journal(at, author, scope, field, old, new, op) values(?, ?, ?, ?, ?, ?, ?)",
+                [now_utc(), author, "campaign", "@referentiel", json.dumps(old), json.dumps(new), "migrate"],
+            )
+            self.conn.execute("update journal set batch = seq where batch is null")
+            for key, value in (("referentiel_version", new["version"]), ("referentiel_sha256", new["sha256"])):
+                self.conn.execute("update meta set value = ? where key = ?", [json.dumps(value), key])
+
     def add_signoff(self, name: str, role: str, digest: str, journal_seq: int, scores: dict) -> dict:
         if self.readonly:
             raise UserError(f"{self.path} : campagne ouverte en lecture seule ; la validation n'est pas possible.")
@@ -303,6 +349,19 @@ class Store:
 
     def integrity_ok(self) -> bool:
         return self.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+    def backup_to(self, target: Path) -> None:
+        """A consistent copy through SQLite's backup API, from a connection of the calling thread."""
+        source = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            dest = sqlite3.connect(target)
+            try:
+                source.backup(dest)
+            finally:
+                dest.close()
+        finally:
+            source.close()
 
 
 def preload() -> None:

@@ -1,0 +1,110 @@
+"""Backups: a consistent copy of the campaign each time it is opened for writing, the last five
+kept in the user's data folder; `convergence restore` lists them and puts one back."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import shutil
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import CampaignLocked, UserError
+from ..paths import data_dir
+from .lock import CampaignLock
+
+KEPT = 5
+
+
+@dataclass(frozen=True)
+class Backup:
+    path: Path
+    taken: dt.datetime
+    size: int
+    services: int | None
+
+
+def folder_for(db: Path) -> Path:
+    resolved = str(Path(db).resolve())
+    return data_dir() / "sauvegardes" / f"{Path(db).stem}-{hashlib.sha1(resolved.encode()).hexdigest()[:8]}"
+
+
+def make_backup(store, keep: int = KEPT) -> Path:
+    folder = folder_for(store.path)
+    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+    target = folder / f"{store.path.stem}-{stamp}.sqlite"
+    store.backup_to(target)
+    for old in list_backups(store.path)[keep:]:
+        old.path.unlink(missing_ok=True)
+    return target
+
+
+def list_backups(db: Path) -> list[Backup]:
+    """Newest first."""
+    folder = folder_for(db)
+    if not folder.exists():
+        return []
+    out = []
+    for path in sorted(folder.glob("*.sqlite"), reverse=True):
+        stamp = path.stem.rsplit("-", 1)[-1]
+        try:
+            taken = dt.datetime.strptime(stamp, "%Y%m%dT%H%M%S%fZ").replace(tzinfo=dt.timezone.utc)
+        except ValueError:
+            continue
+        out.append(Backup(path, taken, path.stat().st_size, _count_services(path)))
+    return out
+
+
+def _count_services(path: Path) -> int | None:
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            return conn.execute("select count(*) from items where kind = 'service' and deleted = 0").fetchone()[0]
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return None
+
+
+def restore(db: Path, backup: Path) -> Path:
+    """Put a backup in place of the campaign file; the file it replaces is kept as a backup first.
+
+    Works on a damaged campaign file too (that is when it is needed), so it does
+    not open the current file through SQLite: it copies it aside as it is.
+    """
+    db = Path(db)
+    lock = CampaignLock(db)
+    if not lock.acquire():
+        raise CampaignLocked(f"{db} est ouvert par un autre programme convergence ; fermez-le avant de restaurer.")
+    try:
+        check = sqlite3.connect(f"{backup.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            if check.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
+                raise UserError(f"{backup} : sauvegarde endommagée ; choisissez-en une autre.")
+        finally:
+            check.close()
+        folder = folder_for(db)
+        folder.mkdir(parents=True, exist_ok=True)
+        kept = None
+        if db.exists():
+            stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+            kept = folder / f"{db.stem}-{stamp}.sqlite"
+            shutil.copyfile(db, kept)
+            wal = Path(f"{db}-wal")
+            if wal.exists() and wal.stat().st_size:  # changes not yet folded into the file: keep them too
+                shutil.copyfile(wal, Path(f"{kept}-wal"))
+        tmp = db.with_name(f".{db.name}.restauration")
+        shutil.copyfile(backup, tmp)
+        with open(tmp, "rb+") as f:
+            os.fsync(f.fileno())
+        # The old file's WAL must not be replayed onto the restored one.
+        for suffix in ("-wal", "-shm"):
+            Path(f"{db}{suffix}").unlink(missing_ok=True)
+        os.replace(tmp, db)
+        return kept
+    except OSError as exc:
+        raise UserError(f"{db} : restauration impossible ({exc.strerror}) ; le fichier n'a pas été remplacé.") from None
+    finally:
+        lock.release()
