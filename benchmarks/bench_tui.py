@@ -153,3 +153,13 @@ def run(db: Path) -> dict:
         percentile(results["panel"], 99) <= 50)
     results["panel_median"] = statistics.median(results["panel"])
     return results
+
+
+if __name__ == "__main__":
+    import resource
+    import sys
+
+    run(Path(sys.argv[1]))
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    row("peak RSS of the TUI after touring every section", f"{peak:.0f} MiB", "target ≤ 150 MB",
+        peak <= 150 * 1000 / 1024)

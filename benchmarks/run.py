@@ -11,7 +11,10 @@ import argparse
 import tempfile
 from pathlib import Path
 
-from benchmarks import bench_core, bench_tui
+import subprocess
+import sys
+
+from benchmarks import bench_core, bench_export, bench_startup
 from benchmarks.common import ACTIONS, SERVICES, git_rev, large_campaign, machine
 
 
@@ -26,8 +29,14 @@ def main() -> None:
     print(f"Campaign: {db} ({SERVICES} services, {ACTIONS} actions, {db.stat().st_size // 1024} KiB)\n")
     print("Core")
     bench_core.run(db)
+    print("\nStart-up (real pseudo-terminal, 160×50)")
+    bench_startup.run(db)
     print("\nTUI (Pilot, 160×50)")
-    bench_tui.run(db)
+    # In a process of its own, so that its peak memory is the TUI's.
+    subprocess.run([sys.executable, "-m", "benchmarks.bench_tui", str(db)], check=True)
+    print("\nExport and verify")
+    bench_export.run(db)
+
 
 
 if __name__ == "__main__":

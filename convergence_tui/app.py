@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -65,6 +67,16 @@ class ConvergenceApp(App):
         self.pop_screen()
         self._open_main()
 
+    def first_screen_ready(self) -> None:
+        """The first interactive screen is painted. Benchmarks (CONVERGENCE_EXIT_WHEN_READY) stop here,
+        optionally listing the modules loaded so far (CONVERGENCE_READY_MODULES=FILE)."""
+        if not os.environ.get("CONVERGENCE_EXIT_WHEN_READY"):
+            return
+        listing = os.environ.get("CONVERGENCE_READY_MODULES")
+        if listing:
+            Path(listing).write_text("\n".join(sorted(sys.modules)), encoding="utf-8")
+        self.exit(0)
+
     def main_screen(self) -> Screen | None:
         from .screens.main import MainScreen
 
@@ -102,7 +114,7 @@ def run_app(db: Path, referentiel: Path | None, *, review: bool = False) -> int:
     if review and not exists:
         raise UserError(f"{db} : campagne introuvable ; la revue s'ouvre sur une campagne existante.")
     # A campaign another instance is writing opens read-only, with a banner (never two writers).
-    session = Session.open(db, ref, readonly=review, fallback_readonly=True) if exists else None
+    session = Session.open(db, ref, readonly=review, fallback_readonly=True, lazy=True) if exists else None
     app = ConvergenceApp(db, ref, session, review=review, settings=settings)
     try:
         app.run()

@@ -288,9 +288,9 @@ def cmd_export(args: argparse.Namespace) -> int:
     if p12 is None:
         raise UserError("Export : indiquez le certificat de signature avec --p12 FICHIER.p12 (ou CONVERGENCE_P12).")
     with Session.open(resolve_db(args), args.referentiel, readonly=True) as session:
-        blockers_for(session, args.draft)  # refuse before asking for a password
+        problems = blockers_for(session, args.draft)  # refuse before asking for a password
         password = read_password(f"Mot de passe de {p12} : ")
-        result = export(session, args.out, p12, password, draft=args.draft,
+        result = export(session, args.out, p12, password, draft=args.draft, problems=problems,
                         progress=lambda step: print(f"… {step}", file=sys.stderr))
     kind = f"BROUILLON ({result.missing} point(s) à compléter)" if result.draft else "soumission définitive"
     print(f"Paquet écrit et vérifié : {result.path}")

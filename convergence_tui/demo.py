@@ -14,7 +14,7 @@ import datetime as dt
 import random
 from pathlib import Path
 
-from .campaign.documents import ANSWERS_FORMAT, ANSWERS_VERSION
+from .campaign.formats import ANSWERS_FORMAT, ANSWERS_VERSION
 from .errors import UserError
 from .referentiel import Referentiel
 from .referentiel import load as load_referentiel

@@ -58,9 +58,10 @@ def blockers_for(session, draft: bool) -> list[Problem]:
 
 
 def export(session, out_dir: Path, p12: Path, password: str, *, draft: bool = False,
-           created: dt.datetime | None = None, progress: Callable[[str], None] = lambda _: None) -> ExportResult:
+           created: dt.datetime | None = None, progress: Callable[[str], None] = lambda _: None,
+           problems: list[Problem] | None = None) -> ExportResult:
     progress("Contrôle de la campagne")
-    problems = blockers_for(session, draft)
+    problems = blockers_for(session, draft) if problems is None else problems
     created = created or created_now()
     progress("Ouverture du certificat")
     identity = open_identity(p12, password, created)

@@ -37,6 +37,7 @@ class GridRow:
 
 
 def grid_rows(session: Session, service_id: str) -> list[GridRow]:
+    session.ensure_complete()  # comments, evidence and justifications
     data = session.data
     gaps = set()
     score = session.scores.service(service_id)
@@ -94,6 +95,8 @@ class Progress:
 
 def section_progress(session: Session, section: Section) -> Progress:
     """Answered / expected for one section, cheap enough to refresh after every change."""
+    if not session.section_loaded(section):
+        session.ensure_complete()
     data = session.data
     if section.kind == "form":
         values = data.form_values()

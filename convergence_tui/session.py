@@ -68,6 +68,7 @@ def same_answer(old: Cell | None, new: Cell | None) -> bool:
 class Session:
     def __init__(self, store: Store, ref: Referentiel, data: CampaignData, author: str) -> None:
         self.locked_elsewhere = False
+        self.complete = True  # every answer is in memory (see `lazy` in open())
         self.store = store
         self.ref = ref
         self.data = data
@@ -88,9 +89,12 @@ class Session:
         author: str | None = None,
         migrate: bool = False,
         fallback_readonly: bool = False,
+        lazy: bool = False,
     ) -> Session:
         """Open a campaign. `fallback_readonly`: when another instance writes it, open it read-only
-        (the TUI then says so) instead of refusing."""
+        (the TUI then says so) instead of refusing. `lazy`: load only what scores and the first
+        screen need; the rest comes with `merge_deferred()` (a background prefetch) or, at the
+        latest, with the first use that needs it (`ensure_complete()`)."""
         ref = referentiel if isinstance(referentiel, Referentiel) else load_referentiel(referentiel)
         locked_elsewhere = False
         try:
@@ -119,7 +123,7 @@ class Session:
                     "restent listées comme orphelines)."
                 )
             data = CampaignData(ref)
-            data.load(store.items(), store.answers())
+            data.load(store.items(), store.answers("essential" if lazy else "all"))
         except BaseException:
             store.close()
             raise
@@ -128,6 +132,7 @@ class Session:
         gc.freeze()
         session = cls(store, ref, data, author or meta.get("author") or DEFAULT_AUTHOR)
         session.locked_elsewhere = locked_elsewhere
+        session.complete = not lazy
         if changed and migrate and not store.readonly:
             session._repin(pinned)
         return session
@@ -169,6 +174,33 @@ class Session:
 
     def close(self) -> None:
         self.store.close()
+
+    # --- lazy loading ------------------------------------------------------------
+
+    def ensure_complete(self) -> None:
+        """Load the deferred answers now if the background prefetch has not brought them yet."""
+        if not self.complete:
+            self.data.add_cells(self.store.answers("deferred"))
+            self.complete = True
+
+    def prefetch_deferred(self) -> list:
+        """Read the deferred answers from a connection of the calling thread (safe in a worker)."""
+        from .store.db import read_deferred
+
+        return read_deferred(self.store.path)
+
+    def merge_deferred(self, cells: list) -> bool:
+        """Merge a prefetch (on the main thread); ignored if the answers were already loaded."""
+        if self.complete:
+            return False
+        self.data.add_cells(cells)
+        self.complete = True
+        return True
+
+    def section_loaded(self, section) -> bool:
+        """Whether a section's figures can be shown without loading the deferred answers."""
+        return self.complete or section.kind in ("form", "grid", "validation") or (
+            section.kind == "list" and section.item == "service")
 
     def backup(self):
         """A consistent copy of the campaign, the last few kept (safe to call from a worker thread)."""
@@ -215,9 +247,11 @@ class Session:
         self._rescore_all()
 
     def problems(self) -> list[Problem]:
+        self.ensure_complete()
         return find_problems(self.data, self.scores, self.scorer)
 
     def answers_document(self) -> dict:
+        self.ensure_complete()
         return to_document(self.data)
 
     def scores_document(self) -> dict:
@@ -290,6 +324,7 @@ class Session:
 
     def set_answer(self, scope: str, field: str, raw: Any) -> SaveResult:
         """Validate and save one answer (valid or not); a no-op when nothing changed."""
+        self.ensure_complete()
         new = self.validate(scope, field, raw)
         old = self.data.cell(scope, field)
         if same_answer(old, new):
@@ -302,6 +337,7 @@ class Session:
 
     def set_many(self, scope: str, values: dict[str, Any]) -> list[SaveResult]:
         """Several answers of one scope in one transaction (one undo step)."""
+        self.ensure_complete()
         changes = []
         for field, raw in values.items():
             new, old = self.validate(scope, field, raw), self.data.cell(scope, field)
@@ -314,6 +350,7 @@ class Session:
 
     def add_item(self, kind: str, values: dict[str, Any] | None = None) -> str:
         """A new item with a stable id, pre-filled with `values`, as one undo step."""
+        self.ensure_complete()
         item_id = self.data.next_id(kind)
         item = Item(item_id, kind, self.data.next_position(kind))
         changes = [Change(item_id, ITEM_FIELD, None, Cell(item.state()))]
@@ -331,6 +368,7 @@ class Session:
 
     def dependents(self, item_id: str) -> list[Item]:
         """Items that go with a service when it is deleted."""
+        self.ensure_complete()
         item = self.data.items[item_id]
         return self.data.children(item_id) if item.kind == "service" else []
 
@@ -349,6 +387,7 @@ class Session:
         """Revert the last change still in effect (a whole batch); returns what was undone."""
         if self.readonly:
             raise UserError("Campagne en lecture seule : rien à annuler.")
+        self.ensure_complete()
         rows = self.store.last_undoable_batch()
         if not rows:
             return []
@@ -363,6 +402,7 @@ class Session:
 
     def import_document(self, obj: Any, source: str, *, replace: bool = False) -> CampaignData:
         """Load an answers document; everything is checked before anything is written."""
+        self.ensure_complete()
         incoming = read_document(self.ref, obj, source)
         if not self.is_empty() and not replace:
             raise UserError(

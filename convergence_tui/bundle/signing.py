@@ -60,7 +60,7 @@ def subject_of_der(der: bytes) -> str:
 
 def load_identity(p12: Path, password: str, *, at: dt.datetime | None = None) -> Identity:
     """Open a PKCS#12 file; refuse a wrong password or a certificate not valid at `at` (now)."""
-    from cryptography.hazmat.primitives.serialization import Encoding, pkcs12
+    from cryptography import x509
     from pyhanko.sign.signers import SimpleSigner
 
     try:
@@ -68,21 +68,24 @@ def load_identity(p12: Path, password: str, *, at: dt.datetime | None = None) ->
     except FileNotFoundError:
         raise UserError(f"{p12} : certificat de signature introuvable ; donnez le bon fichier avec --p12 "
                         "(ou créez-en un pour un pilote avec « convergence keygen »).") from None
+    except OSError as exc:
+        raise UserError(f"{p12} : lecture impossible ({exc.strerror}).") from None
     try:
-        key, cert, _others = pkcs12.load_key_and_certificates(data, password.encode("utf-8"))
-    except ValueError:
+        # One decryption (the key derivation is deliberately slow): pyhanko reads the file itself.
+        signer = SimpleSigner.load_pkcs12_data(data, other_certs=[], passphrase=password.encode("utf-8"))
+    except (ValueError, TypeError):
         raise UserError(f"{p12} : mot de passe incorrect ou fichier PKCS#12 illisible ; "
                         "vérifiez le mot de passe (rien n'a été écrit).") from None
-    if key is None or cert is None:
+    if signer.signing_cert is None or signer.signing_key is None:
         raise UserError(f"{p12} : le fichier ne contient pas de clé et de certificat de signature.")
+    cert = x509.load_der_x509_certificate(signer.signing_cert.dump())
     at = at or dt.datetime.now(dt.timezone.utc)
     if not cert.not_valid_before_utc <= at <= cert.not_valid_after_utc:
         raise UserError(
             f"{p12} : certificat hors de sa période de validité (du {cert.not_valid_before_utc:%d/%m/%Y} au "
             f"{cert.not_valid_after_utc:%d/%m/%Y}) ; utilisez un certificat en cours de validité."
         )
-    signer = SimpleSigner.load_pkcs12_data(data, other_certs=[], passphrase=password.encode("utf-8"))
-    return Identity(signer, subject_text(cert), cert.public_bytes(Encoding.DER), cert.not_valid_before_utc,
+    return Identity(signer, subject_text(cert), signer.signing_cert.dump(), cert.not_valid_before_utc,
                     cert.not_valid_after_utc)
 
 

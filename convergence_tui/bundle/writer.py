@@ -58,7 +58,7 @@ def write_bundle(entries: Mapping[str, bytes], meta: dict, identity: Identity, o
         raise AssertionError(f"bundle entries {sorted(entries)}")  # our bug, not the user's
     created_at = utc_stamp(created)
     manifest = build_manifest(entries, meta, identity, created_at)
-    manifest_bytes = canonical_json(manifest)
+    manifest_bytes = canonical_json(manifest, pretty=True)
     progress("Signature du manifeste")
     signature = sign_detached(identity, manifest_bytes, created.astimezone(dt.timezone.utc).replace(microsecond=0))
     data = zip_bytes({**entries, MANIFEST: manifest_bytes, SIGNATURE: signature})

@@ -19,7 +19,7 @@ from ..referentiel.values import check_value, is_empty
 from ..scoring.engine import NA
 from ..store.db import Cell
 from .data import CAMPAIGN, CRITERION_FIELDS, CampaignData, Item, criterion_scope, split_criterion_scope
-from .documents import ANSWERS_FORMAT, ANSWERS_VERSION, AnswersDocument
+from .formats import ANSWERS_FORMAT, ANSWERS_VERSION
 
 CAMPAIGN_FIELDS = {"region": "region", "label": "campaign_label", "reference_date": "reference_date"}
 SERVICE_CORE = ("name", "category")
@@ -147,12 +147,10 @@ class _Reader:
         return True
 
     def put(self, scope: str, field: str, q: Question, raw: Any, where: str, **ctx) -> None:
-        if is_empty(raw):
-            return
         value, error = check_value(q, raw, scale_max=self.ref.scale.max, **ctx)
         if error:
             self.problem(where, error)
-        else:
+        elif value is not None:  # None without an error: empty, i.e. not answered
             self.data.cells[(scope, field)] = Cell(value, _as_raw(raw))
 
     def fields(self, item_id: str, kind: str, fields: dict, where: str, skip: tuple[str, ...], **ctx) -> None:
@@ -165,7 +163,12 @@ class _Reader:
 
 
 def _as_raw(raw: Any) -> str:
-    return raw if isinstance(raw, str) else json.dumps(raw, ensure_ascii=False)
+    """What was "typed" for an imported value: its text (JSON for lists and booleans)."""
+    if isinstance(raw, str):
+        return raw
+    if isinstance(raw, (int, float)) and not isinstance(raw, bool):
+        return repr(raw)
+    return json.dumps(raw, ensure_ascii=False)
 
 
 def _fields_of_scope(ref: Referentiel, data: CampaignData, scope: str) -> set[str] | tuple[str, ...]:
@@ -178,6 +181,8 @@ def _fields_of_scope(ref: Referentiel, data: CampaignData, scope: str) -> set[st
 
 def read_document(ref: Referentiel, obj: Any, source: str) -> CampaignData:
     """Check an answers document against `ref`; return it as campaign data or raise ImportRejected."""
+    from .documents import AnswersDocument  # pydantic models: only when a document is read
+
     try:
         doc = AnswersDocument.model_validate(obj)
     except ValidationError as exc:
@@ -208,7 +213,7 @@ def read_document(ref: Referentiel, obj: Any, source: str) -> CampaignData:
         r.fields(s.id, "service", s.fields, where, SERVICE_CORE)
         # An unknown category is reported once; do not also report each of its criteria.
         known = s.category in ref.categories_by_id
-        applicable = {c.id for c in ref.candidates(s.category)} if known else set(ref.criteria_by_id)
+        applicable = ref.candidate_ids(s.category) if known else set(ref.criteria_by_id)
         for cid, ans in s.criteria.items():
             cwhere = f"{where}.criteria.{cid}"
             crit = ref.criteria_by_id.get(cid)
@@ -241,6 +246,7 @@ def read_document(ref: Referentiel, obj: Any, source: str) -> CampaignData:
                     r.data.cells[(sub.id, "service")] = Cell(s.id, s.id)
                     r.fields(sub.id, kind, sub.fields, swhere, ("service",), services=service_ids)
 
+    category_of = {s.id: s.category for s in doc.services}
     for key, kind, core, entries in (
         ("blockers", "blocker", BLOCKER_CORE, doc.blockers),
         ("actions", "action", ACTION_CORE, doc.actions),
@@ -251,9 +257,9 @@ def read_document(ref: Referentiel, obj: Any, source: str) -> CampaignData:
             if not r.add_item(entry.id, kind, f"{where}.id"):
                 continue
             sid = entry.service
-            category = next((s.category for s in doc.services if s.id == sid), None)
+            category = category_of.get(sid)
             known = category in ref.categories_by_id
-            applicable = [c.id for c in ref.candidates(category)] if known else list(ref.criteria_by_id)
+            applicable = ref.candidate_ids(category) if known else ref.criteria_by_id.keys()
             ctx = {"services": service_ids, "criteria": applicable}
             for f in core:
                 r.put(entry.id, f, questions[f], getattr(entry, f), f"{where}.{f}", **ctx)

@@ -56,6 +56,9 @@ class CampaignData:
     def load(self, items: Iterable[dict], cells: Iterable[tuple[str, str, Cell]]) -> None:
         for row in items:
             self.items[row["id"]] = Item(row["id"], row["kind"], row["position"], bool(row["deleted"]))
+        self.add_cells(cells)
+
+    def add_cells(self, cells: Iterable[tuple[str, str, Cell]]) -> None:
         for scope, field, cell in cells:
             self.cells[(scope, field)] = cell
             if cell.error:

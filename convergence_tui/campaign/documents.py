@@ -15,8 +15,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-ANSWERS_FORMAT = "convergence-answers"
-ANSWERS_VERSION = 1
+from .formats import ANSWERS_FORMAT, ANSWERS_VERSION  # noqa: F401 - part of this module's interface
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 
 

@@ -40,7 +40,7 @@ def find_orphans(data: CampaignData) -> list[Orphan]:
                 continue  # answers of a deleted service go with it (restorable by undo)
             if cid not in ref.criteria_by_id:
                 out.append(Orphan(scope, field, value, "critère absent du questionnaire actuel"))
-            elif cid not in {c.id for c in ref.candidates(data.category_of(sid) or "")}:
+            elif cid not in ref.candidate_ids(data.category_of(sid) or ""):
                 out.append(Orphan(scope, field, value, "critère hors de la catégorie actuelle du service"))
         else:
             item = data.items.get(scope)

@@ -102,8 +102,8 @@ def _list(data: CampaignData, section: Section) -> Iterator[Problem]:
                           "choisissez-en un autre", sid)
 
 
-def applicable(data: CampaignData, category: str) -> set[str]:
-    return {c.id for c in data.ref.candidates(category)}
+def applicable(data: CampaignData, category: str) -> frozenset[str]:
+    return data.ref.candidate_ids(category)
 
 
 def _grid(data: CampaignData, section: Section, scores: CampaignScores, scorer: Scorer) -> Iterator[Problem]:

@@ -204,6 +204,16 @@ class Referentiel(ReferentielFile):
         found = self._candidates.get(category)
         return found if found is not None else self._universal
 
+    def candidate_ids(self, category: str) -> frozenset[str]:
+        ids = self._candidate_ids.get(category)
+        if ids is None:
+            ids = self._candidate_ids[category] = frozenset(c.id for c in self.candidates(category))
+        return ids
+
+    @cached_property
+    def _candidate_ids(self) -> dict[str, frozenset[str]]:
+        return {}
+
     @cached_property
     def _universal(self) -> list[Criterion]:
         return [c for c in self.criteria if c.categories is None]

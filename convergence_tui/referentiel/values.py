@@ -49,7 +49,15 @@ _LA_POSTE_SIREN = "356000000"
 
 
 def is_empty(raw: Any) -> bool:
-    return raw is None or (isinstance(raw, str) and not raw.strip()) or (isinstance(raw, list) and not raw)
+    # Called for every value of every import (160,000 times for a large campaign): exact type tests first.
+    if raw is None:
+        return True
+    kind = type(raw)
+    if kind is str:
+        return not raw or raw.isspace()
+    if kind is list:
+        return not raw
+    return isinstance(raw, str) and not raw.strip()
 
 
 def luhn_ok(digits: str) -> bool:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from fractions import Fraction
 
 from ..referentiel.models import Criterion, Referentiel
@@ -85,14 +86,18 @@ class RegionScore:
         return Fraction(100 * self.answered, self.candidates) if self.candidates else Fraction(100)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class CampaignScores:
     reference_date: dt.date
     services: tuple[ServiceScore, ...]
     region: RegionScore
 
     def service(self, service_id: str) -> ServiceScore | None:
-        return next((s for s in self.services if s.id == service_id), None)
+        return self._by_id.get(service_id)
+
+    @cached_property
+    def _by_id(self) -> dict[str, ServiceScore]:
+        return {s.id: s for s in self.services}
 
 
 @dataclass(frozen=True, slots=True)

@@ -69,6 +69,8 @@ class MainScreen(Screen):
         yield KeyBar(id="keys")
 
     def on_mount(self) -> None:
+        if not self.session.complete:
+            self.run_worker(self._prefetch, thread=True, group="prefetch")
         if not self.session.readonly:
             self.run_worker(self.session.preload, thread=True, group="preload")
             self.run_worker(self._backup, thread=True, group="backup")
@@ -81,6 +83,16 @@ class MainScreen(Screen):
         self.show_section(self.section_id)
         self._refresh_topbar()
         self.call_after_refresh(settle_memory)
+        self.call_after_refresh(self.app.first_screen_ready)
+
+    def _prefetch(self) -> None:
+        # The long lists (blockers, indicators, finances, comments…) arrive after the first paint.
+        cells = self.session.prefetch_deferred()
+        self.app.call_from_thread(self._merge, cells)
+
+    def _merge(self, cells) -> None:
+        if self.session.merge_deferred(cells):
+            self.query_one(Sidebar).refresh_sections()
 
     def _backup(self) -> None:
         # In a worker thread, with its own SQLite connection: the first screen does not wait for it.

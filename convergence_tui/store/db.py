@@ -226,11 +226,10 @@ class Store:
         rows = self.conn.execute("select id, kind, position, deleted from items order by position, id")
         return [{"id": i, "kind": k, "position": p, "deleted": d} for i, k, p, d in rows]
 
-    def answers(self) -> Iterator[tuple[str, str, Cell]]:
-        for scope, field, value, is_json, raw, error in self.conn.execute(
-            "select scope, field, value, is_json, raw, error from answers"
-        ):
-            yield scope, field, Cell(json.loads(value) if is_json else value, raw, error)
+    def answers(self, part: str = "all") -> Iterator[tuple[str, str, Cell]]:
+        """All answers, or the `essential` part (what scores and the first screen need) or the
+        `deferred` rest, so that a large campaign opens without waiting for its long lists."""
+        return read_answers(self.conn, part)
 
     def journal(self, *, since: int = 0, limit: int | None = None) -> list[JournalRow]:
         sql = "select * from journal where seq > ? order by seq desc"
@@ -362,6 +361,31 @@ class Store:
                 dest.close()
         finally:
             source.close()
+
+
+ESSENTIAL = (
+    "scope = 'campaign' or field = 'level' "
+    "or scope in (select id from items where kind = 'service') "
+    "or (field in ('service', 'criterion', 'target_level', 'due', 'status') "
+    "and scope in (select id from items where kind = 'action'))"
+)
+
+
+def read_answers(conn: sqlite3.Connection, part: str = "all") -> Iterator[tuple[str, str, Cell]]:
+    where = {"all": "", "essential": f" where {ESSENTIAL}", "deferred": f" where not ({ESSENTIAL})"}[part]
+    for scope, field, value, is_json, raw, error in conn.execute(
+        f"select scope, field, value, is_json, raw, error from answers{where}"
+    ):
+        yield scope, field, Cell(json.loads(value) if is_json else value, raw, error)
+
+
+def read_deferred(path: Path) -> list[tuple[str, str, Cell]]:
+    """The deferred answers, through a connection of the calling thread (a background prefetch)."""
+    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        return list(read_answers(conn, "deferred"))
+    finally:
+        conn.close()
 
 
 def preload() -> None:

@@ -55,6 +55,8 @@ class ItemsView(Vertical):
         return self.query_one("#items-table", FastTable)
 
     def reload(self) -> None:
+        if not self.session.section_loaded(self.section):
+            self.session.ensure_complete()
         items = self.session.data.live(self.section.item)
         self.table.set_rows([item.id for item in items])
         label = self.section.item_label or "élément"

@@ -40,27 +40,28 @@ class Sidebar(OptionList):
         if highlighted:
             self.highlight(highlighted)
 
+    # Prompts are assembled, not parsed from markup: 500 services are built at start-up.
     def _section_prompt(self, n: int, section) -> Content:
-        progress = section_progress(self.session, section)
-        if section.kind == "validation":
-            tail = ""
-        elif progress.total == 0:
-            tail = "[dim]—[/]"
-        elif progress.problems:
-            tail = f"[$warning]{progress.percent:>3}%[/]"
-        else:
-            tail = f"[$success]{progress.percent:>3}%[/]"
         key = str(n) if n <= 9 else " "
         title = fit(section.title, 19)
-        return Content.from_markup(f"[b]{key}[/b] {Content(title).markup}{' ' * (20 - len(title))}{tail}")
+        head = Content.assemble((key, "bold"), f" {title}{' ' * (20 - len(title))}")
+        if section.kind == "validation":
+            return head
+        if not self.session.section_loaded(section):
+            return Content.assemble(head, ("…", "dim"))
+        progress = section_progress(self.session, section)
+        if progress.total == 0:
+            return Content.assemble(head, ("—", "dim"))
+        style = "$warning" if progress.problems else "$success"
+        return Content.assemble(head, (f"{progress.percent:>3}%", style))
 
     def _service_prompt(self, sid: str) -> Content:
         score = self.session.scores.service(sid)
         name = fit(self.session.data.name_of(sid) or sid, 20)
         if score is None:
-            return Content.from_markup(f"  [dim]○[/] {Content(name).markup}")
-        style = STATUS_STYLE[score.status]
-        return Content.from_markup(f"  [{style}]●[/] {Content(name).markup}{' ' * (21 - len(name))}[dim]N{score.level}[/]")
+            return Content.assemble("  ", ("○", "dim"), f" {name}")
+        return Content.assemble("  ", ("●", STATUS_STYLE[score.status]), f" {name}{' ' * (21 - len(name))}",
+                                (f"N{score.level}", "dim"))
 
     def highlight(self, option_id: str) -> None:
         try:

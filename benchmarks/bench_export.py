@@ -1,0 +1,35 @@
+"""Export (which re-verifies what it wrote) and verify of the 500-service campaign, as commands."""
+
+from __future__ import annotations
+
+import os
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+
+from benchmarks.common import command_walls, row, summary
+
+PASSWORD = "motdepasse-bench"
+
+
+def run(db: Path, repeat: int = 5) -> dict:
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        os.environ["CONVERGENCE_P12_PASSWORD"] = PASSWORD
+        try:
+            base = [sys.executable, "-m", "convergence_tui"]
+            command_walls([*base, "keygen", "--out", str(tmp / "k.p12"), "--name", "Bench"], 0)
+            exports = []
+            for i in range(repeat):
+                out = tmp / f"out{i}"
+                exports += command_walls([*base, "export", "--db", str(db), "--p12", str(tmp / "k.p12"), "--draft",
+                                          "--out", str(out)], 1 if i == 0 else 1)
+                bundle = next(out.glob("*.zip"))
+            verifies = command_walls([*base, "verify", str(bundle)], repeat)
+        finally:
+            del os.environ["CONVERGENCE_P12_PASSWORD"]
+    row("`convergence export --draft` (writes, re-verifies)", summary(exports), "target ≤ 3 s",
+        statistics.median(exports) <= 3000)
+    row("`convergence verify`", summary(verifies), "target ≤ 3 s", statistics.median(verifies) <= 3000)
+    return {"export_ms": exports, "verify_ms": verifies}
