@@ -248,7 +248,7 @@ def test_bundle_signed_with_an_expired_certificate_fails_verify(tmp_path, draft_
     entries = entries_of(bundle)
     manifest = json.loads(entries[MANIFEST])
     manifest["signer"] = {"subject": ident.subject, "certificate_sha256": ident.fingerprint}
-    manifest_bytes = canonical_json(manifest)
+    manifest_bytes = canonical_json(manifest, pretty=True)
     entries[MANIFEST] = manifest_bytes
     entries[SIGNATURE] = sign_detached(ident, manifest_bytes, CREATED)
     forged = rezip(entries, tmp_path / "perime.zip")
@@ -314,40 +314,38 @@ def test_hostile_bundles_refused_nothing_written(cli, tmp_path, draft_bundle, ki
     assert not (tmp_path / "evil.txt").exists() and not (tmp_path.parent / "evil.txt").exists()
 
 
-def test_scores_that_do_not_recompute(cli, tmp_path, draft_bundle, identity):
-    """A correctly signed bundle whose scores.json lies is still refused."""
+def resigned(entries: dict[str, bytes], identity: Path) -> dict[str, bytes]:
+    """The entries with a manifest that matches them, signed again by the test identity."""
     from convergence_tui.bundle.format import MANIFEST, SIGNATURE, file_list
     from convergence_tui.bundle.signing import load_identity, sign_detached
+
+    manifest = json.loads(entries[MANIFEST])
+    manifest["files"] = file_list({k: v for k, v in entries.items() if k in CONTENT_ENTRIES})
+    entries[MANIFEST] = canonical_json(manifest, pretty=True)
+    entries[SIGNATURE] = sign_detached(load_identity(identity, PASSWORD), entries[MANIFEST], CREATED)
+    return entries
+
+
+def test_scores_that_do_not_recompute(cli, tmp_path, draft_bundle, identity):
+    """A correctly signed bundle whose scores.json lies is still refused."""
 
     bundle, _ = draft_bundle
     entries = entries_of(bundle)
     scores = json.loads(entries["scores.json"])
     scores["services"][0]["level"] = 3 - scores["services"][0]["level"]
     entries["scores.json"] = canonical_json(scores)
-    manifest = json.loads(entries[MANIFEST])
-    manifest["files"] = file_list({k: v for k, v in entries.items() if k in CONTENT_ENTRIES})
-    entries[MANIFEST] = canonical_json(manifest)
-    ident = load_identity(identity, PASSWORD)
-    entries[SIGNATURE] = sign_detached(ident, entries[MANIFEST], CREATED)
-    code, _, err = cli("verify", rezip(entries, tmp_path / "menteur.zip"))
+    code, _, err = cli("verify", rezip(resigned(entries, identity), tmp_path / "menteur.zip"))
     assert code == 1 and "les scores ne se recalculent pas : service svc-1, level" in err
 
 
 def test_schema_error_is_named(cli, tmp_path, draft_bundle, identity):
-    from convergence_tui.bundle.format import MANIFEST, SIGNATURE, file_list
-    from convergence_tui.bundle.signing import load_identity, sign_detached
 
     bundle, _ = draft_bundle
     entries = entries_of(bundle)
     answers = json.loads(entries["answers.json"])
     answers["services"][0]["criteria"]["URB-01"]["level"] = "quatre"
     entries["answers.json"] = canonical_json(answers)
-    manifest = json.loads(entries[MANIFEST])
-    manifest["files"] = file_list({k: v for k, v in entries.items() if k in CONTENT_ENTRIES})
-    entries[MANIFEST] = canonical_json(manifest)
-    ident = load_identity(identity, PASSWORD)
-    entries[SIGNATURE] = sign_detached(ident, entries[MANIFEST], CREATED)
-    code, _, err = cli("verify", rezip(entries, tmp_path / "schema.zip"))
+    code, _, err = cli("verify", rezip(resigned(entries, identity), tmp_path / "schema.zip"))
     assert code == 1 and "answers.json : schéma invalide" in err
 
 

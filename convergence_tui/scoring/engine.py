@@ -40,8 +40,25 @@ class ServiceInput:
     actions: Sequence[ActionInput] = ()
 
 
+class _Pooled:
+    """Figures computed from exact sums (service or region): percentages as fractions."""
+
+    sums: Mapping[str, tuple[int, int]]
+    scale_max: int
+    answered: int
+    candidates: int
+
+    @property
+    def maturity(self) -> dict[str, Fraction | None]:
+        return maturity(self.sums, self.scale_max)
+
+    @property
+    def completeness(self) -> Fraction:
+        return Fraction(100 * self.answered, self.candidates) if self.candidates else Fraction(100)
+
+
 @dataclass(frozen=True, slots=True)
-class ServiceScore:
+class ServiceScore(_Pooled):
     id: str
     name: str
     category: str
@@ -57,33 +74,17 @@ class ServiceScore:
     target_reached_on: dt.date | None
 
     @property
-    def maturity(self) -> dict[str, Fraction | None]:
-        return maturity(self.sums, self.scale_max)
-
-    @property
-    def completeness(self) -> Fraction:
-        return Fraction(100 * self.answered, self.candidates) if self.candidates else Fraction(100)
-
-    @property
     def conformity(self) -> Fraction:
         return Fraction(self.met, self.due) if self.due else Fraction(1)
 
 
 @dataclass(frozen=True, slots=True)
-class RegionScore:
+class RegionScore(_Pooled):
     sums: Mapping[str, tuple[int, int]]
     scale_max: int
     answered: int
     candidates: int
     status_counts: Mapping[str, int]
-
-    @property
-    def maturity(self) -> dict[str, Fraction | None]:
-        return maturity(self.sums, self.scale_max)
-
-    @property
-    def completeness(self) -> Fraction:
-        return Fraction(100 * self.answered, self.candidates) if self.candidates else Fraction(100)
 
 
 @dataclass(frozen=True)
