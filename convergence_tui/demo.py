@@ -156,10 +156,10 @@ def make_document(
             "indicators": indicators,
             "finances": finances,
         })
-    want_actions = actions if actions is not None else None
+    want_actions = actions
     dues = ["2027-06-30", "2027-12-31", "2028-06-30", "2028-12-31"]
     k = 0
-    for i, (sid, cid, level, final) in enumerate(gaps):
+    for i, (sid, cid, _level, final) in enumerate(gaps):
         # Leave a few gaps without a blocker or a sufficient action: the review must find them.
         if services is None and i % 23 == 5:
             continue
@@ -239,7 +239,7 @@ def _drop_unknown(ref: Referentiel, doc: dict) -> None:
     """Keep the demo loadable under a customised questionnaire (--referentiel) that lacks some questions."""
     form = ref.form_questions
     doc["answers"] = {k: v for k, v in doc["answers"].items() if k in form}
-    for key, kind, holder in (("services", "service", None), ("blockers", "blocker", None), ("actions", "action", None)):
+    for key, kind in (("services", "service"), ("blockers", "blocker"), ("actions", "action")):
         questions = ref.item_questions(kind)
         for entry in doc[key]:
             entry["fields"] = {k: v for k, v in entry["fields"].items() if k in questions}

@@ -17,13 +17,13 @@ from typing import Any
 
 from . import __version__
 from .campaign.answers import read_document, to_document
-from .campaign.data import CAMPAIGN, CHILD_KINDS, CRITERION_FIELDS, CampaignData, Item, split_criterion_scope
+from .campaign.data import CAMPAIGN, CHILD_KINDS, CampaignData, Item, split_criterion_scope
 from .campaign.problems import Problem, find_problems
+from .campaign.validation import validate_cell
 from .errors import CampaignLocked, UserError
 from .referentiel import Referentiel
 from .referentiel import load as load_referentiel
-from .referentiel.values import check_value, is_empty
-from .scoring import NA, CampaignScores, Scorer, scores_document
+from .scoring import CampaignScores, Scorer, scores_document
 from .store import ITEM_FIELD, Cell, Change, JournalRow, Store, now_utc
 
 ACTION_SCORED_FIELDS = {"service", "criterion", "target_level", "due", "status"}
@@ -268,59 +268,7 @@ class Session:
 
     def validate(self, scope: str, field: str, raw: Any) -> Cell | None:
         """The cell a raw input becomes: value, as typed, and the reason it is invalid."""
-        if is_empty(raw):
-            return None
-        shown = raw if isinstance(raw, str) else str(raw)
-        crit_scope = split_criterion_scope(scope)
-        if crit_scope:
-            if field not in CRITERION_FIELDS:
-                raise ValueError(f"unknown criterion field {field}")
-            if field != "level":
-                return Cell(raw, raw)
-            return self._level_cell(crit_scope[1], raw)
-        if scope == CAMPAIGN:
-            q = self.ref.form_questions[field]
-            value, error = check_value(q, raw, scale_max=self.ref.scale.max)
-        else:
-            item = self.data.items[scope]
-            q = self.ref.item_questions(item.kind)[field]
-            value, error = check_value(q, raw, **self._context(scope))
-            if q.type == "level" and error is None:
-                error = self._level_for_criterion(scope, value)
-                value = None if error else value
-        return Cell(value, shown, error)
-
-    def _level_for_criterion(self, item_id: str, level: int) -> str | None:
-        crit = self.ref.criteria_by_id.get(self.data.value(item_id, "criterion") or "")
-        if crit is not None and level not in self.ref.allowed_levels(crit):
-            choices = ", ".join(map(str, self.ref.allowed_levels(crit)))
-            return f"niveau {level} impossible pour {crit.id} ; choisissez parmi {choices}"
-        return None
-
-    def _level_cell(self, criterion_id: str, raw: Any) -> Cell:
-        crit = self.ref.criteria_by_id[criterion_id]
-        text = str(raw).strip().upper()
-        if text in (NA, "X"):
-            if crit.na_allowed:
-                return Cell(NA, NA)
-            return Cell(None, NA, f"NA n'est pas permis pour {crit.id} ; choisissez un niveau")
-        allowed = self.ref.allowed_levels(crit)
-        if text.isdigit() and int(text) in allowed:
-            return Cell(int(text), text)
-        choices = ", ".join(map(str, allowed))
-        return Cell(None, text, f"niveau « {text} » non permis pour {crit.id} ; choisissez parmi {choices}")
-
-    def _context(self, item_id: str) -> dict[str, Any]:
-        services = self.data.live_ids("service")
-        sid = self.data.value(item_id, "service")
-        category = self.data.category_of(sid) if sid else None
-        criteria = [c.id for c in self.ref.candidates(category)] if category else list(self.ref.criteria_by_id)
-        return {
-            "services": services,
-            "criteria": criteria,
-            "categories": list(self.ref.categories_by_id),
-            "scale_max": self.ref.scale.max,
-        }
+        return validate_cell(self.data, scope, field, raw)
 
     def set_answer(self, scope: str, field: str, raw: Any) -> SaveResult:
         """Validate and save one answer (valid or not); a no-op when nothing changed."""

@@ -84,9 +84,9 @@ def reference_scores(ref, services, date) -> dict:
         unmet = [c for c in D if lv[c.id] < due(c)]
         K = Fraction(len(D) - len(unmet), len(D)) if D else Fraction(1)
         critical_unmet = [c for c in unmet if c.critical]
-        if not critical_unmet and K >= conv:
+        if not critical_unmet and conv <= K:
             status = "convergent"
-        elif K >= part and all(lv[c.id] >= 1 for c in critical_unmet):
+        elif part <= K and all(lv[c.id] >= 1 for c in critical_unmet):
             status = "partially_convergent"
         else:
             status = "non_convergent"

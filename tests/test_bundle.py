@@ -22,7 +22,7 @@ from tests.conftest import ROOT
 PASSWORD = "motdepasse-pilote"
 # A fixed export time for the module (reproducible bundles), inside the test certificate's validity.
 EPOCH = (int(__import__("time").time()) // 3600 + 1) * 3600
-CREATED = dt.datetime.fromtimestamp(EPOCH, dt.timezone.utc)
+CREATED = dt.datetime.fromtimestamp(EPOCH, dt.UTC)
 OPENSSL = shutil.which("openssl")
 
 
@@ -226,7 +226,7 @@ def test_expired_certificate(tmp_path, demo_db, cli, monkeypatch):
     from convergence_tui.bundle.signing import keygen
 
     old = tmp_path / "ancien.p12"
-    keygen(old, "Ancien", PASSWORD, days=30, not_before=dt.datetime(2020, 1, 1, tzinfo=dt.timezone.utc))
+    keygen(old, "Ancien", PASSWORD, days=30, not_before=dt.datetime(2020, 1, 1, tzinfo=dt.UTC))
     monkeypatch.setenv("CONVERGENCE_P12_PASSWORD", PASSWORD)
     code, _, err = cli("export", "--db", demo_db, "--p12", old, "--draft", "--out", tmp_path / "out")
     assert code == 2 and "hors de sa période de validité" in err
@@ -241,7 +241,7 @@ def test_bundle_signed_with_an_expired_certificate_fails_verify(tmp_path, draft_
     from convergence_tui.errors import VerificationError
 
     p12 = tmp_path / "court.p12"
-    start = dt.datetime(2020, 1, 1, tzinfo=dt.timezone.utc)
+    start = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
     keygen(p12, "Court", PASSWORD, days=30, not_before=start)
     ident = load_identity(p12, PASSWORD, at=start + dt.timedelta(days=1))
     bundle, _ = draft_bundle

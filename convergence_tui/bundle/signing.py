@@ -79,7 +79,7 @@ def load_identity(p12: Path, password: str, *, at: dt.datetime | None = None) ->
     if signer.signing_cert is None or signer.signing_key is None:
         raise UserError(f"{p12} : le fichier ne contient pas de clé et de certificat de signature.")
     cert = x509.load_der_x509_certificate(signer.signing_cert.dump())
-    at = at or dt.datetime.now(dt.timezone.utc)
+    at = at or dt.datetime.now(dt.UTC)
     if not cert.not_valid_before_utc <= at <= cert.not_valid_after_utc:
         raise UserError(
             f"{p12} : certificat hors de sa période de validité (du {cert.not_valid_before_utc:%d/%m/%Y} au "
@@ -115,7 +115,7 @@ def keygen(out: Path, name: str, password: str, *, days: int = 730,
     if len(password) < 8:
         raise UserError("keygen : mot de passe trop court ; 8 caractères au moins.")
     key = ec.generate_private_key(ec.SECP256R1())
-    start = not_before or dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=5)
+    start = not_before or dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name.strip()),
                          x509.NameAttribute(NameOID.ORGANIZATION_NAME, "convergence-tui (pilote)")])
     cert = (

@@ -34,7 +34,7 @@ class Written:
 
 
 def utc_stamp(when: dt.datetime) -> str:
-    return when.astimezone(dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    return when.astimezone(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 def build_manifest(entries: Mapping[str, bytes], meta: dict, identity: Identity, created_at: str) -> dict:
@@ -60,7 +60,7 @@ def write_bundle(entries: Mapping[str, bytes], meta: dict, identity: Identity, o
     manifest = build_manifest(entries, meta, identity, created_at)
     manifest_bytes = canonical_json(manifest, pretty=True)
     progress("Signature du manifeste")
-    signature = sign_detached(identity, manifest_bytes, created.astimezone(dt.timezone.utc).replace(microsecond=0))
+    signature = sign_detached(identity, manifest_bytes, created.astimezone(dt.UTC).replace(microsecond=0))
     data = zip_bytes({**entries, MANIFEST: manifest_bytes, SIGNATURE: signature})
     try:
         out_dir.mkdir(parents=True, exist_ok=True)

@@ -33,7 +33,7 @@ def folder_for(db: Path) -> Path:
 
 def make_backup(store, keep: int = KEPT) -> Path:
     folder = folder_for(store.path)
-    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
     target = folder / f"{store.path.stem}-{stamp}.sqlite"
     store.backup_to(target)
     for old in list_backups(store.path)[keep:]:
@@ -50,7 +50,7 @@ def list_backups(db: Path) -> list[Backup]:
     for path in sorted(folder.glob("*.sqlite"), reverse=True):
         stamp = path.stem.rsplit("-", 1)[-1]
         try:
-            taken = dt.datetime.strptime(stamp, "%Y%m%dT%H%M%S%fZ").replace(tzinfo=dt.timezone.utc)
+            taken = dt.datetime.strptime(stamp, "%Y%m%dT%H%M%S%fZ").replace(tzinfo=dt.UTC)
         except ValueError:
             continue
         out.append(Backup(path, taken, path.stat().st_size, _count_services(path)))
@@ -89,7 +89,7 @@ def restore(db: Path, backup: Path) -> Path:
         folder.mkdir(parents=True, exist_ok=True)
         kept = None
         if db.exists():
-            stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+            stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
             kept = folder / f"{db.stem}-{stamp}.sqlite"
             shutil.copyfile(db, kept)
             wal = Path(f"{db}-wal")

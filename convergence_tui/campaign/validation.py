@@ -1,0 +1,76 @@
+"""What an input becomes once checked: a cell holding the value, the text as typed, and the reason
+it is invalid. Pure: it reads the campaign (references, the item's service and criterion) and the
+questionnaire, and writes nothing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..referentiel.values import check_value, is_empty
+from ..scoring.engine import NA
+from ..store.db import Cell
+from .data import CAMPAIGN, CRITERION_FIELDS, CampaignData, split_criterion_scope
+
+
+def validate_cell(data: CampaignData, scope: str, field: str, raw: Any) -> Cell | None:
+    """None for an empty input (not answered); otherwise a cell, valid or not."""
+    if is_empty(raw):
+        return None
+    ref = data.ref
+    shown = raw if isinstance(raw, str) else str(raw)
+    crit_scope = split_criterion_scope(scope)
+    if crit_scope:
+        if field not in CRITERION_FIELDS:
+            raise ValueError(f"unknown criterion field {field}")
+        if field != "level":
+            return Cell(raw, raw)
+        return level_cell(data, crit_scope[1], raw)
+    if scope == CAMPAIGN:
+        q = ref.form_questions[field]
+        value, error = check_value(q, raw, scale_max=ref.scale.max)
+    else:
+        item = data.items[scope]
+        q = ref.item_questions(item.kind)[field]
+        value, error = check_value(q, raw, **references(data, scope))
+        if q.type == "level" and error is None:
+            error = _level_for_criterion(data, scope, value)
+            value = None if error else value
+    return Cell(value, shown, error)
+
+
+def level_cell(data: CampaignData, criterion_id: str, raw: Any) -> Cell:
+    """A grid key or typed level: a level the criterion allows, NA where allowed, or the reason."""
+    ref = data.ref
+    crit = ref.criteria_by_id[criterion_id]
+    text = str(raw).strip().upper()
+    if text in (NA, "X"):
+        if crit.na_allowed:
+            return Cell(NA, NA)
+        return Cell(None, NA, f"NA n'est pas permis pour {crit.id} ; choisissez un niveau")
+    allowed = ref.allowed_levels(crit)
+    if text.isdigit() and int(text) in allowed:
+        return Cell(int(text), text)
+    choices = ", ".join(map(str, allowed))
+    return Cell(None, text, f"niveau « {text} » non permis pour {crit.id} ; choisissez parmi {choices}")
+
+
+def references(data: CampaignData, item_id: str) -> dict[str, Any]:
+    """What an item's reference questions may name: live services, criteria of its service, categories."""
+    ref = data.ref
+    sid = data.value(item_id, "service")
+    category = data.category_of(sid) if sid else None
+    return {
+        "services": data.live_ids("service"),
+        "criteria": ref.candidate_ids(category) if category else ref.criteria_by_id.keys(),
+        "categories": list(ref.categories_by_id),
+        "scale_max": ref.scale.max,
+    }
+
+
+def _level_for_criterion(data: CampaignData, item_id: str, level: int) -> str | None:
+    ref = data.ref
+    crit = ref.criteria_by_id.get(data.value(item_id, "criterion") or "")
+    if crit is not None and level not in ref.allowed_levels(crit):
+        choices = ", ".join(map(str, ref.allowed_levels(crit)))
+        return f"niveau {level} impossible pour {crit.id} ; choisissez parmi {choices}"
+    return None
