@@ -489,3 +489,15 @@ async def test_reference_selects_in_an_action_and_region(demo_db):
         value.control.value = "1 234,5"
         row = await saved(pilot, demo_db, indicators.editing, "value", lambda r: r[1] == "1 234,5")
         assert row[0] == 1234.5
+
+
+async def test_choice_picker_puts_the_best_match_first(tmp_path):
+    db = tmp_path / "new.sqlite"
+    async with running(db) as (app, pilot):
+        app.screen.query_one("#region", Choice).focus()
+        await pilot.press("enter")
+        await pilot.pause(0.2)
+        await type_text(pilot, "bret")
+        await pilot.press("enter")
+        await pilot.pause(0.2)
+        assert app.screen.query_one("#region", Choice).value == "53"

@@ -41,6 +41,9 @@ class ExportScreen(ModalScreen[None]):
             with Vertical(classes="field"):
                 yield Label("Certificat de signature (.p12)", classes="field-label")
                 yield Input(default_p12, placeholder="chemin du fichier .p12", id="export-p12")
+                yield Static("Le certificat logiciel IGC-Santé du signataire. Pour un pilote : "
+                             "convergence keygen --out pilote.p12 --name \"Prénom Nom\"", classes="field-note",
+                             markup=False)
             with Vertical(classes="field"):
                 yield Label("Mot de passe du certificat (jamais enregistré)", classes="field-label")
                 yield Input("", password=True, id="export-password")

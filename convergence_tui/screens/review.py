@@ -118,8 +118,8 @@ class ReviewScreen(Screen):
         rows, overall = review.completion(self.session)
         lines = [f"{'Section':<32} {'fait':>6} {'attendu':>8} {'%':>7} {'à revoir':>9}"]
         for r in rows:
-            lines.append(f"{r.title[:32]:<32} {r.done:>6} {r.total:>8} {r.percent:>6.1f} {r.problems:>9}")
-        lines.append(f"{'Ensemble':<32} {'':>6} {'':>8} {overall:>6.1f}")
+            lines.append(f"{r.title[:32]:<32} {r.done:>6} {r.total:>8} {_num(r.percent):>6} {r.problems:>9}")
+        lines.append(f"{'Ensemble':<32} {'':>6} {'':>8} {_num(overall):>6}")
         items = [p for p in self.problems if not p.is_plan]
         table = FastTable([Column("kind", "Nature", 24), Column("where", "Où et quoi")],
                           lambda key: self._problem_cells(int(key)), id="review-problems")

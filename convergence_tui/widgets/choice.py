@@ -121,7 +121,9 @@ class ChoicePicker(ModalScreen[int | None]):
         found = self.query_one(OptionList)
         found.clear_options()
         matcher = Matcher(query) if query else None
-        entries = [(i, label) for i, (label, _) in enumerate(self.options) if not matcher or matcher.match(label) > 0]
+        scored = [((matcher.match(label) if matcher else 1.0), i, label) for i, (label, _) in enumerate(self.options)]
+        # Best match first ("bret" → Bretagne before Bourgogne-Franche-Comté), then the list's order.
+        entries = [(i, label) for score, i, label in sorted(scored, key=lambda s: (-s[0], s[1])) if score > 0]
         found.add_options(Option(matcher.highlight(label) if matcher else label, id=str(i)) for i, label in entries)
         if entries:
             ids = [i for i, _ in entries]

@@ -6,7 +6,7 @@ from textual.content import Content
 from textual.widgets import Static
 
 from ..overview import region_figures, service_figures
-from ..report.format import STATUS_LABELS
+from ..report.format import STATUS_SHORT
 from .sidebar import STATUS_STYLE
 
 BAR = 8
@@ -47,7 +47,7 @@ class LevelPanel(Static):
             name = Content((figures["name"] or figures["id"])[:26]).markup
             style = STATUS_STYLE[figures["status"]]
             lines.append(f"[b]{name}[/b]")
-            lines.append(f"[{style}]{STATUS_LABELS[figures['status']]}[/] · N{figures['level']} · "
+            lines.append(f"[{style}]{STATUS_SHORT[figures['status']]}[/] · niveau {figures['level']} · "
                          f"conf. {round(figures['conformity'] * 100)} %")
             lines.append(f"[dim]{'':4} {'service':<{BAR}} {'':5} région[/]")
         else:
