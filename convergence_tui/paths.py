@@ -14,6 +14,10 @@ def data_dir() -> Path:
     return Path(platformdirs.user_data_dir(APP, appauthor=False))
 
 
+def cache_dir() -> Path:
+    return Path(platformdirs.user_cache_dir(APP, appauthor=False))
+
+
 def config_file() -> Path:
     override = os.environ.get("CONVERGENCE_CONFIG")
     if override:

@@ -42,3 +42,21 @@ def test_core_imports_without_textual():
 def test_scoring_is_pure():
     for path in (PACKAGE / "scoring").glob("*.py"):
         assert not imported_modules(path) & {"sqlite3", "sqlite_utils", "textual", "os", "pathlib", "io"}, path
+
+
+def test_startup_imports_no_pydantic_once_the_questionnaire_is_checked(tmp_path):
+    """The first screen needs neither pydantic nor anything of the bundle (start-up time)."""
+    code = (
+        "import sys\n"
+        "from convergence_tui.referentiel import load\n"
+        "load()\n"  # checks the bundled questionnaire once (and caches it)
+        "for m in [m for m in sys.modules if m.startswith(('pydantic', 'convergence_tui'))]:\n"
+        "    del sys.modules[m]\n"
+        "import convergence_tui.app, convergence_tui.screens.main\n"
+        "from convergence_tui.referentiel import load\n"
+        "load()\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('pydantic', 'pyhanko', 'cryptography')))"
+    )
+    env = {**__import__("os").environ, "XDG_CACHE_HOME": str(tmp_path)}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env).stdout
+    assert out.strip() == "[]"

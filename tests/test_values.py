@@ -99,7 +99,7 @@ def test_visibility_conditions():
     equals = q("text", visible_if=Condition(question="form", equals="autre"))
     assert is_visible(equals, {"form": "autre"})
     assert not is_visible(equals, {"form": "gip"})
-    among = q("text", visible_if=Condition.model_validate({"question": "p", "in": ["a", "b"]}))
+    among = q("text", visible_if=Condition(question="p", in_=["a", "b"]))
     assert is_visible(among, {"p": ["c", "b"]})
     assert not is_visible(among, {"p": ["c"]})
     answered = q("text", visible_if=Condition(question="d", answered=True))

@@ -10,8 +10,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from pydantic import ValidationError
-
 from ..errors import UserError
 from ..referentiel.loader import format_path, french
 from ..referentiel.models import Question, Referentiel
@@ -181,6 +179,8 @@ def _fields_of_scope(ref: Referentiel, data: CampaignData, scope: str) -> set[st
 
 def read_document(ref: Referentiel, obj: Any, source: str) -> CampaignData:
     """Check an answers document against `ref`; return it as campaign data or raise ImportRejected."""
+    from pydantic import ValidationError
+
     from .documents import AnswersDocument  # pydantic models: only when a document is read
 
     try:

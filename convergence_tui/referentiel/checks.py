@@ -6,6 +6,7 @@ located errors. All checks run, so a file's every problem is listed at once.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterator
 from typing import Any
@@ -74,11 +75,56 @@ def _present(items: list) -> list:
     return [x for x in items if x is not None]
 
 
+ID_FORMS = {
+    "referentiel": (re.compile(r"^[a-z0-9][a-z0-9._-]*$"), "minuscules, chiffres, . _ - (ex. convergence-regions)"),
+    "axis": (re.compile(r"^[A-Z][A-Z0-9_]*$"), "majuscules, chiffres et _ (ex. URB)"),
+    "criterion": (re.compile(r"^[A-Z][A-Z0-9_]*-[0-9A-Z]+$"), "préfixe-numéro en majuscules (ex. IOP-01)"),
+    "question": (re.compile(r"^[a-z][a-z0-9_]*$"), "minuscules, chiffres et _ (ex. delegate_email)"),
+}
+
+
+def _id_problem(kind: str, value: str) -> str | None:
+    pattern, hint = ID_FORMS[kind]
+    if pattern.match(value):
+        return None
+    return f"identifiant « {value} » mal formé : {hint}"
+
+
 def check(ref: ReferentielFile) -> Iterator[tuple[Path, str]]:
+    yield from _check_forms(ref)
     yield from _check_scale(ref)
     yield from _check_ids(ref)
     yield from _check_criteria(ref)
     yield from _check_sections(ref)
+
+
+def _check_forms(ref: ReferentielFile) -> Iterator[tuple[Path, str]]:
+    """Identifiers and bounds, which the types alone do not say."""
+    meta = ref.referentiel
+    if (msg := _id_problem("referentiel", meta.id)):
+        yield ("referentiel", "id"), msg
+    if not meta.version.strip():
+        yield ("referentiel", "version"), "texte vide : donnez une version (ex. 2026.1)"
+    if not 1 <= ref.scale.max <= 10:
+        yield ("scale", "max"), f"valeur {ref.scale.max} hors bornes : l'échelle va de 1 à 10"
+    for key in ("convergent", "partial"):
+        value = getattr(ref.thresholds, key)
+        if not 0 <= value <= 1:
+            yield ("thresholds", key), f"valeur {value} hors bornes : un seuil est entre 0 et 1"
+    for name, items, kind in (("axes", ref.axes, "axis"), ("categories", ref.categories, "axis"),
+                              ("criteria", ref.criteria, "criterion"), ("sections", ref.sections, "question")):
+        for i, item in _each(items):
+            if (msg := _id_problem(kind, item.id)):
+                yield (name, i, "id"), msg
+    for i, s in _each(ref.sections):
+        for j, q in enumerate(s.questions):
+            if (msg := _id_problem("question", q.id)):
+                yield ("sections", i, "questions", j, "id"), msg
+            if q.max_length is not None and q.max_length < 1:
+                yield ("sections", i, "questions", j, "max_length"), "longueur maximale d'au moins 1"
+            for k, option in enumerate(q.options or []):
+                if not option.value:
+                    yield ("sections", i, "questions", j, "options", k, "value"), "valeur d'option vide"
 
 
 def _check_scale(ref: ReferentielFile) -> Iterator[tuple[Path, str]]:

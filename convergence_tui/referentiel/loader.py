@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import pickle
 import re
 import tomllib
 from dataclasses import dataclass
+from functools import cache
 from importlib import resources
 from pathlib import Path
-
-from pydantic import ValidationError
 
 from ..errors import UserError
 from .checks import check
@@ -69,6 +70,20 @@ def load(path: Path | str | None = None) -> Referentiel:
 
 
 def parse(data: bytes, filename: str = "referentiel.toml") -> Referentiel:
+    """A checked questionnaire. A file already checked by this version of the checks comes from the
+    user's cache, without pydantic or TOML parsing (start-up time); any other is checked in full."""
+    digest = hashlib.sha256(data).hexdigest()
+    cached = _from_cache(digest)
+    if cached is not None:
+        return cached
+    ref = _check_file(data, filename, digest)
+    _to_cache(digest, ref)
+    return ref
+
+
+def _check_file(data: bytes, filename: str, digest: str) -> Referentiel:
+    from pydantic import TypeAdapter, ValidationError
+
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -86,8 +101,9 @@ def parse(data: bytes, filename: str = "referentiel.toml") -> Referentiel:
             filename, [Problem(filename, line, (), f"syntaxe TOML invalide{col} ({detail})")]
         ) from None
     lines = locate_lines(text)
+    _rename_in(raw)
     try:
-        shape = ReferentielFile.model_validate(raw)
+        shape = TypeAdapter(ReferentielFile).validate_python(raw)
     except ValidationError as exc:
         problems = [
             Problem(filename, _line_for(lines, tuple(e["loc"])), tuple(e["loc"]), french(e))
@@ -100,10 +116,18 @@ def parse(data: bytes, filename: str = "referentiel.toml") -> Referentiel:
     problems = [Problem(filename, _line_for(lines, p), p, msg) for p, msg in check(shape)]
     if problems:
         raise ReferentielError(filename, problems)
-    # Already validated: construct without a second pass.
-    return Referentiel.model_construct(
-        **dict(shape), sha256=hashlib.sha256(data).hexdigest(), source_text=text
-    )
+    fields = {f.name: getattr(shape, f.name) for f in dataclasses.fields(shape)}
+    return Referentiel(**fields, sha256=digest, source_text=text)
+
+
+def _rename_in(raw: dict) -> None:
+    """`in` (a condition's key) is a Python keyword: the models call it `in_`."""
+    for section in raw.get("sections", []) if isinstance(raw.get("sections"), list) else []:
+        for q in section.get("questions", []) if isinstance(section, dict) and isinstance(
+                section.get("questions"), list) else []:
+            cond = q.get("visible_if") if isinstance(q, dict) else None
+            if isinstance(cond, dict) and "in" in cond:
+                cond["in_"] = cond.pop("in")
 
 
 def _partial(raw: dict) -> ReferentielFile | None:
@@ -111,29 +135,77 @@ def _partial(raw: dict) -> ReferentielFile | None:
 
     None when a single table the checks need (scale, thresholds…) is itself malformed.
     """
+    from typing import get_args, get_type_hints
+
+    from pydantic import TypeAdapter, ValidationError
+
     parts: dict = {}
-    for name, field in ReferentielFile.model_fields.items():
-        model = getattr(field.annotation, "__args__", (field.annotation,))[0]
+    for name, hint in get_type_hints(ReferentielFile).items():
+        model = (get_args(hint) or (hint,))[0]
+        adapter = TypeAdapter(model)
+
+        def valid(value, adapter=adapter):
+            try:
+                return adapter.validate_python(value)
+            except ValidationError:
+                return None
+
         value = raw.get(name)
         if isinstance(value, list):
-            parts[name] = [_valid_or_none(model, v) for v in value]
+            parts[name] = [valid(v) for v in value]
         else:
-            parts[name] = _valid_or_none(model, value)
+            parts[name] = valid(value)
             if parts[name] is None:
                 return None
-    return ReferentielFile.model_construct(**parts)
+    return ReferentielFile(**parts)
 
 
-def _valid_or_none(model, value):
+# --- the cache of checked questionnaires ------------------------------------------
+
+
+@cache
+def _checks_version() -> str:
+    """Changes whenever the code that checks a questionnaire changes."""
+    here = Path(__file__).parent
+    digest = hashlib.sha256()
+    for name in ("models.py", "checks.py", "loader.py"):
+        digest.update((here / name).read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _cache_file(digest: str) -> Path:
+    from ..paths import cache_dir
+
+    return cache_dir() / "referentiels" / f"{digest}-{_checks_version()}.pickle"
+
+
+def _from_cache(digest: str) -> Referentiel | None:
     try:
-        return model.model_validate(value)
-    except ValidationError:
+        blob = _cache_file(digest).read_bytes()
+        ref = pickle.loads(blob)  # noqa: S301 - written by this program, in the user's own cache folder
+    except Exception:  # noqa: BLE001 - no cache, an old one, or a broken one: check the file again
         return None
+    return ref if isinstance(ref, Referentiel) and ref.sha256 == digest else None
+
+
+def _to_cache(digest: str, ref: Referentiel) -> None:
+    target = _cache_file(digest)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_suffix(".tmp")
+        tmp.write_bytes(pickle.dumps(ref, protocol=pickle.HIGHEST_PROTOCOL))
+        tmp.replace(target)
+    except OSError:
+        pass  # a cache is a convenience: without it, the next start checks the file again
 
 
 _FRENCH = {
     "extra_forbidden": "clé inconnue : retirez-la ou corrigez son nom (faute de frappe ?)",
+    "unexpected_keyword_argument": "clé inconnue : retirez-la ou corrigez son nom (faute de frappe ?)",
     "missing": "clé obligatoire manquante",
+    "missing_argument": "clé obligatoire manquante",
+    "dataclass_type": "une table est attendue",
+    "dataclass_args_type": "une table est attendue",
     "int_type": "un nombre entier est attendu",
     "int_parsing": "un nombre entier est attendu",
     "int_from_float": "un nombre entier est attendu",
@@ -155,7 +227,8 @@ def french(error: dict) -> str:
     kind = error["type"]
     ctx = error.get("ctx") or {}
     if kind == "literal_error":
-        return f"valeur « {error.get('input')} » non permise ; valeurs possibles : {ctx.get('expected', '')}"
+        expected = str(ctx.get("expected", "")).replace(" or ", " ou ")
+        return f"valeur « {error.get('input')} » non permise ; valeurs possibles : {expected}"
     if kind == "string_pattern_mismatch":
         return f"identifiant « {error.get('input')} » mal formé (motif attendu : {ctx.get('pattern', '')})"
     if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):

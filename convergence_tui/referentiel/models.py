@@ -1,22 +1,21 @@
-"""Pydantic models of the questionnaire file (`referentiel.toml`).
+"""The questionnaire file (`referentiel.toml`) as plain, frozen dataclasses.
 
-The models check shape and types only; cross-references (axes, categories,
-questions named by conditions, core questions of repeating items) are checked
-by `checks.py` so that every error of a file is reported in one run.
+They carry types only: pydantic validates a file against them (types,
+unknown keys) when the loader checks it, and `checks.py` checks the rest
+(identifiers, bounds, cross-references) so that every error of a file is
+reported in one run. Being plain dataclasses, an already-checked
+questionnaire loads without importing pydantic at all (see loader.py).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field
-
-
-class Strict(BaseModel):
-    # Typos in a questionnaire must not pass silently: unknown keys are errors.
-    model_config = ConfigDict(extra="forbid", frozen=True)
+# Typos in a questionnaire must not pass silently: unknown keys are errors (read by pydantic).
+STRICT = {"extra": "forbid"}
 
 
 QuestionType = Literal[
@@ -48,42 +47,56 @@ ItemKind = Literal["service", "indicator", "finance", "blocker", "action"]
 Scalar = Union[bool, int, float, str]
 
 
-class Meta(Strict):
-    id: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]*$")
-    version: str = Field(min_length=1)
+@dataclass(frozen=True)
+class Meta:
+    __pydantic_config__ = STRICT
+    id: str
+    version: str
     title: str
     description: str = ""
 
 
-class Scale(Strict):
-    max: int = Field(ge=1, le=10)
+@dataclass(frozen=True)
+class Scale:
+    __pydantic_config__ = STRICT
+    max: int
     labels: list[str]
 
 
-class Thresholds(Strict):
-    convergent: float = Field(ge=0, le=1)
-    partial: float = Field(ge=0, le=1)
+@dataclass(frozen=True)
+class Thresholds:
+    __pydantic_config__ = STRICT
+    convergent: float
+    partial: float
 
 
-class Axis(Strict):
-    id: str = Field(pattern=r"^[A-Z][A-Z0-9_]*$")
+@dataclass(frozen=True)
+class Axis:
+    __pydantic_config__ = STRICT
+    id: str
     label: str
     help: str = ""
 
 
-class Category(Strict):
-    id: str = Field(pattern=r"^[A-Z][A-Z0-9_]*$")
+@dataclass(frozen=True)
+class Category:
+    __pydantic_config__ = STRICT
+    id: str
     label: str
     help: str = ""
 
 
-class Target(Strict):
+@dataclass(frozen=True)
+class Target:
+    __pydantic_config__ = STRICT
     date: dt.date
     level: int
 
 
-class Criterion(Strict):
-    id: str = Field(pattern=r"^[A-Z][A-Z0-9_]*-[0-9A-Z]+$")
+@dataclass(frozen=True)
+class Criterion:
+    __pydantic_config__ = STRICT
+    id: str
     axis: str
     label: str
     source: str = ""
@@ -93,30 +106,35 @@ class Criterion(Strict):
     levels: list[int] | None = None
     categories: list[str] | None = None
     evidence_from: int | None = None
-    targets: list[Target] = []
+    targets: list[Target] = field(default_factory=list)
 
 
-class Option(Strict):
-    value: str = Field(min_length=1)
+@dataclass(frozen=True)
+class Option:
+    __pydantic_config__ = STRICT
+    value: str
     label: str
 
 
-class Condition(Strict):
+@dataclass(frozen=True)
+class Condition:
     """Shows a question only when another answer matches.
 
     Exactly one of `equals`, `in`, `answered` is given (checked in checks.py).
+    The file's key `in` is a Python keyword: the loader reads it into `in_`.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
+    __pydantic_config__ = STRICT
     question: str
     equals: Scalar | None = None
-    in_: list[Scalar] | None = Field(default=None, alias="in")
+    in_: list[Scalar] | None = None
     answered: bool | None = None
 
 
-class Question(Strict):
-    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+@dataclass(frozen=True)
+class Question:
+    __pydantic_config__ = STRICT
+    id: str
     type: QuestionType
     label: str
     help: str = ""
@@ -124,26 +142,30 @@ class Question(Strict):
     options: list[Option] | None = None
     min: int | float | dt.date | None = None
     max: int | float | dt.date | None = None
-    max_length: int | None = Field(default=None, ge=1)
+    max_length: int | None = None
     unit: str = ""
     placeholder: str = ""
     column: bool = False  # shown as a column of the list of items
     visible_if: Condition | None = None
 
 
-class Section(Strict):
-    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+@dataclass(frozen=True)
+class Section:
+    __pydantic_config__ = STRICT
+    id: str
     title: str
     kind: SectionKind
     help: str = ""
     item: ItemKind | None = None  # for kind = "list"
     item_label: str = ""  # singular noun shown as "Ajouter un <item_label>"
-    questions: list[Question] = []
+    questions: list[Question] = field(default_factory=list)
 
 
-class ReferentielFile(Strict):
+@dataclass(frozen=True)
+class ReferentielFile:
     """The whole file, exactly as written."""
 
+    __pydantic_config__ = STRICT
     referentiel: Meta
     scale: Scale
     thresholds: Thresholds
@@ -153,10 +175,9 @@ class ReferentielFile(Strict):
     sections: list[Section]
 
 
+@dataclass(frozen=True, eq=False)
 class Referentiel(ReferentielFile):
     """A validated questionnaire with lookup tables built once."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, ignored_types=(cached_property,))
 
     sha256: str = ""
     source_text: str = ""
