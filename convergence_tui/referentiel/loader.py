@@ -195,6 +195,9 @@ def _to_cache(digest: str, ref: Referentiel) -> None:
         tmp = target.with_suffix(".tmp")
         tmp.write_bytes(pickle.dumps(ref, protocol=pickle.HIGHEST_PROTOCOL))
         tmp.replace(target)
+        for stale in target.parent.glob("*.pickle"):  # entries of earlier versions of the checks
+            if not stale.name.endswith(f"-{_checks_version()}.pickle"):
+                stale.unlink(missing_ok=True)
     except OSError:
         pass  # a cache is a convenience: without it, the next start checks the file again
 
