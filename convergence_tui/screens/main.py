@@ -309,9 +309,11 @@ class MainScreen(Screen):
     def action_search(self) -> None:
         from .modals import SearchScreen
 
-        def done(target) -> None:
-            if target:
-                section, scope, field = target
+        targets = search_targets(self.session)
+
+        def done(index: int | None) -> None:
+            if index is not None:
+                _, section, scope, field = targets[index]
                 if self.session.ref.sections_by_id[section].kind == "grid":
                     scope = self._service_with(field)
                     if scope is None:
@@ -319,7 +321,7 @@ class MainScreen(Screen):
                         return
                 self.show_section(section, scope, field)
 
-        self.app.push_screen(SearchScreen(search_targets(self.session)), done)
+        self.app.push_screen(SearchScreen(targets), done)
 
     def _service_with(self, criterion_id: str) -> str | None:
         """The current service when the criterion applies to it, else the first one it applies to."""

@@ -8,10 +8,10 @@ from textual.content import Content
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, OptionList, Static, TextArea
-from textual.widgets.option_list import Option
+from textual.widgets import Button, Static, TextArea
 
 from ..commands import COMMANDS, FORM_KEYS, SCOPE_TITLES
+from ..widgets.picker import FuzzyPicker
 
 
 class Confirm(ModalScreen[bool]):
@@ -116,68 +116,12 @@ def pretty_keys(keys: str) -> str:
     return " / ".join(KEY_NAMES.get(k.strip(), k.strip()) for k in keys.split(","))
 
 
-class SearchScreen(ModalScreen[tuple[str, str, str] | None]):
-    """Fuzzy search over question labels and criterion ids; Entrée jumps there."""
+class SearchScreen(FuzzyPicker):
+    """Fuzzy search over question labels and criterion ids; Entrée jumps there.
 
-    BINDINGS = [Binding("escape", "cancel", "Fermer", id="search_close"),
-                Binding("down", "down", show=False, id="search_down"),
-                Binding("up", "up", show=False, id="search_up")]
+    Dismisses with the index of the chosen target in the list it was given.
+    """
 
     def __init__(self, targets: list[tuple[str, str, str, str]]) -> None:
-        super().__init__(classes="modal")
-        self.targets = targets
-
-    def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog search"):
-            yield Input(placeholder="Chercher une question ou un critère (ex. INS, SIRET, IOP-03)…", id="search-input")
-            yield OptionList(id="search-results")
-
-    def on_mount(self) -> None:
-        self._fill("")
-        self.query_one(Input).focus()
-
-    def _fill(self, query: str) -> None:
-        from textual.fuzzy import Matcher
-
-        results = self.query_one(OptionList)
-        results.clear_options()
-        matcher = Matcher(query) if query else None
-        scored = []
-        for i, (text, *_rest) in enumerate(self.targets):
-            score = matcher.match(text) if matcher else 1.0
-            if score > 0:
-                scored.append((score, i, text))
-        scored.sort(key=lambda s: (-s[0], s[1]))
-        results.add_options(Option(matcher.highlight(text) if matcher else text, id=str(i))
-                            for _, i, text in scored[:200])
-        if scored:
-            results.highlighted = 0
-
-    @on(Input.Changed)
-    def _changed(self, event: Input.Changed) -> None:
-        self._fill(event.value)
-
-    @on(Input.Submitted)
-    def _submitted(self) -> None:
-        results = self.query_one(OptionList)
-        if results.highlighted_option is not None:
-            self._choose(results.highlighted_option.id)
-
-    @on(OptionList.OptionSelected)
-    def _selected(self, event: OptionList.OptionSelected) -> None:
-        self._choose(event.option.id)
-
-    def _choose(self, option_id: str | None) -> None:
-        if option_id is None:
-            return
-        _, section, scope, field = self.targets[int(option_id)]
-        self.dismiss((section, scope, field))
-
-    def action_down(self) -> None:
-        self.query_one(OptionList).action_cursor_down()
-
-    def action_up(self) -> None:
-        self.query_one(OptionList).action_cursor_up()
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
+        super().__init__([text for text, *_ in targets],
+                         placeholder="Chercher une question ou un critère (ex. INS, SIRET, IOP-03)…")

@@ -9,18 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from textual import on
-from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
 from textual.content import Content
-from textual.fuzzy import Matcher
 from textual.message import Message
 from textual.reactive import reactive
-from textual.screen import ModalScreen
 from textual.widget import Widget
-from textual.widgets import Input, OptionList
-from textual.widgets.option_list import Option
+
+from .picker import FuzzyPicker
 
 BLANK = "— choisir —"
 
@@ -93,62 +88,4 @@ class Choice(Widget, can_focus=True):
                 self.value = self.options[index][1]
             self.focus()
 
-        self.app.push_screen(ChoicePicker(self.options, self._index()), chosen)
-
-
-class ChoicePicker(ModalScreen[int | None]):
-    """The options of one choice, filtered as you type; Entrée picks, échap closes."""
-
-    BINDINGS = [Binding("escape", "cancel", "Fermer", id="picker_close"),
-                Binding("down", "move(1)", show=False, id="picker_down"),
-                Binding("up", "move(-1)", show=False, id="picker_up")]
-
-    def __init__(self, options: list[tuple[str, Any]], current: int) -> None:
-        super().__init__(classes="modal")
-        self.options = options
-        self.current = current
-
-    def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog search"):
-            yield Input(placeholder="Filtrer…", id="picker-filter")
-            yield OptionList(id="picker-options")
-
-    def on_mount(self) -> None:
-        self._fill("")
-        self.query_one(Input).focus()
-
-    def _fill(self, query: str) -> None:
-        found = self.query_one(OptionList)
-        found.clear_options()
-        matcher = Matcher(query) if query else None
-        scored = [((matcher.match(label) if matcher else 1.0), i, label) for i, (label, _) in enumerate(self.options)]
-        # Best match first ("bret" → Bretagne before Bourgogne-Franche-Comté), then the list's order.
-        entries = [(i, label) for score, i, label in sorted(scored, key=lambda s: (-s[0], s[1])) if score > 0]
-        found.add_options(Option(matcher.highlight(label) if matcher else label, id=str(i)) for i, label in entries)
-        if entries:
-            ids = [i for i, _ in entries]
-            found.highlighted = ids.index(self.current) if not query and self.current in ids else 0
-
-    @on(Input.Changed)
-    def _filter(self, event: Input.Changed) -> None:
-        self._fill(event.value)
-
-    @on(Input.Submitted)
-    def _submitted(self) -> None:
-        option = self.query_one(OptionList).highlighted_option
-        if option is not None:
-            self.dismiss(int(option.id))
-
-    @on(OptionList.OptionSelected)
-    def _selected(self, event: OptionList.OptionSelected) -> None:
-        self.dismiss(int(event.option.id))
-
-    def action_move(self, step: int) -> None:
-        found = self.query_one(OptionList)
-        if step > 0:
-            found.action_cursor_down()
-        else:
-            found.action_cursor_up()
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
+        self.app.push_screen(FuzzyPicker([label for label, _ in self.options], current=self._index()), chosen)
