@@ -64,3 +64,28 @@ class CLI:
 @pytest.fixture
 def cli(capsys) -> CLI:
     return CLI(capsys)
+
+
+@pytest.fixture
+def complete_db(tmp_path):
+    """The worked example of DESIGN.md §4 (d = 2023-01-15), with its plan made complete."""
+    from convergence_tui.session import Session
+
+    db = tmp_path / "mini.sqlite"
+    with Session.create(db, MINI, author="Yann", answers={
+            "region": "53", "campaign_label": "2023-S1", "reference_date": "2023-01-15", "legal_form": "GIP"}) as s:
+        sid = s.add_item("service", {"name": "S", "category": "COORD"})
+        for cid, level in (("A-1", 2), ("A-2", 1), ("B-1", 4), ("B-2", 0)):
+            s.set_level(sid, cid, level)
+        s.set_answer(f"{sid}/B-1", "evidence", "Certificat HDS")
+        for cid, target, due in (("A-1", 4, "2023-03-31"), ("A-2", 3, "2023-09-30")):
+            s.add_item("blocker", {"service": sid, "criterion": cid, "category": "vendor", "description": "Éditeur"})
+            s.add_item("action", {"service": sid, "criterion": cid, "title": "Monter", "target_level": target,
+                                  "due": due, "owner": "vendor", "status": "planned"})
+        other = s.add_item("service", {"name": "T", "category": "INFRA"})
+        for cid, level in (("A-1", 4), ("A-2", 4), ("B-1", "NA")):
+            s.set_level(other, cid, level)
+        s.set_answer(f"{other}/B-1", "justification", "Pas de données de santé")
+        s.set_answer(f"{other}/A-2", "evidence", "Audit 2022")
+        assert s.problems() == []
+    return db

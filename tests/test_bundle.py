@@ -190,19 +190,12 @@ def test_final_export_refused_with_the_list_then_done_when_complete(cli, identit
     assert not (tmp_path / "out").exists()
 
 
-def test_final_export_of_a_complete_signed_campaign(cli, identity, tmp_path, monkeypatch):
+def test_final_export_of_a_complete_signed_campaign(cli, identity, tmp_path, monkeypatch, complete_db):
     from convergence_tui import review
     from tests.conftest import MINI
 
-    db = tmp_path / "mini.sqlite"
-    with Session.create(db, MINI, author="Yann", answers={
-            "region": "53", "campaign_label": "2023-S1", "reference_date": "2023-01-15"}) as s:
-        sid = s.add_item("service", {"name": "S", "category": "INFRA"})
-        for cid, level in (("A-1", 4), ("A-2", 4), ("B-1", 4)):
-            s.set_level(sid, cid, level)
-        s.set_answer(f"{sid}/A-2", "evidence", "Audit 2022")
-        s.set_answer(f"{sid}/B-1", "evidence", "Certificat HDS")
-        assert s.problems() == []
+    db = complete_db
+    with Session.open(db, MINI) as s:
         review.sign_off(s, "Camille", "Responsable déléguée")
     monkeypatch.setenv("CONVERGENCE_P12_PASSWORD", PASSWORD)
     code, out, err = cli("export", "--referentiel", MINI, "--db", db, "--p12", identity, "--out", tmp_path / "out")

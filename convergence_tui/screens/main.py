@@ -223,7 +223,7 @@ class MainScreen(Screen):
         self.save_state = "en cours"
         self._refresh_topbar()
         self.autosave.edited(event.field, event.raw, event.immediate)
-        if event.immediate or not self.autosave.dirty:
+        if not self.autosave.dirty:  # saved at once (or nothing to save): say so
             self._after_save()
 
     def _after_save(self) -> None:
