@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import time
+from pathlib import Path
 
 from textual.app import App, ComposeResult
 from textual.widgets import Footer, Header, Static
@@ -16,7 +18,14 @@ class Bare(App):
 
     def on_mount(self) -> None:
         if os.environ.get("CONVERGENCE_EXIT_WHEN_READY"):
-            self.call_after_refresh(self.exit)
+            self.call_after_refresh(self._stamp_and_exit)
+
+    def _stamp_and_exit(self) -> None:
+        # As convergence_tui.app.stamp_ready (not imported: the bare app must not load our package).
+        stamp = os.environ.get("CONVERGENCE_READY_STAMP")
+        if stamp:
+            Path(stamp).write_text(repr(time.time()), encoding="utf-8")
+        self.exit()
 
 
 if __name__ == "__main__":

@@ -69,9 +69,11 @@ class ConvergenceApp(App):
 
     def first_screen_ready(self) -> None:
         """The first interactive screen is painted. Benchmarks (CONVERGENCE_EXIT_WHEN_READY) stop here,
-        optionally listing the modules loaded so far (CONVERGENCE_READY_MODULES=FILE)."""
+        noting the moment (CONVERGENCE_READY_STAMP=FILE) and optionally listing the modules loaded so
+        far (CONVERGENCE_READY_MODULES=FILE)."""
         if not os.environ.get("CONVERGENCE_EXIT_WHEN_READY"):
             return
+        stamp_ready()
         listing = os.environ.get("CONVERGENCE_READY_MODULES")
         if listing:
             Path(listing).write_text("\n".join(sorted(sys.modules)), encoding="utf-8")
@@ -105,6 +107,16 @@ class ConvergenceApp(App):
         main = self.main_screen()
         if main is not None:
             self.call_later(main.run_action, action)
+
+
+def stamp_ready() -> None:
+    """Write the wall-clock time of the first interactive screen for a benchmark: process exit
+    would also count the shutdown (background threads, interpreter teardown), which is not start-up."""
+    stamp = os.environ.get("CONVERGENCE_READY_STAMP")
+    if stamp:
+        import time
+
+        Path(stamp).write_text(repr(time.time()), encoding="utf-8")
 
 
 def run_app(db: Path, referentiel: Path | None, *, review: bool = False) -> int:

@@ -39,3 +39,12 @@ class Navigate(Message):
         self.section = section
         self.scope = scope
         self.field = field
+
+
+class CampaignLoaded(Message):
+    """A part of a campaign opened lazily is read ("essential": scores; "complete": every answer).
+    Posted from the loading thread (posting is thread-safe and does not wait)."""
+
+    def __init__(self, stage: str) -> None:
+        super().__init__()
+        self.stage = stage

@@ -11,6 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import sqlite3
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,6 +27,7 @@ from .referentiel import Referentiel
 from .referentiel import load as load_referentiel
 from .scoring import CampaignScores, Scorer, scores_document
 from .store import ITEM_FIELD, Cell, Change, JournalRow, Store, now_utc
+from .store.db import check_integrity, read_answers, read_items, reader
 
 ACTION_SCORED_FIELDS = {"service", "criterion", "target_level", "due", "status"}
 SERVICE_SCORED_FIELDS = {"name", "category"}
@@ -65,17 +68,98 @@ def same_answer(old: Cell | None, new: Cell | None) -> bool:
     return old == new
 
 
+class _Loading:
+    """The rest of a campaign opened with `lazy`, read by a thread of its own (with its own read-only
+    connection): first what scores need, then the long lists. The main thread installs the results
+    (`Session.ensure_essential`, `ensure_complete`), waiting for them if it needs them sooner."""
+
+    def __init__(self, path: Path, ref: Referentiel, date: dt.date, check: bool,
+                 notify: Callable[[str], None] | None) -> None:
+        self.essential: tuple | None = None  # (data, scorer, scores, damage)
+        self.deferred: list | None = None
+        self.error: Exception | None = None
+        self.essential_ready = threading.Event()
+        self.complete_ready = threading.Event()
+        self._args = (path, ref, date, check)
+        self._notify = notify or (lambda stage: None)
+        # A daemon: quitting does not wait for a read nobody needs any more.
+        threading.Thread(target=self._run, name="convergence-load", daemon=True).start()
+
+    def _run(self) -> None:
+        path, ref, date, check = self._args
+        try:
+            conn = reader(path)
+            try:
+                damage = None
+                if check:
+                    try:
+                        check_integrity(conn)
+                    except sqlite3.DatabaseError as exc:
+                        damage = str(exc)
+                data = CampaignData(ref)
+                data.load(read_items(conn), read_answers(conn, "essential"))
+                scorer = Scorer(ref, date)
+                self.essential = (data, scorer, scorer.score_all(data.service_inputs()), damage)
+                self.essential_ready.set()
+                self._notify("essential")
+                self.deferred = list(read_answers(conn, "deferred"))
+            finally:
+                conn.close()
+        except Exception as exc:  # noqa: BLE001 - handed to the main thread, which says it
+            self.error = exc
+        finally:
+            self.essential_ready.set()
+            self.complete_ready.set()
+            self._notify("complete")
+
+
 class Session:
-    def __init__(self, store: Store, ref: Referentiel, data: CampaignData, author: str) -> None:
+    def __init__(self, store: Store, ref: Referentiel, data: CampaignData, author: str, *,
+                 scored: bool = True) -> None:
         self.locked_elsewhere = False
-        self.complete = True  # every answer is in memory (see `lazy` in open())
+        # "first": only the form and the services' names are in memory (see `lazy` in open());
+        # "essential": plus what scores need; "complete": every answer.
+        self.stage = "complete"
+        self.damage: str | None = None  # set when a background integrity check fails
+        self._loading: _Loading | None = None
         self.store = store
         self.ref = ref
         self.data = data
         self.author = author
         self._date_override: dt.date | None = None
-        self.scorer = Scorer(ref, self._scoring_date())
-        self.scores: CampaignScores = self.scorer.score_all(data.service_inputs())
+        self._scorer: Scorer | None = None
+        self._scores: CampaignScores | None = None
+        if scored:
+            self._rescore_all()
+
+    @property
+    def scorer(self) -> Scorer:
+        if self._scorer is None:
+            self.ensure_essential()
+        return self._scorer
+
+    @scorer.setter
+    def scorer(self, value: Scorer) -> None:
+        self._scorer = value
+
+    @property
+    def scores(self) -> CampaignScores:
+        if self._scores is None:
+            self.ensure_essential()
+        return self._scores
+
+    @scores.setter
+    def scores(self, value: CampaignScores) -> None:
+        self._scores = value
+
+    @property
+    def complete(self) -> bool:
+        return self.stage == "complete"
+
+    @property
+    def scored(self) -> bool:
+        """Whether scores are in memory (always, except just after a `lazy` opening)."""
+        return self._scores is not None
 
     # --- opening ---------------------------------------------------------------
 
@@ -92,13 +176,14 @@ class Session:
         lazy: bool = False,
     ) -> Session:
         """Open a campaign. `fallback_readonly`: when another instance writes it, open it read-only
-        (the TUI then says so) instead of refusing. `lazy`: load only what scores and the first
-        screen need; the rest comes with `merge_deferred()` (a background prefetch) or, at the
-        latest, with the first use that needs it (`ensure_complete()`)."""
+        (the TUI then says so) instead of refusing. `lazy`: load only what the first screen shows
+        (the form, the services' names); the integrity check, the scores and the other answers come
+        from `load_in_background()` or, at the latest, with the first use that needs them
+        (`ensure_essential()`, `ensure_complete()`); nothing is written before the check."""
         ref = referentiel if isinstance(referentiel, Referentiel) else load_referentiel(referentiel)
         locked_elsewhere = False
         try:
-            store = Store.open(db, readonly=readonly)
+            store = Store.open(db, readonly=readonly, check=not lazy or migrate)
         except CampaignLocked:
             if not fallback_readonly:
                 raise
@@ -123,16 +208,16 @@ class Session:
                     "restent listées comme orphelines)."
                 )
             data = CampaignData(ref)
-            data.load(store.items(), store.answers("essential" if lazy else "all"))
+            data.load(store.items(), store.answers("first" if lazy else "all"))
         except BaseException:
             store.close()
             raise
         # The campaign's ~100,000 cells live as long as the session: keep the
         # cyclic GC from walking them on every collection (50 ms pauses).
         gc.freeze()
-        session = cls(store, ref, data, author or meta.get("author") or DEFAULT_AUTHOR)
+        session = cls(store, ref, data, author or meta.get("author") or DEFAULT_AUTHOR, scored=not lazy)
         session.locked_elsewhere = locked_elsewhere
-        session.complete = not lazy
+        session.stage = "first" if lazy else "complete"
         if changed and migrate and not store.readonly:
             session._repin(pinned)
         return session
@@ -177,28 +262,50 @@ class Session:
 
     # --- lazy loading ------------------------------------------------------------
 
+    def load_in_background(self, notify: Callable[[str], None] | None = None) -> None:
+        """Read the rest of a `lazy` campaign in a thread; `notify("essential")` then `notify("complete")`
+        are called from that thread (they must not block) when each part can be installed."""
+        if self.stage != "complete" and self._loading is None:
+            self._loading = _Loading(self.store.path, self.ref, self._scoring_date(), not self.store.checked,
+                                     notify)
+
+    def ensure_essential(self) -> None:
+        """Install the scores and the answers they need, waiting for the background read if needed."""
+        if self.stage != "first":
+            return
+        self.load_in_background()
+        loading = self._loading
+        loading.essential_ready.wait()
+        if loading.essential is None:
+            raise UserError(f"{self.path} : lecture de la campagne impossible ({loading.error}) ; restaurez "
+                            "une sauvegarde (« convergence restore ») ou choisissez un autre fichier.")
+        self.data, self._scorer, self._scores, damage = loading.essential
+        self.store.checked = True
+        self.stage = "essential"
+        gc.freeze()
+        if damage and not self.store.readonly:
+            # Never write into a damaged file: what is on screen stays readable, nothing is changed.
+            self.store.readonly = True
+            self.damage = (f"{self.path} : fichier de campagne endommagé ({damage}) ; il est ouvert en "
+                           "LECTURE SEULE. Restaurez une sauvegarde (« convergence restore ») avant de le modifier.")
+
     def ensure_complete(self) -> None:
-        """Load the deferred answers now if the background prefetch has not brought them yet."""
-        if not self.complete:
-            self.data.add_cells(self.store.answers("deferred"))
-            self.complete = True
-
-    def prefetch_deferred(self) -> list:
-        """Read the deferred answers from a connection of the calling thread (safe in a worker)."""
-        from .store.db import read_deferred
-
-        return read_deferred(self.store.path)
-
-    def merge_deferred(self, cells: list) -> bool:
-        """Merge a prefetch (on the main thread); ignored if the answers were already loaded."""
-        if self.complete:
-            return False
+        """Load the deferred answers now if the background read has not brought them yet."""
+        if self.stage == "complete":
+            return
+        self.ensure_essential()
+        loading = self._loading
+        loading.complete_ready.wait()
+        cells = loading.deferred if loading.deferred is not None else self.store.answers("deferred")
         self.data.add_cells(cells)
-        self.complete = True
-        return True
+        self.stage = "complete"
+        self._loading = None
+        gc.freeze()
 
     def section_loaded(self, section) -> bool:
         """Whether a section's figures can be shown without loading the deferred answers."""
+        if self.stage == "first":
+            return section.kind == "form"
         return self.complete or section.kind in ("form", "grid", "validation") or (
             section.kind == "list" and section.item == "service")
 
@@ -243,6 +350,7 @@ class Session:
 
     def use_date(self, date: dt.date | None) -> None:
         """Score at another date than the campaign's (`status --date`)."""
+        self.ensure_essential()
         self._date_override = date
         self._rescore_all()
 
@@ -367,6 +475,7 @@ class Session:
     # --- the one write path ----------------------------------------------------
 
     def _commit(self, changes: list[Change], *, op: str = "set", undoes: int | None = None) -> tuple[str, ...]:
+        self.ensure_essential()  # the integrity check and the scores come first
         if self.readonly:
             raise UserError(f"{self.path} : campagne ouverte en lecture seule ; aucune modification possible.")
         before = self._touched_services(changes)

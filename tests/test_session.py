@@ -164,3 +164,90 @@ def test_incremental_equals_full_after_many_changes(demo_db, ref):
         incremental = s.scores_document()
         s._rescore_all()
         assert s.scores_document() == incremental
+
+
+# --- lazy opening (what the TUI does): the form first, the rest read by a thread -------------------
+
+
+def _scores_doc(session):
+    doc = session.scores_document()
+    doc.pop("generated_at", None)
+    return doc
+
+
+def test_lazy_open_reads_the_form_first_then_the_same_campaign(demo_db):
+    with Session.open(demo_db, readonly=True) as full:
+        expected_cells, expected_scores = dict(full.data.cells), _scores_doc(full)
+    with Session.open(demo_db, lazy=True) as s:
+        assert s.stage == "first" and not s.scored and not s.store.checked
+        assert s.data.value(CAMPAIGN, "region") == full.data.value(CAMPAIGN, "region")
+        assert all("/" not in scope for scope, _ in s.data.cells)  # no level read yet
+        assert s.data.live_ids("service") == full.data.live_ids("service")
+        assert _scores_doc(s) == expected_scores  # asking for scores waits for them
+        assert s.stage == "essential" and s.store.checked
+        s.ensure_complete()
+        assert s.data.cells == expected_cells
+
+
+def test_lazy_background_read_notifies_each_part(demo_db):
+    stages = []
+    with Session.open(demo_db, lazy=True) as s:
+        s.load_in_background(stages.append)
+        assert s._loading.complete_ready.wait(30)
+        assert stages == ["essential", "complete"] and s.stage == "first"  # installed by the main thread
+        s.ensure_complete()
+        assert s.complete and s.scored
+
+
+def test_save_before_the_background_read_waits_for_it(demo_db):
+    with Session.open(demo_db, lazy=True) as s:
+        s.load_in_background()
+        result = s.set_answer(CAMPAIGN, "campaign_label", "2023-S2")
+        assert result.changed and s.complete
+        assert s.scores.region is not None
+    with Session.open(demo_db) as again:
+        assert again.data.value(CAMPAIGN, "campaign_label") == "2023-S2"
+
+
+def _damage_a_page_nobody_reads_at_opening(db) -> None:
+    """Corrupt a table the first screen does not read: only the integrity check can find it."""
+    conn = sqlite3.connect(db)
+    conn.execute("create table filler(x)")
+    conn.executemany("insert into filler values(?)", [(b"x" * 3000,) for _ in range(20)])
+    conn.commit()
+    root = conn.execute("select rootpage from sqlite_master where name = 'filler'").fetchone()[0]
+    page = conn.execute("pragma page_size").fetchone()[0]
+    conn.execute("pragma wal_checkpoint(truncate)")
+    conn.close()
+    with open(db, "r+b") as f:
+        f.seek((root - 1) * page)
+        f.write(b"\xff" * page)
+
+
+def test_damage_found_after_a_lazy_opening_blocks_every_write(demo_db):
+    _damage_a_page_nobody_reads_at_opening(demo_db)
+    before = demo_db.read_bytes()
+    with Session.open(demo_db, lazy=True) as s:  # the first screen opens…
+        assert s.stage == "first"
+        s.ensure_essential()  # …the background check finds the damage
+        assert s.readonly and "endommagé" in s.damage and "convergence restore" in s.damage
+        with pytest.raises(UserError, match="lecture seule"):
+            s.set_answer(CAMPAIGN, "campaign_label", "perdu ?")
+    assert demo_db.read_bytes() == before
+    with pytest.raises(UserError, match="endommagé"):  # a normal opening refuses it outright
+        Session.open(demo_db)
+
+
+def test_store_never_writes_into_an_unchecked_damaged_file(demo_db):
+    from convergence_tui.store import Cell, Change, Store
+
+    _damage_a_page_nobody_reads_at_opening(demo_db)
+    before = demo_db.read_bytes()
+    store = Store.open(demo_db, check=False)
+    try:
+        assert not store.checked
+        with pytest.raises(UserError, match="endommagé"):
+            store.apply([Change(CAMPAIGN, "campaign_label", None, Cell("x", "x"))], "Camille")
+    finally:
+        store.close()
+    assert demo_db.read_bytes() == before

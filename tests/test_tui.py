@@ -501,3 +501,53 @@ async def test_choice_picker_puts_the_best_match_first(tmp_path):
         await pilot.press("enter")
         await pilot.pause(0.2)
         assert app.screen.query_one("#region", Choice).value == "53"
+
+
+async def test_first_screen_comes_before_the_scores_then_fills_in(demo_db, monkeypatch):
+    """A large campaign shows its form at once; levels and services follow from the background read."""
+    from convergence_tui.app import ConvergenceApp
+    from convergence_tui.referentiel import load
+    from convergence_tui.session import Session
+    from convergence_tui.widgets.sidebar import Sidebar
+
+    started = []
+    real_start = Session.load_in_background
+    monkeypatch.setattr(Session, "load_in_background", lambda self, notify=None: started.append(notify))
+    ref = load()
+    session = Session.open(demo_db, ref, lazy=True)
+    app = ConvergenceApp(demo_db, ref, session)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, MainScreen) and started  # the read starts after the first paint
+        assert "Calcul des niveaux" in str(screen.query_one(LevelPanel).render())
+        sidebar = screen.query_one(Sidebar)
+        assert not any((o.id or "").startswith("service:") for o in sidebar._options)
+        assert any(isinstance(w, Field) for w in app.focused.ancestors)  # the form has the keyboard
+        real_start(session, started[0])
+        for _ in range(200):
+            await pilot.pause(0.02)
+            if session.complete:
+                break
+        assert session.complete
+        services = [o for o in sidebar._options if (o.id or "").startswith("service:")]
+        assert len(services) == len(session.data.live_ids("service"))
+        region = session.scores_document()["region"]
+        shown = str(screen.query_one(LevelPanel).render())
+        assert f"{region['maturity']['global']:5.1f}".replace(".", ",").strip() in shown
+    session.close()
+
+
+async def test_damage_found_after_the_first_screen_is_said_and_nothing_is_written(demo_db):
+    from tests.test_session import _damage_a_page_nobody_reads_at_opening
+
+    _damage_a_page_nobody_reads_at_opening(demo_db)
+    before = demo_db.read_bytes()
+    async with running(demo_db) as (app, pilot):
+        assert app.session.readonly
+        assert any("endommagé" in n.message for n in app._notifications)
+        assert "lecture seule" in str(app.screen.query_one("#topbar").render())
+        await type_text(pilot, "x")
+        await pilot.press("enter")
+        await pilot.pause()
+    assert demo_db.read_bytes() == before

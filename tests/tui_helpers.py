@@ -17,14 +17,16 @@ async def running(db: Path, size=(120, 40), *, review: bool = False, settings: S
                   referentiel: Path | None = None, message_hook=None):
     ref = load(referentiel)
     exists = db.exists() and db.stat().st_size > 0
-    session = Session.open(db, ref, readonly=review) if exists else None
+    # Opened as the program opens it: the form first, the rest read in the background.
+    session = Session.open(db, ref, readonly=review, lazy=True) if exists else None
     app = ConvergenceApp(db, ref, session, review=review, settings=settings or Settings())
     try:
         async with app.run_test(size=size, message_hook=message_hook) as pilot:
-            # The first view focuses its first field once mounted: let that happen before the test acts.
-            for _ in range(50):
+            # The first view focuses its first field once mounted, and the background read ends:
+            # let both happen before the test acts.
+            for _ in range(500):
                 await pilot.pause()
-                if app.focused is not None:
+                if app.focused is not None and (app.session is None or app.session.complete):
                     break
             await pilot.pause()
             yield app, pilot

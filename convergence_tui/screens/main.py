@@ -17,19 +17,26 @@ from textual.widgets import Static
 
 from ..campaign.data import CAMPAIGN, split_criterion_scope
 from ..commands import bindings
-from ..messages import AnswerSaved, Navigate, SaveFailedMessage, ScoresChanged
+from ..errors import UserError
+from ..messages import AnswerSaved, CampaignLoaded, Navigate, SaveFailedMessage, ScoresChanged
 from ..overview import location_key, next_problem, search_targets
 from ..paths import short_path
 from ..referentiel.values import REGIONS
 from ..widgets.autosave import Autosaver
 from ..widgets.fields import Field
 from ..widgets.form_view import FormView
-from ..widgets.grid_view import GridView
-from ..widgets.items_view import ItemsView
 from ..widgets.keybar import KeyBar
 from ..widgets.level_panel import LevelPanel
 from ..widgets.sidebar import Sidebar
-from ..widgets.validation_view import ValidationView
+
+
+def _views():
+    """The list, grid and validation views are imported on first use: the first screen is a form."""
+    from ..widgets.grid_view import GridView
+    from ..widgets.items_view import ItemsView
+    from ..widgets.validation_view import ValidationView
+
+    return GridView, ItemsView, ValidationView
 
 
 def settle_memory() -> None:
@@ -69,11 +76,8 @@ class MainScreen(Screen):
         yield KeyBar(id="keys")
 
     def on_mount(self) -> None:
-        if not self.session.complete:
-            self.run_worker(self._prefetch, thread=True, group="prefetch")
-        if not self.session.readonly:
-            self.run_worker(self.session.preload, thread=True, group="preload")
-            self.run_worker(self._backup, thread=True, group="backup")
+        if self.session.complete:
+            self._start_background()
         if self.session.locked_elsewhere:
             self.notify("Ce fichier est déjà ouvert en écriture par un autre programme convergence : il est ouvert "
                         "ici en LECTURE SEULE. Fermez l'autre fenêtre puis rouvrez-le pour le modifier.",
@@ -82,17 +86,42 @@ class MainScreen(Screen):
         self.service_id = services[0] if services else None
         self.show_section(self.section_id)
         self._refresh_topbar()
-        self.call_after_refresh(settle_memory)
-        self.call_after_refresh(self.app.first_screen_ready)
+        self.call_after_refresh(self._first_paint_done)
 
-    def _prefetch(self) -> None:
-        # The long lists (blockers, indicators, finances, comments…) arrive after the first paint.
-        cells = self.session.prefetch_deferred()
-        self.app.call_from_thread(self._merge, cells)
+    def _first_paint_done(self) -> None:
+        settle_memory()
+        self.app.first_screen_ready()
+        # The scores and the long lists (blockers, indicators, finances, comments…) are read after
+        # the first paint, by a thread of the session's own; it posts CampaignLoaded as they arrive.
+        self.session.load_in_background(lambda stage: self.post_message(CampaignLoaded(stage)))
 
-    def _merge(self, cells) -> None:
-        if self.session.merge_deferred(cells):
-            self.query_one(Sidebar).refresh_sections()
+    @on(CampaignLoaded)
+    def _loaded(self, event: CampaignLoaded) -> None:
+        event.stop()
+        try:
+            if event.stage == "essential":
+                self.session.ensure_essential()
+            else:
+                self.session.ensure_complete()
+        except UserError as exc:
+            self.notify(exc.message, severity="error", timeout=20)
+            return
+        sidebar = self.query_one(Sidebar)
+        if event.stage == "essential":
+            sidebar.rebuild()
+            self.query_one(LevelPanel).refresh_figures()
+            if self.session.damage:
+                self._refresh_topbar()
+                self.notify(self.session.damage, severity="error", timeout=30)
+            self._start_background()
+        else:
+            sidebar.refresh_sections()
+
+    def _start_background(self) -> None:
+        # Only once the file is known sound: no backup of a damaged file, no write path to warm up.
+        if not self.session.readonly:
+            self.run_worker(self.session.preload, thread=True, group="preload")
+            self.run_worker(self._backup, thread=True, group="backup")
 
     def _backup(self) -> None:
         # In a worker thread, with its own SQLite connection: the first screen does not wait for it.
@@ -128,9 +157,16 @@ class MainScreen(Screen):
         return self._view
 
     def show_section(self, section_id: str, scope: str = "", field: str = "", rebuild: bool = False) -> None:
+        GridView, ItemsView, ValidationView = _views()
         self.autosave.flush()
         ref = self.session.ref
         section = ref.sections_by_id[section_id]
+        if section.kind != "form":
+            try:
+                self.session.ensure_essential()  # at most the rest of a read started at the first paint
+            except UserError as exc:
+                self.notify(exc.message, severity="error", timeout=20)
+                return
         self.section_id = section_id
         view = None if rebuild else self.current_view()
         crit = split_criterion_scope(scope) if scope else None
@@ -176,6 +212,7 @@ class MainScreen(Screen):
 
     def _land(self, view, scope: str, field: str, crit) -> None:
         """Put the cursor where the navigation asked, or on the first field."""
+        GridView, ItemsView, _ = _views()
         if isinstance(view, GridView):
             view.focus_criterion(crit[1] if crit else (field if field in view.session.ref.criteria_by_id else ""))
         elif isinstance(view, ItemsView):
@@ -203,6 +240,7 @@ class MainScreen(Screen):
             self.show_section(sections[n - 1].id)
 
     def action_back(self) -> None:
+        _, ItemsView, _ = _views()
         view = self.current_view()
         if isinstance(view, ItemsView) and view.editing:
             self.autosave.flush()
@@ -227,6 +265,7 @@ class MainScreen(Screen):
             self._after_save()
 
     def _after_save(self) -> None:
+        _, ItemsView, _ = _views()
         if not self.autosave.dirty:
             self.save_state = "enregistré"
             self._refresh_topbar()
@@ -277,6 +316,7 @@ class MainScreen(Screen):
     # --- problems, search, undo, help -----------------------------------------
 
     def _here(self) -> tuple | None:
+        GridView, ItemsView, _ = _views()
         view = self.current_view()
         focused = self.app.focused
         field = next((w for w in (focused, *(focused.ancestors if focused else ())) if isinstance(w, Field)), None)

@@ -15,7 +15,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.content import Content
 from textual.message import Message
-from textual.widgets import Input, Label, SelectionList, Static, TextArea
+from textual.widgets import Input, Label, Static
 
 from ..referentiel.models import Question
 from ..store import Cell
@@ -73,10 +73,15 @@ class Field(Vertical, can_focus=False):
         shown = (cell.raw if cell and cell.raw is not None else ("" if value is None else str(value))) if cell else ""
         if q.type in SELECT_TYPES:
             return Choice(self.options, value, id="control")
+        # Imported when a form has one: most forms have neither, and the first screen comes sooner.
         if q.type == "multi_choice":
+            from textual.widgets import SelectionList
+
             chosen = value or []
             return SelectionList(*[(label, v, v in chosen) for label, v in self.options], id="control")
         if q.type == "long_text":
+            from textual.widgets import TextArea
+
             return TextArea(shown, id="control", soft_wrap=True, show_line_numbers=False)
         return Input(shown, placeholder=q.placeholder or PLACEHOLDERS.get(q.type, ""), id="control")
 
@@ -128,8 +133,8 @@ class Field(Vertical, can_focus=False):
         event.stop()
         self._post(event.value, True)
 
-    @on(TextArea.Changed, "#control")
-    def _area_typed(self, event: TextArea.Changed) -> None:
+    # Handlers by name (TextArea and SelectionList are imported only when used).
+    def on_text_area_changed(self, event) -> None:
         event.stop()
         self._post(event.text_area.text, False)
 
@@ -138,8 +143,7 @@ class Field(Vertical, can_focus=False):
         event.stop()
         self._post(event.value, True)
 
-    @on(SelectionList.SelectedChanged, "#control")
-    def _ticked(self, event: SelectionList.SelectedChanged) -> None:
+    def on_selection_list_selected_changed(self, event) -> None:
         event.stop()
         self._post(list(event.selection_list.selected), True)
 
@@ -148,5 +152,5 @@ class Field(Vertical, can_focus=False):
         control = self.control
         if isinstance(control, Input):
             self._post(control.value, True)
-        elif isinstance(control, TextArea):
+        elif self.question.type == "long_text":
             self._post(control.text, True)

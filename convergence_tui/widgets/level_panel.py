@@ -39,6 +39,9 @@ class LevelPanel(Static):
         self.refresh_figures()
 
     def refresh_figures(self) -> None:
+        if not self.session.scored:  # just after opening: the scores arrive a moment later
+            self.update(Content.from_markup("[dim]Calcul des niveaux…[/]"))
+            return
         axes = [*self.session.ref.axis_ids, "global"]
         figures = service_figures(self.session, self.service_id) if self.service_id else None
         region = region_figures(self.session)

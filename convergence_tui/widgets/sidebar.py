@@ -32,7 +32,8 @@ class Sidebar(OptionList):
         options: list[Option] = []
         for n, section in enumerate(self.session.ref.sections, 1):
             options.append(Option(self._section_prompt(n, section), id=f"section:{section.id}"))
-            if section.kind == "grid":
+            # The services come with their scores, a moment after the first paint of a large campaign.
+            if section.kind == "grid" and self.session.scored:
                 for sid in self.session.data.live_ids("service"):
                     options.append(Option(self._service_prompt(sid), id=f"service:{sid}"))
         highlighted = self.highlighted_option.id if self.highlighted_option else None
