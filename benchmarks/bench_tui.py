@@ -33,11 +33,68 @@ async def _key(pilot, key: str) -> None:
     await asyncio.sleep(0)
 
 
+class Frames:
+    """When the app hands a frame to the terminal. The headless driver skips turning the frame into
+    terminal output; it is done here, so that its cost counts as it does in a real terminal."""
+
+    def __init__(self, app) -> None:
+        self.times: list[float] = []
+        original = app._display
+
+        def display(screen, renderable) -> None:
+            original(screen, renderable)
+            if renderable is not None:
+                if hasattr(renderable, "render_segments"):
+                    renderable.render_segments(app.console)
+                self.times.append(time.perf_counter())
+
+        app._display = display
+
+    async def next_after(self, since: float, timeout: float = 10.0) -> float:
+        """ms from `since` to the end of the first frame composed after `since`."""
+        deadline = time.perf_counter() + timeout
+        mark = time.perf_counter()
+        while not (self.times and self.times[-1] > mark):
+            if time.perf_counter() > deadline:
+                raise TimeoutError("no frame")
+            await asyncio.sleep(0.0005)
+        return (next(t for t in self.times if t > mark) - since) * 1000
+
+    async def settled(self, since: float, quiet: float = 0.06, timeout: float = 10.0) -> float:
+        """ms from `since` to the last frame, once no frame has come for `quiet` seconds."""
+        deadline = time.perf_counter() + timeout
+        while True:
+            last = self.times[-1] if self.times and self.times[-1] > since else None
+            now = time.perf_counter()
+            if last is not None and now - last >= quiet:
+                return (last - since) * 1000
+            if now > deadline:
+                raise TimeoutError("no frame after the key")
+            await asyncio.sleep(0.002)
+
+
 def _ready(app) -> bool:
     from convergence_tui.screens.main import MainScreen
 
     screen = app.screen
     return isinstance(screen, MainScreen) and screen.current_view() is not None and app.focused is not None
+
+
+def _shown(app, section) -> bool:
+    """The section's view is on screen with what it shows: its fields, its rows, and the focus."""
+    from convergence_tui.widgets.fields import Field
+
+    screen = app.screen
+    view = screen.current_view()
+    if screen.section_id != section.id or not _ready(app) or not view.is_mounted or not view.display:
+        return False
+    if app.focused not in view.walk_children():
+        return False
+    if section.kind == "form":
+        fields = list(view.query(Field))
+        return len(fields) == len(section.questions) and all(f.children for f in fields)
+    table = getattr(view, "table", None)
+    return table is None or table.row_count > 0 or not view.session.data.live_ids(section.item or "service")
 
 
 async def _measure(db: Path) -> dict:
@@ -51,25 +108,28 @@ async def _measure(db: Path) -> dict:
     ref = load()
     session = Session.open(db, ref)
     app = ConvergenceApp(db, ref, session)
-    out: dict[str, list[float]] = {"switch": [], "switch_form": [], "grid_down": [], "next_service": [], "commit": [], "panel": [],
+    out: dict[str, list[float]] = {"grid_down": [], "next_service": [], "commit": [], "panel": [],
                                    "commit_only": []}
     async with app.run_test(size=(160, 50)) as pilot:
+        frames = Frames(app)
         await _until(pilot, lambda: _ready(app))
         out["open"] = [(time.perf_counter() - t0) * 1000]
         screen = app.screen
         sections = [s.id for s in ref.sections]
-        for _ in range(3):
+        for rnd in range(3):
             for key in SECTION_KEYS:
                 screen.query_one("#sidebar").focus()
                 await asyncio.sleep(0.25)  # a settled screen, as when a person presses the next key
                 target = sections[int(key) - 1]
                 t = time.perf_counter()
                 await _key(pilot, key)
-                await _until(pilot, lambda target=target: screen.section_id == target and _ready(app)
-                             and screen.current_view().is_mounted)
-                await pilot.pause(0)
-                kind = ref.sections_by_id[target].kind
-                out["switch_form" if kind == "form" else "switch"].append((time.perf_counter() - t) * 1000)
+                section = ref.sections_by_id[target]
+                await _until(pilot, lambda section=section: _shown(app, section))
+                # Done when the frame showing it has been composed (and turned into terminal output);
+                # what comes later (scroll bars settling) is reported apart.
+                name = ("switch_form" if section.kind == "form" else "switch") + ("_again" if rnd else "")
+                out.setdefault(name, []).append(await frames.next_after(t))
+                out.setdefault(f"{name}_last", []).append(await frames.settled(t))
         screen.query_one("#sidebar").focus()
         await pilot.press("4")
         await _until(pilot, lambda: isinstance(screen.current_view(), GridView) and screen.current_view().rows)
@@ -92,8 +152,7 @@ async def _measure(db: Path) -> dict:
             await _key(pilot, "full_stop")
             await _until(pilot, lambda s=sid: isinstance(screen.current_view(), GridView)
                          and screen.current_view().service_id != s and screen.current_view().rows)
-            await pilot.pause(0)
-            out["next_service"].append((time.perf_counter() - t) * 1000)
+            out["next_service"].append(await frames.next_after(t))
             screen.current_view().table.focus()
         # A level key: until committed (value + journal), then until the panel shows the new figures.
         store = session.store
@@ -138,10 +197,12 @@ async def _measure(db: Path) -> dict:
 def run(db: Path) -> dict:
     results = asyncio.run(_measure(db))
     row("open the app to the first interactive view", f"{results['open'][0]:8.1f} ms (in-process, Pilot)")
-    row("switch to a list or the grid (500 / 2,000 rows)", summary(results["switch"]), "target ≤ 100 ms",
-        statistics.median(results["switch"]) <= 100)
-    row("switch to a form section (5–13 questions)", summary(results["switch_form"]), "target ≤ 100 ms",
-        statistics.median(results["switch_form"]) <= 100)
+    for name, label in (("switch", "switch to a list or the grid (500 / 2,000 rows)"),
+                        ("switch_form", "switch to a form section (5–13 questions)")):
+        for suffix, when in (("", "first visit"), ("_again", "again")):
+            values = results[name + suffix]
+            row(f"{label}, {when}", summary(values), "target ≤ 100 ms", statistics.median(values) <= 100)
+            row(f"  until the last frame (scroll bars…)", summary(results[f"{name}{suffix}_last"]))
     row("grid: move the cursor one row", summary(results["grid_down"]), "target ≤ 100 ms",
         percentile(results["grid_down"], 99) <= 100)
     row("grid: next service", summary(results["next_service"]), "target ≤ 100 ms",

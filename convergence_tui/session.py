@@ -129,6 +129,7 @@ class Session:
         self._date_override: dt.date | None = None
         self._scorer: Scorer | None = None
         self._scores: CampaignScores | None = None
+        self.revision = 0  # counts committed changes: views showing an older revision are redrawn
         if scored:
             self._rescore_all()
 
@@ -481,6 +482,7 @@ class Session:
         before = self._touched_services(changes)
         try:
             self.store.apply(changes, self.author, op=op, undoes=undoes)
+            self.revision += 1
         except sqlite3.Error as exc:
             raise SaveFailed(
                 f"Enregistrement impossible dans {self.path} ({exc}) ; la saisie est conservée à l'écran, "

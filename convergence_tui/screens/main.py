@@ -63,6 +63,7 @@ class MainScreen(Screen):
         self.service_id: str | None = None
         self.save_state = "enregistré"
         self._view = None
+        self._kept: dict[str, tuple] = {}  # section id -> (hidden view, session revision it shows)
 
     # --- layout ------------------------------------------------------------
 
@@ -168,7 +169,12 @@ class MainScreen(Screen):
                 self.notify(exc.message, severity="error", timeout=20)
                 return
         self.section_id = section_id
-        view = None if rebuild else self.current_view()
+        current = self.current_view()
+        if rebuild:
+            self._forget_kept()
+        # The view on screen, or one this section showed before that nothing has changed since.
+        view = current if current is not None and getattr(current, "section_key", None) == section_id \
+            and not rebuild else self._take_kept(section_id)
         crit = split_criterion_scope(scope) if scope else None
         if section.kind == "grid":
             sid = crit[0] if crit else (scope or self.service_id)
@@ -184,7 +190,7 @@ class MainScreen(Screen):
                 start = crit[1] if crit else (field if field in ref.criteria_by_id else "")
                 new = GridView(self.session, sid, start) if sid else Static(
                     "Aucun service : ajoutez-en dans l'inventaire des services.", classes="view-intro")
-        elif isinstance(view, ItemsView) and view.section.id == section_id:
+        elif isinstance(view, (ItemsView, FormView)):
             new = view
         elif section.kind == "list":
             new = ItemsView(self.session, section, open_on=(scope, field) if scope in self.session.data.items
@@ -198,17 +204,48 @@ class MainScreen(Screen):
         else:
             new = ValidationView(self.session, section, getattr(self.app, "settings", None) and
                                  self.app.settings.author or "")
-        if new is not view:
-            # A new view lands by itself once mounted (it was told where); a kept one is moved now.
-            self.content.remove_children()
-            self.content.mount(new)
+        new.section_key = section_id
+        if new is not current:
+            if current is not None:
+                self._put_away(current, keep=not rebuild)
             self._view = new
+            if new.parent is None:  # a new view lands by itself once mounted (it was told where)
+                self.content.mount(new)
+            else:  # a kept one is shown again and moved now
+                new.display = True
+                self._land(new, scope, field, crit)
         else:
             self._land(new, scope, field, crit)
         sidebar = self.query_one(Sidebar)
         sidebar.highlight(f"service:{self.service_id}" if section.kind == "grid" and self.service_id
                           else f"section:{section_id}")
         self.query_one(LevelPanel).show_service(self.service_id)
+
+    # Views of sections left are kept, hidden, and shown again as they are if no answer changed
+    # since (the session's revision): going back to a section costs no widget mounting.
+    def _put_away(self, view, keep: bool) -> None:
+        GridView, ItemsView, _ = _views()
+        if keep and isinstance(view, (FormView, ItemsView, GridView)):
+            focused = self.app.focused
+            if focused is not None and view in focused.ancestors_with_self:
+                # Hiding the focused widget would send the focus to the sidebar after the new view took it.
+                self.set_focus(None)
+            view.display = False
+            self._kept[view.section_key] = (view, self.session.revision)
+        else:
+            view.remove()
+
+    def _take_kept(self, section_id: str):
+        view, revision = self._kept.pop(section_id, (None, None))
+        if view is not None and revision != self.session.revision:
+            view.remove()
+            return None
+        return view
+
+    def _forget_kept(self) -> None:
+        for view, _ in self._kept.values():
+            view.remove()
+        self._kept.clear()
 
     def _land(self, view, scope: str, field: str, crit) -> None:
         """Put the cursor where the navigation asked, or on the first field."""

@@ -55,6 +55,7 @@ class Field(Vertical, can_focus=False):
         self.options = options or []
         self.error: str | None = None
         self._ready = False
+        self.focus_on_mount = ""  # "scroll": focus and bring into view; "top": focus, the form stays at its top
 
     def compose(self) -> ComposeResult:
         q = self.question
@@ -90,6 +91,8 @@ class Field(Vertical, can_focus=False):
             self.control.disabled = True
         if self.cell is not None and self.cell.error:
             self.show_error(self.cell.error)
+        if self.focus_on_mount:
+            self.focus_control(scroll=self.focus_on_mount == "scroll")
         # Controls echo their initial value once mounted; those echoes are not edits.
         self.call_after_refresh(self._arm)
 

@@ -31,18 +31,22 @@ class FormView(VerticalScroll, can_focus=False):
             yield Static(self.intro, classes="view-intro", markup=False)
         data = self.session.data
         visible = visible_questions(self.session, self.questions, self.scope)
+        # The field to focus takes the focus as it mounts: the first frame already shows it there.
+        target = None
+        if self.focus_field is not None:
+            target = self.focus_field if visible.get(self.focus_field) else next(
+                (q.id for q in self.questions if visible[q.id]), None)
         for q in self.questions:
             field = Field(q, self.scope, data.cell(self.scope, q.id), question_options(self.session, q, self.scope),
                           readonly=self.session.readonly)
             field.display = visible[q.id]
+            if q.id == target:
+                field.focus_on_mount = "scroll" if q.id == self.focus_field else "top"
             yield field
 
-    def on_mount(self) -> None:
-        # Fields compose their controls after this view mounts: focus once they exist.
-        if self.focus_field is not None:
-            self.call_after_refresh(self.focus_on, self.focus_field)
-
     def focus_on(self, question_id: str) -> None:
+        if not self.display:  # put away (another section was chosen) before this focus came due
+            return
         target = self.field(question_id) if question_id else None
         if target is not None and target.display:
             target.focus_control()

@@ -40,7 +40,7 @@ class LevelPanel(Static):
 
     def refresh_figures(self) -> None:
         if not self.session.scored:  # just after opening: the scores arrive a moment later
-            self.update(Content.from_markup("[dim]Calcul des niveaux…[/]"))
+            self._show("[dim]Calcul des niveaux…[/]")
             return
         axes = [*self.session.ref.axis_ids, "global"]
         figures = service_figures(self.session, self.service_id) if self.service_id else None
@@ -65,4 +65,10 @@ class LevelPanel(Static):
         counts = region["status_counts"]
         lines.append(f"[$success]{counts['convergent']}[/] conv · [$warning]{counts['partially_convergent']}[/] "
                      f"part · [$error]{counts['non_convergent']}[/] non")
-        self.update(Content.from_markup("\n".join(lines)))
+        self._show("\n".join(lines))
+
+    def _show(self, markup: str) -> None:
+        # Unchanged figures are not redrawn: switching sections repaints only what changed.
+        if markup != getattr(self, "_shown", None):
+            self._shown = markup
+            self.update(Content.from_markup(markup))
