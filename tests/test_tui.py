@@ -551,3 +551,33 @@ async def test_damage_found_after_the_first_screen_is_said_and_nothing_is_writte
         await pilot.press("enter")
         await pilot.pause()
     assert demo_db.read_bytes() == before
+
+
+async def test_section_views_are_kept_until_an_answer_changes(demo_db):
+    async with running(demo_db) as (app, pilot):
+        screen = app.screen
+        await pilot.press("escape", "3")
+        await pilot.pause()
+        services = screen.current_view()
+        rows = services.table.row_count
+        await pilot.press("escape", "1")
+        await pilot.pause()
+        form = screen.current_view()
+        assert not services.display and services.is_attached  # kept, hidden
+        await pilot.press("escape", "3")
+        await pilot.pause()
+        assert screen.current_view() is services and services.display and not form.display
+        assert app.focused is services.table
+        # A change made elsewhere: the kept list is redrawn from the campaign, not shown stale.
+        await pilot.press("escape", "1")
+        await pilot.pause()
+        app.session.add_item("service", {"name": "Service ajouté ailleurs"})
+        await pilot.press("escape", "3")
+        await pilot.pause()
+        fresh = screen.current_view()
+        assert fresh is not services and not services.is_attached
+        assert fresh.table.row_count == rows + 1
+        # Undo redraws everything (rebuild): no hidden view survives it.
+        await pilot.press("ctrl+z")
+        await pilot.pause()
+        assert len(screen.query_one("#content").children) == 1

@@ -206,12 +206,12 @@ class MainScreen(Screen):
                                  self.app.settings.author or "")
         new.section_key = section_id
         if new is not current:
-            if current is not None:
-                self._put_away(current, keep=not rebuild)
             self._view = new
             if new.parent is None:  # a new view lands by itself once mounted (it was told where)
-                self.content.mount(new)
+                self._swap_in(new, current, keep=not rebuild)
             else:  # a kept one is shown again and moved now
+                if current is not None:
+                    self._put_away(current, keep=not rebuild)
                 new.display = True
                 self._land(new, scope, field, crit)
         else:
@@ -220,6 +220,26 @@ class MainScreen(Screen):
         sidebar.highlight(f"service:{self.service_id}" if section.kind == "grid" and self.service_id
                           else f"section:{section_id}")
         self.query_one(LevelPanel).show_service(self.service_id)
+
+    def _swap_in(self, new, old, keep: bool) -> None:
+        """Mount a new view; no frame is drawn until it is mounted with its fields and its focus
+        (otherwise one frame shows an empty section, and drawing it costs as much as the real one)."""
+        batch = self.app.batch_update()
+        batch.__enter__()
+        if old is not None:
+            self._put_away(old, keep)
+        mounting = self.content.mount(new)
+
+        async def reveal() -> None:
+            try:
+                await mounting
+            finally:
+                batch.__exit__(None, None, None)
+            revealed = getattr(new, "revealed", None)
+            if revealed is not None:  # what needs the layout (scrolling to a field) comes now
+                new.call_after_refresh(revealed)
+
+        self.run_worker(reveal(), group="reveal")
 
     # Views of sections left are kept, hidden, and shown again as they are if no answer changed
     # since (the session's revision): going back to a section costs no widget mounting.

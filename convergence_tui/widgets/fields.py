@@ -91,8 +91,8 @@ class Field(Vertical, can_focus=False):
             self.control.disabled = True
         if self.cell is not None and self.cell.error:
             self.show_error(self.cell.error)
-        if self.focus_on_mount:
-            self.focus_control(scroll=self.focus_on_mount == "scroll")
+        if self.focus_on_mount:  # scrolled into view by the form once laid out (FormView.revealed)
+            self.focus_control(scroll=False)
         # Controls echo their initial value once mounted; those echoes are not edits.
         self.call_after_refresh(self._arm)
 

@@ -44,6 +44,15 @@ class FormView(VerticalScroll, can_focus=False):
                 field.focus_on_mount = "scroll" if q.id == self.focus_field else "top"
             yield field
 
+    def on_mount(self) -> None:
+        self.call_after_refresh(self.revealed)  # and again by the screen when it held the frames back
+
+    def revealed(self) -> None:
+        """Once laid out: bring the field asked for into view (see Field.focus_on_mount)."""
+        target = next((f for f in self.query(Field) if f.focus_on_mount == "scroll"), None)
+        if target is not None:
+            target.scroll_visible(animate=False)
+
     def focus_on(self, question_id: str) -> None:
         if not self.display:  # put away (another section was chosen) before this focus came due
             return
