@@ -180,9 +180,9 @@ def _json(path: Path, name: str, data: bytes):
         raise _fail(path, f"{name} : JSON illisible ({exc}).") from None
 
 
-def _schema(path: Path, name: str, model, obj) -> None:
+def _schema(path: Path, name: str, model, obj):
     try:
-        model.model_validate(obj)
+        return model.model_validate(obj)
     except ValidationError as exc:
         first = exc.errors()[0]
         raise _fail(path, f"{name} : schéma invalide — {format_path(tuple(first['loc'])) or 'document'} : "
@@ -267,7 +267,7 @@ def verify_bundle(path: Path, trust_der: bytes | list[bytes] | None = None) -> V
             raise _fail(path, f"entrée modifiée : {name} ne correspond pas à l'empreinte signée du manifeste.")
     answers = _json(path, "answers.json", entries["answers.json"])
     scores = _json(path, "scores.json", entries["scores.json"])
-    _schema(path, "answers.json", AnswersDocument, answers)
+    checked_answers = _schema(path, "answers.json", AnswersDocument, answers)
     _schema(path, "scores.json", ScoresDocument, scores)
     if "problems" in scores:
         raise _fail(path, "scores.json : schéma invalide — clé « problems » inattendue dans un paquet.")
@@ -279,7 +279,7 @@ def verify_bundle(path: Path, trust_der: bytes | list[bytes] | None = None) -> V
     except UserError as exc:
         raise _fail(path, f"referentiel.toml invalide : {exc.message}") from None
     try:
-        data = read_document(ref, answers, "answers.json")
+        data = read_document(ref, checked_answers, "answers.json")
     except UserError as exc:
         raise _fail(path, f"answers.json ne correspond pas au questionnaire : {exc}") from None
     try:

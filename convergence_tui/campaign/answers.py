@@ -132,6 +132,7 @@ class _Reader:
         self.problems: list[str] = []
         self.data = CampaignData(ref)
         self.position = 0
+        self.scale_max = ref.scale.max
 
     def problem(self, where: str, message: str) -> None:
         self.problems.append(f"{where} : {message}")
@@ -144,20 +145,28 @@ class _Reader:
         self.data.items[item_id] = Item(item_id, kind, self.position)
         return True
 
-    def put(self, scope: str, field: str, q: Question, raw: Any, where: str, **ctx) -> None:
-        value, error = check_value(q, raw, scale_max=self.ref.scale.max, **ctx)
+    # Called for each of the ~65,000 values of a large campaign (an import, a verify, the export's
+    # own check): the location is only spelled out for a value that is wrong (`where` + `suffix`).
+    def put(self, scope: str, field: str, q: Question, raw: Any, where: str, suffix: str = "",
+            ctx: dict | None = None) -> None:
+        if ctx:
+            value, error = check_value(q, raw, scale_max=self.scale_max, **ctx)
+        else:
+            value, error = check_value(q, raw, scale_max=self.scale_max)
         if error:
-            self.problem(where, error)
+            self.problem(where + suffix, error)
         elif value is not None:  # None without an error: empty, i.e. not answered
-            self.data.cells[(scope, field)] = Cell(value, _as_raw(raw))
+            self.data.cells[(scope, field)] = Cell(value, raw if type(raw) is str else _as_raw(raw))
 
-    def fields(self, item_id: str, kind: str, fields: dict, where: str, skip: tuple[str, ...], **ctx) -> None:
+    def fields(self, item_id: str, kind: str, fields: dict, where: str, skip: tuple[str, ...],
+               ctx: dict | None = None) -> None:
         questions = self.ref.item_questions(kind)
         for qid, raw in fields.items():
-            if qid in skip or qid not in questions:
+            q = questions.get(qid)
+            if q is None or qid in skip:
                 self.problem(f"{where}.fields.{qid}", f"question inconnue pour un élément « {kind} » ; retirez-la")
                 continue
-            self.put(item_id, qid, questions[qid], raw, f"{where}.fields.{qid}", **ctx)
+            self.put(item_id, qid, q, raw, where, f".fields.{qid}", ctx)
 
 
 def _as_raw(raw: Any) -> str:
@@ -183,8 +192,8 @@ def read_document(ref: Referentiel, obj: Any, source: str) -> CampaignData:
 
     from .documents import AnswersDocument  # pydantic models: only when a document is read
 
-    try:
-        doc = AnswersDocument.model_validate(obj)
+    try:  # already a checked document when the caller validated it first (verify)
+        doc = obj if isinstance(obj, AnswersDocument) else AnswersDocument.model_validate(obj)
     except ValidationError as exc:
         problems = [f"{format_path(tuple(e['loc'])) or 'document'} : {french(e)}" for e in exc.errors()[:50]]
         if isinstance(obj, dict) and obj.get("format") != ANSWERS_FORMAT:
@@ -202,14 +211,15 @@ def read_document(ref: Referentiel, obj: Any, source: str) -> CampaignData:
             continue
         r.put(CAMPAIGN, qid, form[qid], raw, f"answers.{qid}")
 
-    service_ids = [s.id for s in doc.services]
+    service_ids = {s.id for s in doc.services}
+    categories = {"categories": list(ref.categories_by_id)}
     svc_q = ref.item_questions("service")
     for i, s in enumerate(doc.services):
         where = f"services[{i}]"
         if not r.add_item(s.id, "service", f"{where}.id"):
             continue
-        r.put(s.id, "name", svc_q["name"], s.name, f"{where}.name")
-        r.put(s.id, "category", svc_q["category"], s.category, f"{where}.category", categories=list(ref.categories_by_id))
+        r.put(s.id, "name", svc_q["name"], s.name, where, ".name")
+        r.put(s.id, "category", svc_q["category"], s.category, where, ".category", categories)
         r.fields(s.id, "service", s.fields, where, SERVICE_CORE)
         # An unknown category is reported once; do not also report each of its criteria.
         known = s.category in ref.categories_by_id
@@ -244,7 +254,7 @@ def read_document(ref: Referentiel, obj: Any, source: str) -> CampaignData:
                 swhere = f"{where}.{key}[{j}]"
                 if r.add_item(sub.id, kind, f"{swhere}.id"):
                     r.data.cells[(sub.id, "service")] = Cell(s.id, s.id)
-                    r.fields(sub.id, kind, sub.fields, swhere, ("service",), services=service_ids)
+                    r.fields(sub.id, kind, sub.fields, swhere, ("service",), {"services": service_ids})
 
     category_of = {s.id: s.category for s in doc.services}
     for key, kind, core, entries in (
@@ -262,8 +272,8 @@ def read_document(ref: Referentiel, obj: Any, source: str) -> CampaignData:
             applicable = ref.candidate_ids(category) if known else ref.criteria_by_id.keys()
             ctx = {"services": service_ids, "criteria": applicable}
             for f in core:
-                r.put(entry.id, f, questions[f], getattr(entry, f), f"{where}.{f}", **ctx)
-            r.fields(entry.id, kind, entry.fields, where, core, **ctx)
+                r.put(entry.id, f, questions[f], getattr(entry, f), where, f".{f}", ctx)
+            r.fields(entry.id, kind, entry.fields, where, core, ctx)
 
     for i, inv in enumerate(doc.invalid):
         where = f"invalid[{i}]"
