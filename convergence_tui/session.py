@@ -19,7 +19,7 @@ from typing import Any
 
 from . import __version__
 from .campaign.answers import read_document, to_document
-from .campaign.data import CAMPAIGN, CHILD_KINDS, CampaignData, Item, split_criterion_scope
+from .campaign.data import CAMPAIGN, CHILD_KINDS, CampaignData, Item, paused_gc, split_criterion_scope
 from .campaign.problems import Problem, find_problems
 from .campaign.validation import validate_cell
 from .errors import CampaignLocked, UserError
@@ -97,12 +97,14 @@ class _Loading:
                     except sqlite3.DatabaseError as exc:
                         damage = str(exc)
                 data = CampaignData(ref)
-                data.load(read_items(conn), read_answers(conn, "essential"))
+                with paused_gc():
+                    data.load(read_items(conn), read_answers(conn, "essential"))
                 scorer = Scorer(ref, date)
                 self.essential = (data, scorer, scorer.score_all(data.service_inputs()), damage)
                 self.essential_ready.set()
                 self._notify("essential")
-                self.deferred = list(read_answers(conn, "deferred"))
+                with paused_gc():
+                    self.deferred = list(read_answers(conn, "deferred"))
             finally:
                 conn.close()
         except Exception as exc:  # noqa: BLE001 - handed to the main thread, which says it
@@ -209,7 +211,8 @@ class Session:
                     "restent listées comme orphelines)."
                 )
             data = CampaignData(ref)
-            data.load(store.items(), store.answers("first" if lazy else "all"))
+            with paused_gc():
+                data.load(store.items(), store.answers("first" if lazy else "all"))
         except BaseException:
             store.close()
             raise
@@ -298,7 +301,8 @@ class Session:
         loading = self._loading
         loading.complete_ready.wait()
         cells = loading.deferred if loading.deferred is not None else self.store.answers("deferred")
-        self.data.add_cells(cells)
+        with paused_gc():
+            self.data.add_cells(cells)
         self.stage = "complete"
         self._loading = None
         gc.freeze()

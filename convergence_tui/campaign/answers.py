@@ -16,7 +16,15 @@ from ..referentiel.models import Question, Referentiel
 from ..referentiel.values import check_value, is_empty
 from ..scoring.engine import NA
 from ..store.db import Cell
-from .data import CAMPAIGN, CRITERION_FIELDS, CampaignData, Item, criterion_scope, split_criterion_scope
+from .data import (
+    CAMPAIGN,
+    CRITERION_FIELDS,
+    CampaignData,
+    Item,
+    criterion_scope,
+    paused_gc,
+    split_criterion_scope,
+)
 from .formats import ANSWERS_FORMAT, ANSWERS_VERSION
 
 CAMPAIGN_FIELDS = {"region": "region", "label": "campaign_label", "reference_date": "reference_date"}
@@ -188,6 +196,11 @@ def _fields_of_scope(ref: Referentiel, data: CampaignData, scope: str) -> set[st
 
 def read_document(ref: Referentiel, obj: Any, source: str) -> CampaignData:
     """Check an answers document against `ref`; return it as campaign data or raise ImportRejected."""
+    with paused_gc():
+        return _read_document(ref, obj, source)
+
+
+def _read_document(ref: Referentiel, obj: Any, source: str) -> CampaignData:
     from pydantic import ValidationError
 
     from .documents import AnswersDocument  # pydantic models: only when a document is read

@@ -8,7 +8,9 @@ are derived from it here so that every path scores the same way.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+import gc
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,6 +34,19 @@ class Item:
 
     def state(self) -> dict:
         return {"kind": self.kind, "position": self.position, "deleted": self.deleted}
+
+
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """Reading a campaign creates ~100,000 tuples and no cycle: without the pause, the cyclic
+    collector walks them again and again while they are created (a quarter of the time, measured)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def criterion_scope(service_id: str, criterion_id: str) -> str:
