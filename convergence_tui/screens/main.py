@@ -64,6 +64,7 @@ class MainScreen(Screen):
         self.save_state = "enregistré"
         self._view = None
         self._kept: dict[str, tuple] = {}  # section id -> (hidden view, session revision it shows)
+        self._first_painted = False
 
     # --- layout ------------------------------------------------------------
 
@@ -87,7 +88,6 @@ class MainScreen(Screen):
         self.service_id = services[0] if services else None
         self.show_section(self.section_id)
         self._refresh_topbar()
-        self.call_after_refresh(self._first_paint_done)
 
     def _first_paint_done(self) -> None:
         settle_memory()
@@ -238,6 +238,9 @@ class MainScreen(Screen):
             revealed = getattr(new, "revealed", None)
             if revealed is not None:  # what needs the layout (scrolling to a field) comes now
                 new.call_after_refresh(revealed)
+            if not self._first_painted:  # the first view, with its fields and focus, is on screen
+                self._first_painted = True
+                self.call_after_refresh(self._first_paint_done)
 
         self.run_worker(reveal(), group="reveal")
 
