@@ -90,9 +90,9 @@ def _shown(app, section) -> bool:
         return False
     if app.focused not in view.walk_children():
         return False
-    if section.kind == "form":
+    if section.kind == "form":  # the fields in view (those further down come a frame later)
         fields = list(view.query(Field))
-        return len(fields) == len(section.questions) and all(f.children for f in fields)
+        return len(fields) + len(view._pending) == len(section.questions) and all(f.children for f in fields)
     table = getattr(view, "table", None)
     return table is None or table.row_count > 0 or not view.session.data.live_ids(section.item or "service")
 

@@ -197,7 +197,7 @@ class MainScreen(Screen):
                             else None)
         elif section.kind == "form":
             new = FormView(self.session, section.questions, CAMPAIGN, title=section.title, intro=section.help,
-                           focus_field=field)
+                           focus_field=field, defer_below=self.app.size.height)
         elif isinstance(view, ValidationView):
             new = view
             view.refresh_state()

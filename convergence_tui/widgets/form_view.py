@@ -11,12 +11,22 @@ from ..referentiel.models import Question
 from .fields import Field
 
 
+def estimated_rows(q: Question) -> int:
+    """Rows a field takes (label, control, help, margin), to know which fields are in view at first."""
+    control = {"long_text": 5, "multi_choice": 8}.get(q.type, 3)
+    return 1 + control + (len(q.help) // 70 + 1 if q.help else 0) + 1
+
+
 class FormView(VerticalScroll, can_focus=False):
     DEFAULT_CLASSES = "form-view"
 
     def __init__(self, session, questions: list[Question], scope: str, title: str = "", intro: str = "",
-                 focus_field: str | None = None, **kwargs) -> None:
+                 focus_field: str | None = None, defer_below: int | None = None, **kwargs) -> None:
+        """`defer_below`: fields below that many rows are mounted only after the first frame
+        (`revealed()`, which the screen calls): a section shows as soon as what is in view is ready."""
         super().__init__(**kwargs)
+        self.defer_below = defer_below
+        self._pending: list[Field] = []
         self.focus_field = focus_field
         self.session = session
         self.questions = questions
@@ -36,25 +46,41 @@ class FormView(VerticalScroll, can_focus=False):
         if self.focus_field is not None:
             target = self.focus_field if visible.get(self.focus_field) else next(
                 (q.id for q in self.questions if visible[q.id]), None)
+        rows = 2 + (len(self.intro) // 60 + 2 if self.intro else 0)
+        placed = target is None
         for q in self.questions:
             field = Field(q, self.scope, data.cell(self.scope, q.id), question_options(self.session, q, self.scope),
                           readonly=self.session.readonly)
             field.display = visible[q.id]
             if q.id == target:
                 field.focus_on_mount = "scroll" if q.id == self.focus_field else "top"
+                placed = True
+            if placed and self.defer_below is not None and rows > self.defer_below:
+                self._pending.append(field)
+                continue
             yield field
+            if field.display:
+                rows += estimated_rows(q)
 
     def on_mount(self) -> None:
-        self.call_after_refresh(self.revealed)  # and again by the screen when it held the frames back
+        if self.defer_below is None:
+            self.call_after_refresh(self.revealed)
 
     def revealed(self) -> None:
-        """Once laid out: bring the field asked for into view (see Field.focus_on_mount)."""
+        """Once shown: mount the fields held back, and bring the field asked for into view."""
+        if self._pending:
+            pending, self._pending = self._pending, []
+            self.mount_all(pending)
         target = next((f for f in self.query(Field) if f.focus_on_mount == "scroll"), None)
         if target is not None:
-            target.scroll_visible(animate=False)
+            self.call_after_refresh(target.scroll_visible, animate=False)
 
     def focus_on(self, question_id: str) -> None:
         if not self.display:  # put away (another section was chosen) before this focus came due
+            return
+        if self._pending:  # asked for before the held-back fields came: bring them, then focus
+            self.revealed()
+            self.call_after_refresh(self.focus_on, question_id)
             return
         target = self.field(question_id) if question_id else None
         if target is not None and target.display:
@@ -70,7 +96,7 @@ class FormView(VerticalScroll, can_focus=False):
 
     def refresh_visibility(self) -> None:
         visible = visible_questions(self.session, self.questions, self.scope)
-        for f in self.query(Field):
+        for f in [*self.query(Field), *self._pending]:
             f.display = visible[f.question.id]
 
     def focus_first(self) -> None:
