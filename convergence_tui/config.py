@@ -10,7 +10,6 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import tomli_w
 
 from .paths import config_file
 
@@ -51,4 +50,6 @@ class Settings:
         path.parent.mkdir(parents=True, exist_ok=True)
         data = {"author": self.author, "last_db": self.last_db, "theme": self.theme, "p12": self.p12,
                 "keymap": self.keymap}
+        import tomli_w  # only to write: start-up reads the settings, quitting saves them
+
         path.write_text(tomli_w.dumps({k: v for k, v in data.items() if v or k == "keymap"}), encoding="utf-8")

@@ -9,7 +9,6 @@ import re
 import tomllib
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 from pathlib import Path
 
 from ..errors import UserError
@@ -52,10 +51,10 @@ def format_path(path: KeyPath) -> str:
 
 def default_path() -> Path:
     """The bundled questionnaire: inside the wheel, or at the root of a checkout."""
-    packaged = resources.files("convergence_tui").joinpath("referentiel.toml")
-    if packaged.is_file():
-        return Path(str(packaged))
-    return Path(__file__).resolve().parents[2] / "referentiel.toml"
+    # The package is installed as files (pip unpacks wheels): no importlib.resources at start-up.
+    here = Path(__file__).resolve().parents[1]
+    packaged = here / "referentiel.toml"
+    return packaged if packaged.is_file() else here.parent / "referentiel.toml"
 
 
 def load(path: Path | str | None = None) -> Referentiel:

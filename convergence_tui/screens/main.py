@@ -30,13 +30,10 @@ from ..widgets.level_panel import LevelPanel
 from ..widgets.sidebar import Sidebar
 
 
-def _views():
-    """The list, grid and validation views are imported on first use: the first screen is a form."""
-    from ..widgets.grid_view import GridView
-    from ..widgets.items_view import ItemsView
-    from ..widgets.validation_view import ValidationView
-
-    return GridView, ItemsView, ValidationView
+def _kind(view) -> str | None:
+    """"form", "list", "grid" or "validation": the list, grid and validation views are imported
+    when first shown (the first screen is a form), so the screen tells views apart by this."""
+    return getattr(view, "KIND", None)
 
 
 def settle_memory() -> None:
@@ -158,7 +155,6 @@ class MainScreen(Screen):
         return self._view
 
     def show_section(self, section_id: str, scope: str = "", field: str = "", rebuild: bool = False) -> None:
-        GridView, ItemsView, ValidationView = _views()
         self.autosave.flush()
         ref = self.session.ref
         section = ref.sections_by_id[section_id]
@@ -182,26 +178,32 @@ class MainScreen(Screen):
                 sid = None
             sid = sid or next(iter(self.session.data.live_ids("service")), None)
             self.service_id = sid
-            if isinstance(view, GridView) and sid:
+            if _kind(view) == "grid" and sid:
                 if view.service_id != sid:  # same widgets, other rows: no remount, no reflow
                     view.show_service(sid)
                 new = view
             else:
                 start = crit[1] if crit else (field if field in ref.criteria_by_id else "")
+                from ..widgets.grid_view import GridView
+
                 new = GridView(self.session, sid, start) if sid else Static(
                     "Aucun service : ajoutez-en dans l'inventaire des services.", classes="view-intro")
-        elif isinstance(view, (ItemsView, FormView)):
+        elif _kind(view) in ("list", "form"):
             new = view
         elif section.kind == "list":
+            from ..widgets.items_view import ItemsView
+
             new = ItemsView(self.session, section, open_on=(scope, field) if scope in self.session.data.items
                             else None)
         elif section.kind == "form":
             new = FormView(self.session, section.questions, CAMPAIGN, title=section.title, intro=section.help,
                            focus_field=field, defer_below=self.app.size.height)
-        elif isinstance(view, ValidationView):
+        elif _kind(view) == "validation":
             new = view
             view.refresh_state()
         else:
+            from ..widgets.validation_view import ValidationView
+
             new = ValidationView(self.session, section, getattr(self.app, "settings", None) and
                                  self.app.settings.author or "")
         new.section_key = section_id
@@ -247,8 +249,7 @@ class MainScreen(Screen):
     # Views of sections left are kept, hidden, and shown again as they are if no answer changed
     # since (the session's revision): going back to a section costs no widget mounting.
     def _put_away(self, view, keep: bool) -> None:
-        GridView, ItemsView, _ = _views()
-        if keep and isinstance(view, (FormView, ItemsView, GridView)):
+        if keep and _kind(view) in ("form", "list", "grid"):
             focused = self.app.focused
             if focused is not None and view in focused.ancestors_with_self:
                 # Hiding the focused widget would send the focus to the sidebar after the new view took it.
@@ -272,16 +273,15 @@ class MainScreen(Screen):
 
     def _land(self, view, scope: str, field: str, crit) -> None:
         """Put the cursor where the navigation asked, or on the first field."""
-        GridView, ItemsView, _ = _views()
-        if isinstance(view, GridView):
+        if _kind(view) == "grid":
             view.focus_criterion(crit[1] if crit else (field if field in view.session.ref.criteria_by_id else ""))
-        elif isinstance(view, ItemsView):
+        elif _kind(view) == "list":
             if scope and scope in view.session.data.items:
                 view.open_item(scope, field)
             else:
                 view.close_editor()
                 view.table.focus()
-        elif isinstance(view, FormView):
+        elif _kind(view) == "form":
             view.focus_on(field)
 
     def action_next_section(self) -> None:
@@ -300,9 +300,8 @@ class MainScreen(Screen):
             self.show_section(sections[n - 1].id)
 
     def action_back(self) -> None:
-        _, ItemsView, _ = _views()
         view = self.current_view()
-        if isinstance(view, ItemsView) and view.editing:
+        if _kind(view) == "list" and view.editing:
             self.autosave.flush()
             view.close_editor()
         else:
@@ -325,14 +324,13 @@ class MainScreen(Screen):
             self._after_save()
 
     def _after_save(self) -> None:
-        _, ItemsView, _ = _views()
         if not self.autosave.dirty:
             self.save_state = "enregistré"
             self._refresh_topbar()
         view = self.current_view()
-        if isinstance(view, FormView):
+        if _kind(view) == "form":
             view.refresh_visibility()
-        elif isinstance(view, ItemsView) and view.editor is not None:
+        elif _kind(view) == "list" and view.editor is not None:
             view.editor.refresh_visibility()
 
     @on(AnswerSaved)
@@ -376,17 +374,16 @@ class MainScreen(Screen):
     # --- problems, search, undo, help -----------------------------------------
 
     def _here(self) -> tuple | None:
-        GridView, ItemsView, _ = _views()
         view = self.current_view()
         focused = self.app.focused
         field = next((w for w in (focused, *(focused.ancestors if focused else ())) if isinstance(w, Field)), None)
-        if isinstance(view, GridView):
+        if _kind(view) == "grid":
             row = view.current()
             if row is not None:
                 return location_key(self.session, self.section_id, f"{view.service_id}/{row.criterion.id}", "level")
         if field is not None:
             return location_key(self.session, self.section_id, field.scope, field.question.id)
-        if isinstance(view, ItemsView) and view.current_id():
+        if _kind(view) == "list" and view.current_id():
             return location_key(self.session, self.section_id, view.current_id(), "")
         return location_key(self.session, self.section_id, CAMPAIGN, "")
 

@@ -18,6 +18,7 @@ def estimated_rows(q: Question) -> int:
 
 
 class FormView(VerticalScroll, can_focus=False):
+    KIND = "form"  # what the screen checks, without importing the class
     DEFAULT_CLASSES = "form-view"
 
     def __init__(self, session, questions: list[Question], scope: str, title: str = "", intro: str = "",

@@ -33,6 +33,7 @@ EDIT_ACTIONS = {"set_level", "not_applicable", "comment", "evidence", "new_block
 
 
 class GridView(Vertical):
+    KIND = "grid"  # what the screen checks, without importing the class
     BINDINGS = bindings("grid")
     DEFAULT_CLASSES = "grid-view"
 

@@ -24,6 +24,7 @@ COLUMN_WIDTHS = {"service": 22, "text": 22, "long_text": 22, "date": 10, "choice
 
 
 class ItemsView(Vertical):
+    KIND = "list"  # what the screen checks, without importing the class
     BINDINGS = bindings("list")
     DEFAULT_CLASSES = "items-view"
 

@@ -15,6 +15,7 @@ from ..campaign.problems import KINDS
 
 
 class ValidationView(VerticalScroll, can_focus=False):
+    KIND = "validation"  # what the screen checks, without importing the class
     BINDINGS = [Binding("ctrl+s", "sign", "Valider", id="sign_off")]
     DEFAULT_CLASSES = "form-view"
 
