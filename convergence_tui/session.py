@@ -131,7 +131,9 @@ class Session:
         self._date_override: dt.date | None = None
         self._scorer: Scorer | None = None
         self._scores: CampaignScores | None = None
-        self.revision = 0  # counts committed changes: views showing an older revision are redrawn
+        # Committed changes per area ("campaign", "levels", or an item kind): a view kept hidden is
+        # shown again only if nothing changed in the areas it shows (see revision_of()).
+        self.revisions: dict[str, int] = {}
         if scored:
             self._rescore_all()
 
@@ -486,12 +488,13 @@ class Session:
         before = self._touched_services(changes)
         try:
             self.store.apply(changes, self.author, op=op, undoes=undoes)
-            self.revision += 1
         except sqlite3.Error as exc:
             raise SaveFailed(
                 f"Enregistrement impossible dans {self.path} ({exc}) ; la saisie est conservée à l'écran, "
                 "libérez de la place ou vérifiez les droits, puis réessayez."
             ) from None
+        for area in self._areas(changes):
+            self.revisions[area] = self.revisions.get(area, 0) + 1
         for ch in changes:
             if ch.field == ITEM_FIELD:
                 state = ch.new.value if ch.new else None
@@ -509,6 +512,23 @@ class Session:
             if self.data.is_live(sid):
                 self.scores = self.scorer.rescore_one(self.scores, self.data.service_input(sid))
         return tuple(sorted(touched))
+
+    def revision_of(self, areas) -> tuple[int, ...]:
+        """Where the areas stand (changes committed in each); equal tuples: nothing there changed."""
+        return tuple(self.revisions.get(a, 0) for a in sorted(areas))
+
+    def _areas(self, changes: list[Change]) -> set[str]:
+        kinds = {ch.scope: (ch.new or ch.old).value["kind"] for ch in changes if ch.field == ITEM_FIELD}
+        out = set()
+        for ch in changes:
+            if ch.scope == CAMPAIGN:
+                out.add("campaign")
+            elif split_criterion_scope(ch.scope):
+                out.add("levels")
+            else:
+                item = self.data.items.get(ch.scope)
+                out.add(kinds.get(ch.scope) or (item.kind if item else "?"))
+        return out
 
     def _touched_services(self, changes: list[Change]) -> set[str]:
         """Services whose scores may change; "*" when everything must be re-scored."""

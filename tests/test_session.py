@@ -251,3 +251,16 @@ def test_store_never_writes_into_an_unchecked_damaged_file(demo_db):
     finally:
         store.close()
     assert demo_db.read_bytes() == before
+
+
+def test_revisions_count_changes_by_area(session):
+    sid = session.add_item("service", {"name": "Outil", "category": "COORD"})
+    session.add_item("blocker", {"service": sid})
+    before = {a: session.revision_of({a}) for a in ("campaign", "levels", "service", "blocker", "action")}
+    session.set_level(sid, "A-1", 2)
+    after = {a: session.revision_of({a}) for a in before}
+    assert [a for a in before if before[a] != after[a]] == ["levels"]
+    session.set_answer(CAMPAIGN, "campaign_label", "2022-S2")
+    session.delete_item(sid)  # the service and its blocker
+    moved = {a for a in before if session.revision_of({a}) != after[a]}
+    assert moved == {"campaign", "service", "blocker"}

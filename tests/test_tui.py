@@ -577,6 +577,15 @@ async def test_section_views_are_kept_until_an_answer_changes(demo_db):
         await pilot.pause()
         assert screen.current_view() is services and services.display and not form.display
         assert app.focused is services.table
+        # A level changed in the grid: the services list does not show levels, it is kept as it is.
+        sid = app.session.data.live_ids("service")[0]
+        crit = app.session.candidates(sid)[0].id
+        app.session.set_level(sid, crit, 0 if app.session.data.value(f"{sid}/{crit}", "level") != 0 else 1)
+        await pilot.press("escape", "1")
+        await pilot.pause()
+        await pilot.press("escape", "3")
+        await pilot.pause()
+        assert screen.current_view() is services
         # A change made elsewhere: the kept list is redrawn from the campaign, not shown stale.
         await pilot.press("escape", "1")
         await pilot.pause()

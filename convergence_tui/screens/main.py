@@ -36,6 +36,17 @@ def _kind(view) -> str | None:
     return getattr(view, "KIND", None)
 
 
+def _shows(view) -> set[str]:
+    """The areas of the campaign a section view shows (see Session.revision_of): services' names
+    appear in every list and form (references, choices), scores in the grid."""
+    kind = _kind(view)
+    if kind == "form":
+        return {"campaign", "service"}
+    if kind == "list":
+        return {view.section.item, "service"}
+    return {"campaign", "levels", "service", "action"}
+
+
 def settle_memory() -> None:
     """Keep the garbage collector out of the way of keys.
 
@@ -60,7 +71,7 @@ class MainScreen(Screen):
         self.service_id: str | None = None
         self.save_state = "enregistré"
         self._view = None
-        self._kept: dict[str, tuple] = {}  # section id -> (hidden view, session revision it shows)
+        self._kept: dict[str, tuple] = {}  # section id -> (hidden view, revision of what it shows)
         self._first_painted = False
 
     # --- layout ------------------------------------------------------------
@@ -246,8 +257,8 @@ class MainScreen(Screen):
 
         self.run_worker(reveal(), group="reveal")
 
-    # Views of sections left are kept, hidden, and shown again as they are if no answer changed
-    # since (the session's revision): going back to a section costs no widget mounting.
+    # Views of sections left are kept, hidden, and shown again as they are if nothing they show
+    # changed since (Session.revision_of): going back to a section costs no widget mounting.
     def _put_away(self, view, keep: bool) -> None:
         if keep and _kind(view) in ("form", "list", "grid"):
             focused = self.app.focused
@@ -255,13 +266,13 @@ class MainScreen(Screen):
                 # Hiding the focused widget would send the focus to the sidebar after the new view took it.
                 self.set_focus(None)
             view.display = False
-            self._kept[view.section_key] = (view, self.session.revision)
+            self._kept[view.section_key] = (view, self.session.revision_of(_shows(view)))
         else:
             view.remove()
 
     def _take_kept(self, section_id: str):
         view, revision = self._kept.pop(section_id, (None, None))
-        if view is not None and revision != self.session.revision:
+        if view is not None and revision != self.session.revision_of(_shows(view)):
             view.remove()
             return None
         return view
