@@ -599,3 +599,19 @@ async def test_section_views_are_kept_until_an_answer_changes(demo_db):
         await pilot.press("ctrl+z")
         await pilot.pause()
         assert len(screen.query_one("#content").children) == 1
+
+
+async def test_a_kept_form_scrolls_to_the_field_asked_for(demo_db):
+    """Going back to a form kept hidden, at a field far down: focused and in view."""
+    async with running(demo_db, size=(80, 24)) as (app, pilot):
+        screen = app.screen
+        form = screen.current_view()
+        await pilot.press("escape", "3")
+        await pilot.pause()
+        screen.show_section("acteur", "", "delegate_name")
+        for _ in range(20):
+            await pilot.pause(0.03)
+        assert screen.current_view() is form  # shown again, not rebuilt
+        field = form.field("delegate_name")
+        assert app.focused is field.control
+        assert form.region.contains_region(field.control.region)  # scrolled into view

@@ -40,8 +40,9 @@ def _shows(view) -> set[str]:
     """The areas of the campaign a section view shows (see Session.revision_of): services' names
     appear in every list and form (references, choices), scores in the grid."""
     kind = _kind(view)
-    if kind == "form":
-        return {"campaign", "service"}
+    if kind == "form":  # services only through a question that offers them
+        return {"campaign"} | ({"service"} if any(q.type in ("service", "criterion") for q in view.questions)
+                               else set())
     if kind == "list":
         return {view.section.item, "service"}
     return {"campaign", "levels", "service", "action"}
@@ -125,6 +126,20 @@ class MainScreen(Screen):
             self._start_background()
         else:
             sidebar.refresh_sections()
+            self.call_after_refresh(self._build_ahead)
+
+    def _build_ahead(self) -> None:
+        """Build the form sections not shown yet, hidden: a form costs ~100 ms to build, showing a
+        built one ~30-60 ms. Lists and the grid are built when first shown (within target)."""
+        for section in self.session.ref.sections:
+            if section.kind != "form" or section.id in self._kept or (
+                    self._view is not None and getattr(self._view, "section_key", None) == section.id):
+                continue
+            view = FormView(self.session, section.questions, CAMPAIGN, title=section.title, intro=section.help)
+            view.section_key = section.id
+            view.display = False
+            self.content.mount(view)
+            self._kept[section.id] = (view, self.session.revision_of(_shows(view)))
 
     def _start_background(self) -> None:
         # Only once the file is known sound: no backup of a damaged file, no write path to warm up.

@@ -108,7 +108,15 @@ class Field(Vertical, can_focus=False):
         if not self.readonly:
             self.control.focus(scroll_visible=False)
         if scroll:
-            self.call_after_refresh(self.scroll_visible, animate=False)
+            self.call_after_refresh(self.scroll_into_view)
+
+    def scroll_into_view(self, tries: int = 25) -> None:
+        """Scroll to this field once it has a place on screen: a form shown again (or under a modal
+        that is closing) is laid out a frame or two later, and scrolling before would do nothing."""
+        if self.region.height:
+            self.scroll_visible(animate=False)
+        elif tries and self.display:
+            self.set_timer(0.02, lambda: self.scroll_into_view(tries - 1))
 
     def show_error(self, message: str | None) -> None:
         note = self.query_one(".field-note", Static)

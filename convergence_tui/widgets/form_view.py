@@ -74,7 +74,7 @@ class FormView(VerticalScroll, can_focus=False):
             self.mount_all(pending)
         target = next((f for f in self.query(Field) if f.focus_on_mount == "scroll"), None)
         if target is not None:
-            self.call_after_refresh(target.scroll_visible, animate=False)
+            self.call_after_refresh(target.scroll_into_view)
 
     def focus_on(self, question_id: str) -> None:
         if not self.display:  # put away (another section was chosen) before this focus came due
