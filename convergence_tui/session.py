@@ -283,17 +283,18 @@ class Session:
         loading = self._loading
         loading.essential_ready.wait()
         if loading.essential is None:
-            raise UserError(f"{self.path} : lecture de la campagne impossible ({loading.error}) ; restaurez "
-                            "une sauvegarde (« convergence restore ») ou choisissez un autre fichier.")
-        self.data, self._scorer, self._scores, damage = loading.essential
-        self.store.checked = True
+            # Unreadable past what the first screen shows: that stays on screen, scored as it is,
+            # and nothing is ever written.
+            self._scorer = Scorer(self.ref, self._scoring_date())
+            self._scores = self._scorer.score_all(self.data.service_inputs())
+            self._damaged(str(loading.error))
+        else:
+            self.data, self._scorer, self._scores, damage = loading.essential
+            self.store.checked = True
+            if damage:
+                self._damaged(damage)
         self.stage = "essential"
         gc.freeze()
-        if damage and not self.store.readonly:
-            # Never write into a damaged file: what is on screen stays readable, nothing is changed.
-            self.store.readonly = True
-            self.damage = (f"{self.path} : fichier de campagne endommagé ({damage}) ; il est ouvert en "
-                           "LECTURE SEULE. Restaurez une sauvegarde (« convergence restore ») avant de le modifier.")
 
     def ensure_complete(self) -> None:
         """Load the deferred answers now if the background read has not brought them yet."""
@@ -302,12 +303,20 @@ class Session:
         self.ensure_essential()
         loading = self._loading
         loading.complete_ready.wait()
-        cells = loading.deferred if loading.deferred is not None else self.store.answers("deferred")
+        if loading.deferred is None:  # the read failed: nothing more to show, nothing written
+            self._damaged(str(loading.error))
         with paused_gc():
-            self.data.add_cells(cells)
+            self.data.add_cells(loading.deferred or [])
         self.stage = "complete"
         self._loading = None
         gc.freeze()
+
+    def _damaged(self, reason: str) -> None:
+        # Never write into a damaged file: what is on screen stays readable, nothing is changed.
+        self.store.readonly = True
+        self.damage = self.damage or (
+            f"{self.path} : fichier de campagne endommagé ({reason}) ; il est ouvert en LECTURE SEULE. "
+            "Restaurez une sauvegarde (« convergence restore ») avant de le modifier.")
 
     def section_loaded(self, section) -> bool:
         """Whether a section's figures can be shown without loading the deferred answers."""

@@ -264,3 +264,25 @@ def test_revisions_count_changes_by_area(session):
     session.delete_item(sid)  # the service and its blocker
     moved = {a for a in before if session.revision_of({a}) != after[a]}
     assert moved == {"campaign", "service", "blocker"}
+
+
+def test_unreadable_past_the_first_screen_stays_shown_and_read_only(demo_db, monkeypatch):
+    import convergence_tui.session as session_module
+
+    real = session_module.read_answers
+
+    def failing(conn, part="all"):
+        if part == "essential":
+            raise sqlite3.DatabaseError("database disk image is malformed")
+        return real(conn, part)
+
+    monkeypatch.setattr(session_module, "read_answers", failing)
+    before = demo_db.read_bytes()
+    with Session.open(demo_db, lazy=True) as s:
+        label = s.data.value(CAMPAIGN, "campaign_label")
+        s.ensure_complete()  # no exception: what could be read stays, the damage is said
+        assert s.readonly and "endommagé" in s.damage and "convergence restore" in s.damage
+        assert s.data.value(CAMPAIGN, "campaign_label") == label and s.scores is not None
+        with pytest.raises(UserError, match="lecture seule"):
+            s.set_answer(CAMPAIGN, "campaign_label", "perdu ?")
+    assert demo_db.read_bytes() == before

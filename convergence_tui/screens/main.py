@@ -17,7 +17,6 @@ from textual.widgets import Static
 
 from ..campaign.data import CAMPAIGN, split_criterion_scope
 from ..commands import bindings
-from ..errors import UserError
 from ..messages import AnswerSaved, CampaignLoaded, Navigate, SaveFailedMessage, ScoresChanged
 from ..overview import location_key, next_problem, search_targets
 from ..paths import short_path
@@ -74,6 +73,7 @@ class MainScreen(Screen):
         self._view = None
         self._kept: dict[str, tuple] = {}  # section id -> (hidden view, revision of what it shows)
         self._first_painted = False
+        self._damage_said = False
 
     # --- layout ------------------------------------------------------------
 
@@ -108,21 +108,18 @@ class MainScreen(Screen):
     @on(CampaignLoaded)
     def _loaded(self, event: CampaignLoaded) -> None:
         event.stop()
-        try:
-            if event.stage == "essential":
-                self.session.ensure_essential()
-            else:
-                self.session.ensure_complete()
-        except UserError as exc:
-            self.notify(exc.message, severity="error", timeout=20)
-            return
+        if event.stage == "essential":
+            self.session.ensure_essential()
+        else:
+            self.session.ensure_complete()
+        if self.session.damage and not self._damage_said:
+            self._damage_said = True
+            self._refresh_topbar()
+            self.notify(self.session.damage, severity="error", timeout=30)
         sidebar = self.query_one(Sidebar)
         if event.stage == "essential":
             sidebar.rebuild()
             self.query_one(LevelPanel).refresh_figures()
-            if self.session.damage:
-                self._refresh_topbar()
-                self.notify(self.session.damage, severity="error", timeout=30)
             self._start_background()
         else:
             sidebar.refresh_sections()
@@ -185,11 +182,7 @@ class MainScreen(Screen):
         ref = self.session.ref
         section = ref.sections_by_id[section_id]
         if section.kind != "form":
-            try:
-                self.session.ensure_essential()  # at most the rest of a read started at the first paint
-            except UserError as exc:
-                self.notify(exc.message, severity="error", timeout=20)
-                return
+            self.session.ensure_essential()  # at most the rest of a read started at the first paint
         self.section_id = section_id
         current = self.current_view()
         if rebuild:
