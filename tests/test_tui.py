@@ -615,3 +615,32 @@ async def test_a_kept_form_scrolls_to_the_field_asked_for(demo_db):
         field = form.field("delegate_name")
         assert app.focused is field.control
         assert form.region.contains_region(field.control.region)  # scrolled into view
+
+
+async def test_grid_asked_for_before_the_background_read_waits_for_it(demo_db, monkeypatch):
+    """Nothing special in the screen: the grid's own reads wait for (or start) the campaign's read."""
+    from convergence_tui.app import ConvergenceApp
+    from convergence_tui.referentiel import load
+    from convergence_tui.session import Session
+
+    real_start = Session.load_in_background
+    calls = []
+
+    def start_only_when_needed(self, notify=None):  # the screen's start at first paint is held back
+        calls.append(notify)
+        if len(calls) > 1:
+            real_start(self, notify)
+
+    monkeypatch.setattr(Session, "load_in_background", start_only_when_needed)
+    ref = load()
+    session = Session.open(demo_db, ref, lazy=True)
+    app = ConvergenceApp(demo_db, ref, session)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        assert not session.scored
+        app.screen.query_one("#sidebar").focus()
+        await pilot.press("4")
+        await pilot.pause()
+        grid = app.screen.current_view()
+        assert isinstance(grid, GridView) and grid.rows and session.complete
+    session.close()

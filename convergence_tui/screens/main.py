@@ -132,11 +132,15 @@ class MainScreen(Screen):
             if section.kind != "form" or section.id in self._kept or (
                     self._view is not None and getattr(self._view, "section_key", None) == section.id):
                 continue
-            view = FormView(self.session, section.questions, CAMPAIGN, title=section.title, intro=section.help)
-            view.section_key = section.id
-            view.display = False
+            view = self._form(section)
+            self._keep(view)
             self.content.mount(view)
-            self._kept[section.id] = (view, self.session.revision_of(_shows(view)))
+
+    def _form(self, section, field: str | None = None, defer_below: int | None = None) -> FormView:
+        view = FormView(self.session, section.questions, CAMPAIGN, title=section.title, intro=section.help,
+                        focus_field=field, defer_below=defer_below)
+        view.section_key = section.id
+        return view
 
     def _start_background(self) -> None:
         # Only once the file is known sound: no backup of a damaged file, no write path to warm up.
@@ -181,8 +185,6 @@ class MainScreen(Screen):
         self.autosave.flush()
         ref = self.session.ref
         section = ref.sections_by_id[section_id]
-        if section.kind != "form":
-            self.session.ensure_essential()  # at most the rest of a read started at the first paint
         self.section_id = section_id
         current = self.current_view()
         if rebuild:
@@ -215,8 +217,7 @@ class MainScreen(Screen):
             new = ItemsView(self.session, section, open_on=(scope, field) if scope in self.session.data.items
                             else None)
         elif section.kind == "form":
-            new = FormView(self.session, section.questions, CAMPAIGN, title=section.title, intro=section.help,
-                           focus_field=field, defer_below=self.app.size.height)
+            new = self._form(section, field, defer_below=self.app.size.height)
         elif _kind(view) == "validation":
             new = view
             view.refresh_state()
@@ -273,10 +274,13 @@ class MainScreen(Screen):
             if focused is not None and view in focused.ancestors_with_self:
                 # Hiding the focused widget would send the focus to the sidebar after the new view took it.
                 self.set_focus(None)
-            view.display = False
-            self._kept[view.section_key] = (view, self.session.revision_of(_shows(view)))
+            self._keep(view)
         else:
             view.remove()
+
+    def _keep(self, view) -> None:
+        view.display = False
+        self._kept[view.section_key] = (view, self.session.revision_of(_shows(view)))
 
     def _take_kept(self, section_id: str):
         view, revision = self._kept.pop(section_id, (None, None))
