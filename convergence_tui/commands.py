@@ -35,6 +35,8 @@ COMMANDS: tuple[Command, ...] = (
             "Aller à la section suivante.", show=False),
     Command("previous_section", "left_square_bracket", "previous_section", "Section préc.",
             "Aller à la section précédente.", show=False),
+    Command("home", "h", "show_home", "Accueil",
+            "Revenir à l'accueil : où reprendre (Entrée), complétude, validation.", show=False),
     Command("next_problem", "n", "next_problem", "À compléter",
             "Aller à la prochaine réponse manquante ou invalide, dans toute la campagne."),
     Command("previous_problem", "N", "previous_problem", "Précédent à compléter",

@@ -6,10 +6,11 @@ themselves. Nothing here imports Textual.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .campaign.data import CAMPAIGN, criterion_scope, split_criterion_scope
+from .campaign.data import CAMPAIGN, ITEM_PREFIX, criterion_scope, split_criterion_scope
 from .campaign.problems import Problem
 from .referentiel.models import Criterion, Question, Section
 from .referentiel.values import REGIONS, is_visible
@@ -222,3 +223,70 @@ def question_options(session: Session, q: Question, scope: str) -> list[tuple[st
 def visible_questions(session: Session, questions: list[Question], scope: str) -> dict[str, bool]:
     values = session.data.form_values() if scope == CAMPAIGN else session.data.item_values(scope)
     return {q.id: is_visible(q, values) for q in questions}
+
+
+# --- the opening view ---------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Resume:
+    """Where the last change was made, to go back there with one key (or where to begin)."""
+
+    section: str
+    scope: str
+    field: str
+    where: str  # French, for the opening view
+    when: str  # local date and time of the change, "" when nothing was answered yet
+    who: str
+
+
+def _kind_of_item(item_id: str) -> str | None:
+    prefix = item_id.partition("-")[0]
+    return next((kind for kind, p in ITEM_PREFIX.items() if p == prefix), None)
+
+
+def resume_point(session: Session) -> Resume:
+    """The place of the newest journal row, found without the long lists (the opening view shows it
+    before the background read): item kinds come from their ids, names only for services."""
+    ref = session.ref
+    first = ref.sections[0]
+    rows = session.journal(limit=1)
+    if not rows:
+        return Resume(first.id, "", "", f"1 {first.title}", "", "")
+    row = rows[0]
+    at = dt.datetime.fromisoformat(row.at.replace("Z", "+00:00")).astimezone()
+    when = at.strftime("%d/%m/%Y à %H:%M")
+
+    def numbered(section: Section) -> str:
+        return f"{ref.sections.index(section) + 1} {section.title}"
+
+    crit = split_criterion_scope(row.scope)
+    if crit:
+        sid, cid = crit
+        grid = next((s for s in ref.sections if s.kind == "grid"), None)
+        if grid is not None:
+            criterion = ref.criteria_by_id.get(cid)
+            name = session.data.name_of(sid) or sid
+            # A service deleted since is not found by the grid, which then opens on the first one.
+            return Resume(grid.id, row.scope, cid,
+                          f"{numbered(grid)} › {name} › {cid}" + (f" {criterion.label}" if criterion else ""),
+                          when, row.author)
+    elif row.scope == CAMPAIGN:
+        section = next((s for s in ref.sections if s.kind == "form" and any(q.id == row.field for q in s.questions)),
+                       None)
+        if section is not None:
+            q = next(q for q in section.questions if q.id == row.field)
+            return Resume(section.id, "", row.field, f"{numbered(section)} › {q.label}", when, row.author)
+    else:
+        kind = _kind_of_item(row.scope)
+        section = next((s for s in ref.sections if s.kind == "list" and s.item == kind), None)
+        if section is not None:
+            deleted = row.field == "@item" and row.op == "delete"
+            label = next((q.label for q in section.questions if q.id == row.field), "")
+            name = session.data.name_of(row.scope)  # services' names at once, others after the background read
+            where = f"{numbered(section)} › {name or row.scope}" + (f" › {label}" if label else "")
+            if deleted:
+                where = f"{numbered(section)} (suppression de {row.scope})"
+            return Resume(section.id, "" if deleted else row.scope, "" if row.field == "@item" else row.field,
+                          where, when, row.author)
+    return Resume(first.id, "", "", f"1 {first.title}", when, row.author)

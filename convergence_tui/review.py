@@ -78,6 +78,17 @@ def sign_off(session: Session, name: str, role: str) -> dict:
                                      session.scores_document())
 
 
+def state_lines(session: Session, state: SignoffState, problems: list[Problem]) -> list[tuple[str, str]]:
+    """The campaign's state as (French line, theme colour): the sign-off, then what still blocks a
+    final export. The review, the validation section and the opening view say it the same way."""
+    colour = "$success" if state.current else ("$error" if state.withdrawn else "$warning")
+    counts = problem_counts(problems)
+    blocking = ", ".join(f"{n} {KINDS[k]}" for k, n in counts.items() if n)
+    return [(state.summary(), colour),
+            (f"Encore à compléter avant l'export définitif : {blocking}." if blocking
+             else "Rien ne manque pour l'export définitif.", "$warning" if blocking else "$success")]
+
+
 def export_blockers(session: Session, problems: list[Problem] | None = None) -> list[Problem]:
     """Everything that blocks a final export: the problems, and a missing or withdrawn sign-off."""
     problems = list(session.problems() if problems is None else problems)

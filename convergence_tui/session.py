@@ -119,7 +119,7 @@ class Session:
     def __init__(self, store: Store, ref: Referentiel, data: CampaignData, author: str, *,
                  scored: bool = True) -> None:
         self.locked_elsewhere = False
-        # "first": only the form and the services' names are in memory (see `lazy` in open());
+        # "first": only the campaign's own answers are in memory (see `lazy` in open());
         # "essential": plus what scores need; "complete": every answer.
         self.stage = "complete"
         self.damage: str | None = None  # set when a background integrity check fails
@@ -182,8 +182,9 @@ class Session:
     ) -> Session:
         """Open a campaign. `fallback_readonly`: when another instance writes it, open it read-only
         (the TUI then says so) instead of refusing. `lazy`: load only what the first screen shows
-        (the form, the services' names); the integrity check, the scores and the other answers come
-        from `load_in_background()` or, at the latest, with the first use that needs them
+        (the campaign's own answers: the opening view, the first form); the integrity check, the
+        items, the scores and the other answers come from `load_in_background()` or, at the latest,
+        with the first use that needs them
         (`ensure_essential()`, `ensure_complete()`); nothing is written before the check."""
         ref = referentiel if isinstance(referentiel, Referentiel) else load_referentiel(referentiel)
         locked_elsewhere = False
@@ -214,7 +215,8 @@ class Session:
                 )
             data = CampaignData(ref)
             with paused_gc():
-                data.load(store.items(), store.answers("first" if lazy else "all"))
+                # Lazy: no item at all (services, actions… come with the background read).
+                data.load([] if lazy else store.items(), store.answers("first" if lazy else "all"))
         except BaseException:
             store.close()
             raise

@@ -24,14 +24,19 @@ from ..referentiel.values import REGIONS
 from ..widgets.autosave import Autosaver
 from ..widgets.fields import Field
 from ..widgets.form_view import FormView
+from ..widgets.home_view import HomeView
 from ..widgets.keybar import KeyBar
 from ..widgets.level_panel import LevelPanel
 from ..widgets.sidebar import Sidebar
 
 
+HOME = "@accueil"  # the opening view's place: not a section of the questionnaire
+
+
 def _kind(view) -> str | None:
-    """"form", "list", "grid" or "validation": the list, grid and validation views are imported
-    when first shown (the first screen is a form), so the screen tells views apart by this."""
+    """"home", "form", "list", "grid" or "validation": the list, grid and validation views are
+    imported when first shown (the first screen is the opening view), so the screen tells views
+    apart by this."""
     return getattr(view, "KIND", None)
 
 
@@ -44,6 +49,8 @@ def _shows(view) -> set[str]:
                                else set())
     if kind == "list":
         return {view.section.item, "service"}
+    if kind == "home":
+        return set()  # cheap to refresh: it is refreshed each time it is shown
     return {"campaign", "levels", "service", "action"}
 
 
@@ -67,7 +74,7 @@ class MainScreen(Screen):
         super().__init__()
         self.session = session
         self.autosave = Autosaver(self)
-        self.section_id = session.ref.sections[0].id
+        self.section_id = HOME
         self.service_id: str | None = None
         self.save_state = "enregistré"
         self._view = None
@@ -95,7 +102,7 @@ class MainScreen(Screen):
                         severity="warning", timeout=15)
         services = self.session.data.live_ids("service")
         self.service_id = services[0] if services else None
-        self.show_section(self.section_id)
+        self.show_home()
         self._refresh_topbar()
 
     def _first_paint_done(self) -> None:
@@ -118,11 +125,15 @@ class MainScreen(Screen):
             self.notify(self.session.damage, severity="error", timeout=30)
         sidebar = self.query_one(Sidebar)
         if event.stage == "essential":
+            if self.service_id is None:  # the services were not read yet when the screen opened
+                self.service_id = next(iter(self.session.data.live_ids("service")), None)
             sidebar.rebuild()
             self.query_one(LevelPanel).refresh_figures()
             self._start_background()
         else:
             sidebar.refresh_sections()
+            if _kind(self._view) == "home":
+                self._view.refresh_figures()
             self.call_after_refresh(self._build_ahead)
 
     def _build_ahead(self) -> None:
@@ -137,6 +148,8 @@ class MainScreen(Screen):
             self.content.mount(view)
 
     def _form(self, section, field: str | None = None, defer_below: int | None = None) -> FormView:
+        if any(q.type in ("service", "criterion") for q in section.questions):
+            self.session.ensure_essential()  # it offers the services, read in the background
         view = FormView(self.session, section.questions, CAMPAIGN, title=section.title, intro=section.help,
                         focus_field=field, defer_below=defer_below)
         view.section_key = section.id
@@ -181,10 +194,43 @@ class MainScreen(Screen):
         # Held rather than queried: a replaced view lingers in the DOM until its removal completes.
         return self._view
 
+    def show_home(self) -> None:
+        """The opening view: where to resume (Entrée), completion, sign-off. Shown at start-up and
+        with `h`; it is one widget of text, rebuilt in a few milliseconds."""
+        self.autosave.flush()
+        self.section_id = HOME
+        current = self.current_view()
+        if _kind(current) == "home":
+            current.refresh_figures()
+            current.focus(scroll_visible=False)
+        else:
+            kept = self._kept.pop(HOME, (None, None))[0]
+            view = kept or HomeView(self.session)
+            view.section_key = HOME
+            self._view = view
+            if view.parent is None:
+                self._swap_in(view, current, keep=True)
+            else:
+                if current is not None:
+                    self._put_away(current, keep=True)
+                view.display = True
+                view.refresh_figures()
+                view.focus(scroll_visible=False)
+        self.query_one(Sidebar).highlighted = None
+        self.query_one(LevelPanel).show_service(None)
+
+    def action_show_home(self) -> None:
+        self.show_home()
+
     def show_section(self, section_id: str, scope: str = "", field: str = "", rebuild: bool = False) -> None:
+        if section_id == HOME:
+            self.show_home()
+            return
         self.autosave.flush()
         ref = self.session.ref
         section = ref.sections_by_id[section_id]
+        if section.kind != "form":
+            self.session.ensure_essential()  # items and scores, if the background read is not done
         self.section_id = section_id
         current = self.current_view()
         if rebuild:
@@ -269,7 +315,7 @@ class MainScreen(Screen):
     # Views of sections left are kept, hidden, and shown again as they are if nothing they show
     # changed since (Session.revision_of): going back to a section costs no widget mounting.
     def _put_away(self, view, keep: bool) -> None:
-        if keep and _kind(view) in ("form", "list", "grid"):
+        if keep and _kind(view) in ("home", "form", "list", "grid"):
             focused = self.app.focused
             if focused is not None and view in focused.ancestors_with_self:
                 # Hiding the focused widget would send the focus to the sidebar after the new view took it.
@@ -315,6 +361,9 @@ class MainScreen(Screen):
 
     def _step_section(self, step: int) -> None:
         ids = [s.id for s in self.session.ref.sections]
+        if self.section_id == HOME:  # from the opening view: the first section, or the last
+            self.show_section(ids[0] if step > 0 else ids[-1])
+            return
         self.show_section(ids[(ids.index(self.section_id) + step) % len(ids)])
 
     def action_goto_section(self, n: int) -> None:
@@ -398,6 +447,8 @@ class MainScreen(Screen):
 
     def _here(self) -> tuple | None:
         view = self.current_view()
+        if _kind(view) == "home":
+            return None  # from the opening view, the first problem of the campaign
         focused = self.app.focused
         field = next((w for w in (focused, *(focused.ancestors if focused else ())) if isinstance(w, Field)), None)
         if _kind(view) == "grid":

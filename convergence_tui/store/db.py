@@ -387,11 +387,8 @@ def check_integrity(conn: sqlite3.Connection) -> None:
         raise sqlite3.DatabaseError(f"database disk image is malformed ({result})")
 
 
-# What the first screen shows before anything else: the campaign's form and the services' names.
-FIRST = (
-    "scope = 'campaign' or (scope in (select id from items where kind = 'service') "
-    "and field in ('name', 'category'))"
-)
+# What the first screen (the opening view) shows before anything else: the campaign's own answers.
+FIRST = "scope = 'campaign'"
 ESSENTIAL = (
     "scope = 'campaign' or field = 'level' "
     "or scope in (select id from items where kind = 'service') "

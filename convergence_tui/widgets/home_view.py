@@ -1,0 +1,72 @@
+"""The opening view: where to resume, how complete the campaign is, whether it is signed off.
+
+One widget of text: it is what the program paints first, so that a 500-service
+campaign opens as fast as a bare Textual app; its figures fill in once the
+session's background read is done.
+"""
+
+from __future__ import annotations
+
+from textual.binding import Binding
+from textual.content import Content
+from textual.widgets import Static
+
+from ..messages import Navigate
+from ..overview import resume_point
+
+KEYS = (("Entrée", "reprendre"), ("1…9", "une section"), ("n", "à compléter"), ("r", "revue"),
+        ("e", "exporter"), ("/", "chercher"), ("?", "aide"), ("h", "revenir ici"))
+
+
+class HomeView(Static, can_focus=True):
+    KIND = "home"  # what the screen checks (see screens/main.py)
+    DEFAULT_CLASSES = "home-view"
+    BINDINGS = [Binding("enter", "resume", "Reprendre", id="resume")]
+
+    def __init__(self, session, **kwargs) -> None:
+        super().__init__("", **kwargs)
+        self.session = session
+
+    def on_mount(self) -> None:
+        self.refresh_figures()
+        self.focus(scroll_visible=False)
+
+    def refresh_figures(self) -> None:
+        session = self.session
+        info = session.data.campaign_info()
+        from ..referentiel.values import REGIONS
+
+        region = REGIONS.get(info["region"] or "", "région non renseignée")
+        resume = resume_point(session)
+        lines = [Content.styled(f"Campagne {info['label'] or '(semestre ?)'} · {region}", "bold"), Content("")]
+        if resume.when:
+            lines += [Content.assemble("Reprendre là où vous en étiez (", ("Entrée", "bold $accent"), ") :"),
+                      Content.styled(f"  {resume.where}", "bold"),
+                      Content.styled(f"  dernière modification le {resume.when}"
+                                     + (f" par {resume.who}" if resume.who else ""), "dim")]
+        else:
+            lines += [Content.assemble("Commencer (", ("Entrée", "bold $accent"), ") :"),
+                      Content.styled(f"  {resume.where}", "bold")]
+        lines.append(Content(""))
+        if session.complete:
+            from .. import review
+
+            rows, overall = review.completion(session)
+            state = review.signoff_state(session)
+            percent = f"{overall:.1f}".replace(".", ",")
+            lines.append(Content.assemble("Complétude : ", (f"{percent} %", "bold"),
+                                          f" des réponses attendues ({sum(r.done for r in rows)} sur "
+                                          f"{sum(r.total for r in rows)})"))
+            lines += [Content.styled(text, colour) for text, colour in
+                      review.state_lines(session, state, session.problems())]
+        else:
+            lines.append(Content.styled("Lecture de la campagne…", "dim"))
+        lines.append(Content(""))
+        lines.append(Content("  ").join(Content.assemble((key, "bold"), f" {label}") for key, label in KEYS))
+        self.update(Content("\n").join(lines))
+
+    def action_resume(self) -> None:
+        resume = resume_point(self.session)
+        if resume.scope and resume.scope not in self.session.data.items:
+            self.session.ensure_complete()  # an indicator, a blocker… read in the background
+        self.post_message(Navigate(resume.section, resume.scope, resume.field))
