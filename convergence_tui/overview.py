@@ -283,8 +283,11 @@ def resume_point(session: Session) -> Resume:
         if section is not None:
             deleted = row.field == "@item" and row.op == "delete"
             label = next((q.label for q in section.questions if q.id == row.field), "")
-            name = session.data.name_of(row.scope)  # services' names at once, others after the background read
-            where = f"{numbered(section)} › {name or row.scope}" + (f" › {label}" if label else "")
+            data = session.data  # (names once the background read has brought them)
+            service = data.value(row.scope, "service") if kind != "service" else None
+            name = data.name_of(row.scope) or " ".join(
+                filter(None, (section.item_label or "élément", row.scope, service and data.name_of(service))))
+            where = f"{numbered(section)} › {name}" + (f" › {label}" if label else "")
             if deleted:
                 where = f"{numbered(section)} (suppression de {row.scope})"
             return Resume(section.id, "" if deleted else row.scope, "" if row.field == "@item" else row.field,

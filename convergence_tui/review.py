@@ -83,7 +83,8 @@ def state_lines(session: Session, state: SignoffState, problems: list[Problem]) 
     final export. The review, the validation section and the opening view say it the same way."""
     colour = "$success" if state.current else ("$error" if state.withdrawn else "$warning")
     counts = problem_counts(problems)
-    blocking = ", ".join(f"{n} {KINDS[k]}" for k, n in counts.items() if n)
+    # The sign-off has its own line: not counted again among what is missing.
+    blocking = ", ".join(f"{n} {KINDS[k]}" for k, n in counts.items() if n and k != SIGNOFF_PROBLEM)
     return [(state.summary(), colour),
             (f"Encore à compléter avant l'export définitif : {blocking}." if blocking
              else "Rien ne manque pour l'export définitif.", "$warning" if blocking else "$success")]

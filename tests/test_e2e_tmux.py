@@ -451,8 +451,20 @@ def test_keyboard_answers_survive_kill_9(terminal: Tmux, tmp_path: Path):
     assert blocker in live_ids(db, "blocker")
     assert stored(db, blocker, "description") == (BLOCKER_TEXT, BLOCKER_TEXT, None)
 
-    # ...and on the screen: the SIRET in its field, the level in the grid, the blocker in the list,
-    # and the interrupted field as the file has it (whichever way the race went).
+    # ...and on the screen. The opening view offers to resume at the newest change the file has:
+    # Entrée puts the cursor there (the interrupted field, or the blocker's description).
+    tmux.wait_for("Reprendre là où vous en étiez")
+    newest = (after[-1][1], after[-1][2])
+    tmux.keys("Enter")
+    if newest == in_flight:
+        tmux.wait_focus("Responsable délégué(e)", stored(db, *in_flight)[1])
+    else:
+        assert newest == (blocker, "description"), newest
+        tmux.wait_focus("Description", BLOCKER_TEXT)
+    leave_to_sections(tmux)
+    leave_to_sections(tmux)
+    # The SIRET in its field, the level in the grid, the blocker in the list, and the interrupted
+    # field as the file has it (whichever way the race went).
     search(tmux, "siret", "SIRET du GRADeS — Acteur régional")
     tmux.wait_focus("SIRET du GRADeS", NEW_SIRET)
     leave_to_sections(tmux)

@@ -175,15 +175,16 @@ def _scores_doc(session):
     return doc
 
 
-def test_lazy_open_reads_the_form_first_then_the_same_campaign(demo_db):
+def test_lazy_open_reads_the_campaign_answers_first_then_the_same_campaign(demo_db):
     with Session.open(demo_db, readonly=True) as full:
         expected_cells, expected_scores = dict(full.data.cells), _scores_doc(full)
     with Session.open(demo_db, lazy=True) as s:
         assert s.stage == "first" and not s.scored and not s.store.checked
         assert s.data.value(CAMPAIGN, "region") == full.data.value(CAMPAIGN, "region")
-        assert all("/" not in scope for scope, _ in s.data.cells)  # no level read yet
-        assert s.data.live_ids("service") == full.data.live_ids("service")
+        assert {scope for scope, _ in s.data.cells} == {CAMPAIGN}  # no item, no level read yet
+        assert s.data.live_ids("service") == []
         assert _scores_doc(s) == expected_scores  # asking for scores waits for them
+        assert s.data.live_ids("service") == full.data.live_ids("service")
         assert s.stage == "essential" and s.store.checked
         s.ensure_complete()
         assert s.data.cells == expected_cells

@@ -3,6 +3,7 @@ without any save action."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import pytest
@@ -56,8 +57,24 @@ async def test_wizard_refuses_bad_date_and_keeps_fields(tmp_path):
         assert not db.exists() or db.stat().st_size == 0
 
 
-async def field_of(app, question_id: str) -> Field:
-    return app.screen.query_one(f"#field-{question_id}", Field)
+async def field_of(app, question_id: str, pilot=None) -> Field:
+    """The field of a campaign question, on screen: its section is opened with its key first, as a
+    person would (the program opens on the opening view)."""
+    screen = app.screen
+    sections = app.session.ref.sections
+    n = next(n for n, s in enumerate(sections, 1) if any(q.id == question_id for q in s.questions))
+    if screen.section_id != sections[n - 1].id:
+        if app.focused is not None and app.focused.id != "sidebar":
+            screen.query_one("#sidebar").focus()
+        await app.run_action(f"screen.goto_section({n})")
+        for _ in range(100):
+            await asyncio.sleep(0.01)
+            view = screen.current_view()
+            if view.is_mounted and view.display and view.query(f"#field-{question_id}"):
+                break
+    field = screen.current_view().query_one(f"#field-{question_id}", Field)
+    assert field.display or question_id.endswith("_other")
+    return field
 
 
 @pytest.mark.parametrize(
@@ -393,6 +410,10 @@ async def test_keymap_from_settings(demo_db):
 
     async with running(demo_db, settings=Settings(keymap={"next_section": "ctrl+n"})) as (app, pilot):
         app.screen.query_one("#sidebar").focus()
+        await pilot.press("ctrl+n")  # from the opening view: the first section
+        await pilot.pause()
+        assert app.screen.section_id == app.session.ref.sections[0].id
+        app.screen.query_one("#sidebar").focus()
         await pilot.press("ctrl+n")
         await pilot.pause()
         assert app.screen.section_id == app.session.ref.sections[1].id
@@ -400,6 +421,10 @@ async def test_keymap_from_settings(demo_db):
 
 async def test_section_keys(demo_db):
     async with running(demo_db) as (app, pilot):
+        app.screen.query_one("#sidebar").focus()
+        await pilot.press("right_square_bracket")  # from the opening view: the first section
+        await pilot.pause()
+        assert app.screen.section_id == "acteur"
         app.screen.query_one("#sidebar").focus()
         await pilot.press("right_square_bracket")
         await pilot.pause()
@@ -504,10 +529,13 @@ async def test_choice_picker_puts_the_best_match_first(tmp_path):
 
 
 async def test_first_screen_comes_before_the_scores_then_fills_in(demo_db, monkeypatch):
-    """A large campaign shows its form at once; levels and services follow from the background read."""
+    """A large campaign shows its opening view at once; figures, levels and services follow from
+    the background read, and a form asked for before it is built from what is already read."""
     from convergence_tui.app import ConvergenceApp
     from convergence_tui.referentiel import load
     from convergence_tui.session import Session
+    from convergence_tui.widgets.form_view import FormView
+    from convergence_tui.widgets.home_view import HomeView
     from convergence_tui.widgets.sidebar import Sidebar
 
     started = []
@@ -516,22 +544,31 @@ async def test_first_screen_comes_before_the_scores_then_fills_in(demo_db, monke
     ref = load()
     session = Session.open(demo_db, ref, lazy=True)
     app = ConvergenceApp(demo_db, ref, session)
-    at_ready = []  # what the start-up benchmark's stamp sees: the form, its fields in view, the focus
+    at_ready = []  # what the start-up benchmark's stamp sees: the opening view, with the keyboard
     app.first_screen_ready = lambda: at_ready.append(
-        (type(app.screen.current_view()).__name__, len(app.screen.query(Field)),
-         len(app.screen.current_view()._pending),
-         any(isinstance(w, Field) for w in (app.focused.ancestors if app.focused else ()))))
+        (app.screen.current_view(), app.focused, str(app.screen.current_view().render())))
     async with app.run_test(size=(120, 24)) as pilot:
         await pilot.pause()
         screen = app.screen
-        [(view, mounted, held_back, focused)] = at_ready
-        assert view == "FormView" and focused and mounted >= 2 and held_back > 0
-        assert mounted + held_back == len(ref.sections[0].questions)
-        assert len(screen.query(Field)) == len(ref.sections[0].questions)  # the rest, a frame later
+        [(view, focused, text)] = at_ready
+        assert isinstance(view, HomeView) and focused is view
+        assert "Reprendre là où vous en étiez" in text and "Lecture de la campagne" in text
         assert isinstance(screen, MainScreen) and started  # the read starts after the first paint
         assert "Calcul des niveaux" in str(screen.query_one(LevelPanel).render())
         sidebar = screen.query_one(Sidebar)
         assert not any((o.id or "").startswith("service:") for o in sidebar._options)
+        at_reveal = []  # what the first frame of the form holds: the fields in view, the rest after
+        real_revealed = FormView.revealed
+        monkeypatch.setattr(FormView, "revealed", lambda self: (
+            at_reveal.append((len(self.query(Field)), len(self._pending))), real_revealed(self)))
+        await pilot.press("1")  # the first form, before the read: built from the campaign's answers
+        await pilot.pause()
+        form = screen.current_view()
+        assert isinstance(form, FormView) and not session.scored
+        (mounted, held_back), *_ = at_reveal
+        assert mounted >= 2 and held_back > 0 and mounted + held_back == len(ref.sections[0].questions)
+        await pilot.pause()
+        assert len(form.query(Field)) == len(ref.sections[0].questions)
         assert any(isinstance(w, Field) for w in app.focused.ancestors)  # the form has the keyboard
         real_start(session, started[0])
         for _ in range(200):
@@ -544,6 +581,12 @@ async def test_first_screen_comes_before_the_scores_then_fills_in(demo_db, monke
         region = session.scores_document()["region"]
         shown = str(screen.query_one(LevelPanel).render())
         assert f"{region['maturity']['global']:5.1f}".replace(".", ",").strip() in shown
+        await pilot.press("escape", "h")  # back to the opening view: its figures are there now
+        await pilot.pause()
+        home = screen.current_view()
+        assert home is view and app.focused is home
+        text = str(home.render())
+        assert "Lecture de la campagne" not in text and "Complétude" in text
     session.close()
 
 
@@ -605,6 +648,8 @@ async def test_a_kept_form_scrolls_to_the_field_asked_for(demo_db):
     """Going back to a form kept hidden, at a field far down: focused and in view."""
     async with running(demo_db, size=(80, 24)) as (app, pilot):
         screen = app.screen
+        await pilot.press("1")
+        await pilot.pause()
         form = screen.current_view()
         await pilot.press("escape", "3")
         await pilot.pause()

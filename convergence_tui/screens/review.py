@@ -70,14 +70,12 @@ class ReviewScreen(Screen):
     def _refresh_head(self) -> None:
         state = review.signoff_state(self.session)
         rows, overall = review.completion(self.session)
-        counts = review.problem_counts(self.problems)
         mode = "  [lecture seule]" if self.readonly else ""
-        style = "$success" if state.current else ("$error" if state.withdrawn else "$warning")
+        (signoff, colour), (blocking, _) = review.state_lines(self.session, state, self.problems)
         lines = [
             Content.assemble(("Revue de la campagne", "bold"), mode, f" — complétude {pct(overall)}"),
-            Content.assemble((state.summary(), f"bold {style}")),
-            Content(" · ".join(f"{n} {KINDS[k]}" for k, n in counts.items() if n) or
-                    "Rien ne bloque l'export définitif."),
+            Content.styled(signoff, f"bold {colour}"),
+            Content(blocking),
         ]
         self.query_one("#review-head", Static).update(Content("\n").join(lines))
 

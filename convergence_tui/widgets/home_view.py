@@ -14,8 +14,8 @@ from textual.widgets import Static
 from ..messages import Navigate
 from ..overview import resume_point
 
-KEYS = (("Entrée", "reprendre"), ("1…9", "une section"), ("n", "à compléter"), ("r", "revue"),
-        ("e", "exporter"), ("/", "chercher"), ("?", "aide"), ("h", "revenir ici"))
+KEYS = ((("1…9", "une section"), ("n", "à compléter"), ("r", "la revue")),
+        (("e", "exporter"), ("/", "chercher"), ("?", "aide"), ("h", "accueil")))
 
 
 class HomeView(Static, can_focus=True):
@@ -55,14 +55,15 @@ class HomeView(Static, can_focus=True):
             state = review.signoff_state(session)
             percent = f"{overall:.1f}".replace(".", ",")
             lines.append(Content.assemble("Complétude : ", (f"{percent} %", "bold"),
-                                          f" des réponses attendues ({sum(r.done for r in rows)} sur "
+                                          f" ({sum(r.done for r in rows)} réponses attendues sur "
                                           f"{sum(r.total for r in rows)})"))
             lines += [Content.styled(text, colour) for text, colour in
                       review.state_lines(session, state, session.problems())]
         else:
             lines.append(Content.styled("Lecture de la campagne…", "dim"))
         lines.append(Content(""))
-        lines.append(Content("  ").join(Content.assemble((key, "bold"), f" {label}") for key, label in KEYS))
+        lines += [Content(" · ").join(Content.assemble((key, "bold"), f" {label}") for key, label in keys)
+                  for keys in KEYS]
         self.update(Content("\n").join(lines))
 
     def action_resume(self) -> None:

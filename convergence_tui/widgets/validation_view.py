@@ -11,7 +11,6 @@ from textual.widgets import Button, Input, Label, Static
 
 from .. import review
 from ..errors import UserError
-from ..campaign.problems import KINDS
 
 
 class ValidationView(VerticalScroll, can_focus=False):
@@ -47,14 +46,11 @@ class ValidationView(VerticalScroll, can_focus=False):
 
     def refresh_state(self) -> None:
         state = review.signoff_state(self.session)
-        blockers = [p for p in self.session.problems()]
-        style = "$success" if state.current else ("$error" if state.withdrawn else "$warning")
-        lines = [Content.styled(state.summary(), f"bold {style}")]
-        if blockers:
-            counts = review.problem_counts(blockers)
-            lines.append(Content("Encore à compléter avant l'export définitif : "
-                                 + ", ".join(f"{n} {KINDS[k]}" for k, n in counts.items() if n)
-                                 + " (n pour y aller, r pour la revue)."))
+        problems = self.session.problems()
+        (signoff, colour), (blocking, _) = review.state_lines(self.session, state, problems)
+        lines = [Content.styled(signoff, f"bold {colour}")]
+        if problems:
+            lines.append(Content(blocking.removesuffix(".") + " (n pour y aller, r pour la revue)."))
         if self.session.readonly:
             lines.append(Content.styled("Lecture seule : ouvrez la campagne sans --review pour la valider.", "bold"))
         self.query_one("#signoff-state", Static).update(Content("\n").join(lines))

@@ -1,0 +1,119 @@
+"""The opening view: where to resume (from the journal), completion and sign-off, one key away."""
+
+from __future__ import annotations
+
+from convergence_tui.campaign.data import CAMPAIGN
+from convergence_tui.overview import resume_point
+from convergence_tui.session import Session
+from convergence_tui.widgets.form_view import FormView
+from convergence_tui.widgets.grid_view import GridView
+from convergence_tui.widgets.home_view import HomeView
+from convergence_tui.widgets.items_view import ItemsView
+from tests.conftest import MINI
+from tests.tui_helpers import running
+
+
+def test_a_new_campaign_begins_at_the_first_section(tmp_path):
+    with Session.create(tmp_path / "c.sqlite", MINI, author="Camille") as s:
+        resume = resume_point(s)
+        first = s.ref.sections[0]
+        assert (resume.section, resume.scope, resume.field, resume.when) == (first.id, "", "", "")
+        assert resume.where == f"1 {first.title}"
+
+
+def test_resume_follows_the_newest_change_of_each_kind(demo_db):
+    with Session.open(demo_db) as s:
+        s.set_answer(CAMPAIGN, "siret", "73282932000074")
+        resume = resume_point(s)
+        assert (resume.section, resume.scope, resume.field) == ("acteur", "", "siret")
+        assert "SIRET" in resume.where and resume.who == s.author and resume.when
+
+        sid = s.data.live_ids("service")[2]
+        criterion = s.candidates(sid)[1]
+        s.set_level(sid, criterion.id, 3)
+        resume = resume_point(s)
+        grid = next(x for x in s.ref.sections if x.kind == "grid")
+        assert (resume.section, resume.scope, resume.field) == (grid.id, f"{sid}/{criterion.id}", criterion.id)
+        assert s.data.name_of(sid) in resume.where and criterion.id in resume.where
+
+        action = s.data.live_ids("action")[0]
+        s.set_answer(action, "status", "abandoned")
+        resume = resume_point(s)
+        plan = next(x for x in s.ref.sections if x.kind == "list" and x.item == "action")
+        assert (resume.section, resume.scope, resume.field) == (plan.id, action, "status")
+
+        s.delete_item(action)
+        resume = resume_point(s)
+        assert (resume.section, resume.scope, resume.field) == (plan.id, "", "")  # no editor on a deleted item
+        assert f"suppression de {action}" in resume.where
+
+
+def test_resume_is_known_before_the_background_read(demo_db):
+    with Session.open(demo_db) as s:
+        sid = s.data.live_ids("service")[0]
+        criterion = s.candidates(sid)[0]
+        s.set_level(sid, criterion.id, 1)
+        expected = resume_point(s)
+    with Session.open(demo_db, lazy=True) as s:
+        assert s.stage == "first"
+        resume = resume_point(s)  # the journal is read; only the service's name waits for the read
+        assert (resume.section, resume.scope, resume.field) == (expected.section, expected.scope, expected.field)
+        assert sid in resume.where
+        s.ensure_complete()
+        assert resume_point(s) == expected
+
+
+async def test_enter_resumes_where_the_last_change_was_made(demo_db):
+    with Session.open(demo_db) as s:
+        sid = s.data.live_ids("service")[3]
+        criterion = s.candidates(sid)[4]
+        s.set_level(sid, criterion.id, 2)
+        name = s.data.name_of(sid)
+    async with running(demo_db) as (app, pilot):
+        home = app.screen.current_view()
+        assert isinstance(home, HomeView) and app.focused is home
+        text = str(home.render())
+        assert name[:20] in text and criterion.id in text and "Complétude" in text
+        await pilot.press("enter")
+        await pilot.pause()
+        grid = app.screen.current_view()
+        assert isinstance(grid, GridView) and grid.service_id == sid
+        assert grid.current().criterion.id == criterion.id
+        await pilot.press("2")  # the level key works at once: the grid has the keyboard
+        await pilot.press("h")
+        await pilot.pause()
+        assert app.screen.current_view() is home and app.focused is home
+        assert app.screen.section_id == "@accueil"
+
+
+async def test_resume_opens_the_item_being_edited(demo_db):
+    with Session.open(demo_db) as s:
+        blocker = s.data.live_ids("blocker")[5]
+        s.set_answer(blocker, "description", "Connecteur INS attendu")
+    async with running(demo_db) as (app, pilot):
+        await pilot.press("enter")
+        await pilot.pause()
+        view = app.screen.current_view()
+        assert isinstance(view, ItemsView) and view.editing == blocker
+        assert app.focused is view.editor.field("description").control
+
+
+async def test_from_the_opening_view_n_goes_to_the_first_problem(demo_db):
+    async with running(demo_db) as (app, pilot):
+        first = app.session.problems()
+        await pilot.press("n")
+        await pilot.pause()
+        assert app.screen.section_id == min(
+            first, key=lambda p: [s.id for s in app.session.ref.sections].index(p.section)).section
+
+
+async def test_a_new_campaign_opens_on_begin_then_the_first_form(tmp_path):
+    db = tmp_path / "c.sqlite"
+    Session.create(db, author="Camille").close()
+    async with running(db) as (app, pilot):
+        text = str(app.screen.current_view().render())
+        assert "Commencer" in text
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen.current_view(), FormView)
+        assert app.screen.section_id == app.session.ref.sections[0].id
