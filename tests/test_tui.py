@@ -109,6 +109,24 @@ async def test_typed_answers_are_saved_without_any_save_key(demo_db, question, t
             assert row[2] is None
 
 
+async def test_a_field_without_help_shows_then_hides_its_error(demo_db):
+    """A field with no help has no note until a wrong value needs one (fewer widgets per form)."""
+    async with running(demo_db) as (app, pilot):
+        field = await field_of(app, "delegate_email")
+        assert not field.query(".field-note")
+        field.focus_control()
+        field.control.value = ""
+        await type_text(pilot, "camille@")
+        await saved(pilot, demo_db, CAMPAIGN, "delegate_email", lambda r: r[1] == "camille@")
+        await pilot.pause()
+        note = field.query_one(".field-note")
+        assert note.display and "n'est pas une adresse e-mail" in str(note.render())
+        await type_text(pilot, "esante.example")
+        await saved(pilot, demo_db, CAMPAIGN, "delegate_email", lambda r: r[0] == "camille@esante.example")
+        await pilot.pause()
+        assert not note.display and not field.has_class("-invalid")
+
+
 async def test_every_question_type_in_a_service_item(demo_db):
     """Integer, decimal, euros, percent, long text, choice, multi choice, yes/no, date, service."""
     async with running(demo_db) as (app, pilot):
