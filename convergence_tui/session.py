@@ -532,8 +532,8 @@ class Session:
         kinds = {ch.scope: (ch.new or ch.old).value["kind"] for ch in changes if ch.field == ITEM_FIELD}
         out = set()
         for ch in changes:
-            if ch.scope == CAMPAIGN:
-                out.add("campaign")
+            if ch.scope == CAMPAIGN:  # and per question: a form shows only its own (and their conditions)
+                out.update(("campaign", f"campaign:{ch.field}"))
             elif split_criterion_scope(ch.scope):
                 out.add("levels")
             else:

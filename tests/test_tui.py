@@ -656,10 +656,51 @@ async def test_section_views_are_kept_until_an_answer_changes(demo_db):
         fresh = screen.current_view()
         assert fresh is not services and not services.is_attached
         assert fresh.table.row_count == rows + 1
-        # Undo redraws everything (rebuild): no hidden view survives it.
+        # Undo redraws the view on screen; a kept view is redrawn only if the undo touched what it
+        # shows (the services are not in the first form).
         await pilot.press("ctrl+z")
         await pilot.pause()
-        assert len(screen.query_one("#content").children) == 1
+        again = screen.current_view()
+        assert again is not fresh and again.table.row_count == rows
+        await pilot.press("escape", "1")
+        await pilot.pause()
+        assert screen.current_view() is form
+
+
+async def test_a_kept_form_is_redrawn_only_when_its_own_answers_change(demo_db):
+    """Answers changed elsewhere (here through the session, as an import or an undo would) while
+    the forms are kept hidden: only the form showing them is redrawn."""
+    async with running(demo_db) as (app, pilot):
+        screen = app.screen
+        await pilot.press("2")
+        await pilot.pause()
+        socle = screen.current_view()
+        await pilot.press("escape", "1")
+        await pilot.pause()
+        acteur = screen.current_view()
+        await pilot.press("escape", "3")
+        await pilot.pause()
+        policy = app.session.data.value(CAMPAIGN, "security_policy")
+        assert app.session.set_answer(CAMPAIGN, "security_policy", not policy).changed
+        await pilot.press("escape", "1")
+        await pilot.pause()
+        assert screen.current_view() is acteur  # an answer of the other form: kept as it is
+        await pilot.press("escape", "2")
+        await pilot.pause()
+        redrawn = screen.current_view()
+        assert redrawn is not socle  # it shows that answer: redrawn, its condition applied
+        assert redrawn.field("security_policy_date").display == (not policy)
+        await pilot.press("escape", "3")
+        await pilot.pause()
+        assert app.session.data.value(CAMPAIGN, "grades_legal_form") != "autre"
+        assert app.session.set_answer(CAMPAIGN, "grades_legal_form", "autre").changed
+        await pilot.press("escape", "2")
+        await pilot.pause()
+        assert screen.current_view() is redrawn
+        await pilot.press("escape", "1")
+        await pilot.pause()
+        again = screen.current_view()
+        assert again is not acteur and again.field("grades_legal_form_other").display
 
 
 async def test_a_kept_form_scrolls_to_the_field_asked_for(demo_db):

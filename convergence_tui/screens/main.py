@@ -44,9 +44,11 @@ def _shows(view) -> set[str]:
     """The areas of the campaign a section view shows (see Session.revision_of): services' names
     appear in every list and form (references, choices), scores in the grid."""
     kind = _kind(view)
-    if kind == "form":  # services only through a question that offers them
-        return {"campaign"} | ({"service"} if any(q.type in ("service", "criterion") for q in view.questions)
-                               else set())
+    if kind == "form":  # its questions and those their visibility depends on; services only if offered
+        questions = view.questions
+        return ({f"campaign:{q.id}" for q in questions}
+                | {f"campaign:{q.visible_if.question}" for q in questions if q.visible_if is not None}
+                | ({"service"} if any(q.type in ("service", "criterion") for q in questions) else set()))
     if kind == "list":
         return {view.section.item, "service"}
     if kind == "home":
@@ -233,8 +235,6 @@ class MainScreen(Screen):
             self.session.ensure_essential()  # items and scores, if the background read is not done
         self.section_id = section_id
         current = self.current_view()
-        if rebuild:
-            self._forget_kept()
         # The view on screen, or one this section showed before that nothing has changed since.
         view = current if current is not None and getattr(current, "section_key", None) == section_id \
             and not rebuild else self._take_kept(section_id)
