@@ -55,6 +55,18 @@ def test_signoff_withdrawn_after_change_and_back_after_undo(complete_db):
         assert review.signoff_state(s).current
 
 
+def test_signoff_state_hashes_the_campaign_only_when_something_was_journaled_since(complete_db, monkeypatch):
+    hashed = []
+    real = review.campaign_digest
+    monkeypatch.setattr(review, "campaign_digest", lambda s: hashed.append(1) or real(s))
+    with Session.open(complete_db, MINI) as s:
+        review.sign_off(s, "Camille", "Responsable")
+        hashed.clear()
+        assert review.signoff_state(s).current and not hashed  # nothing since: no hash needed
+        s.set_answer(CAMPAIGN, "legal_form", "autre")
+        assert review.signoff_state(s).withdrawn and hashed  # something since: the digest decides
+
+
 def test_signoff_needs_name_and_role(complete_db):
     from convergence_tui.errors import UserError
 

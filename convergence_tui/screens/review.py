@@ -71,7 +71,7 @@ class ReviewScreen(Screen):
         state = review.signoff_state(self.session)
         rows, overall = review.completion(self.session)
         mode = "  [lecture seule]" if self.readonly else ""
-        (signoff, colour), (blocking, _) = review.state_lines(self.session, state, self.problems)
+        (signoff, colour), (blocking, _) = review.state_lines(state, self.problems)
         lines = [
             Content.assemble(("Revue de la campagne", "bold"), mode, f" — complétude {pct(overall)}"),
             Content.styled(signoff, f"bold {colour}"),

@@ -47,7 +47,7 @@ class ValidationView(VerticalScroll, can_focus=False):
     def refresh_state(self) -> None:
         state = review.signoff_state(self.session)
         problems = self.session.problems()
-        (signoff, colour), (blocking, _) = review.state_lines(self.session, state, problems)
+        (signoff, colour), (blocking, _) = review.state_lines(state, problems)
         lines = [Content.styled(signoff, f"bold {colour}")]
         if problems:
             lines.append(Content(blocking.removesuffix(".") + " (n pour y aller, r pour la revue)."))
