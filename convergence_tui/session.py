@@ -134,6 +134,7 @@ class Session:
         # Committed changes per area ("campaign", "levels", or an item kind): a view kept hidden is
         # shown again only if nothing changed in the areas it shows (see revision_of()).
         self.revisions: dict[str, int] = {}
+        self._cache: dict[Any, tuple] = {}  # see cached()
         if scored:
             self._rescore_all()
 
@@ -523,6 +524,18 @@ class Session:
             if self.data.is_live(sid):
                 self.scores = self.scorer.rescore_one(self.scores, self.data.service_input(sid))
         return tuple(sorted(touched))
+
+    def cached(self, key: Any, areas, compute: Callable[[], Any]) -> Any:
+        """`compute()` once per state of `areas` (see revision_of), of the loading stage and of the
+        scoring date: figures every screen shows (a section's progress) are not recounted on each
+        visit or each key, only after a change where they come from."""
+        stamp = (self.stage, self._date_override, self.revision_of(areas))
+        hit = self._cache.get(key)
+        if hit is not None and hit[0] == stamp:
+            return hit[1]
+        value = compute()
+        self._cache[key] = (stamp, value)
+        return value
 
     def revision_of(self, areas) -> tuple[int, ...]:
         """Where the areas stand (changes committed in each); equal tuples: nothing there changed."""

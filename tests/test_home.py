@@ -117,3 +117,25 @@ async def test_a_new_campaign_opens_on_begin_then_the_first_form(tmp_path):
         await pilot.pause()
         assert isinstance(app.screen.current_view(), FormView)
         assert app.screen.section_id == app.session.ref.sections[0].id
+
+
+def test_section_progress_is_recounted_only_after_a_change_where_it_comes_from(demo_db, monkeypatch):
+    import convergence_tui.overview as overview
+
+    counted = []
+    real = overview._count_progress
+    monkeypatch.setattr(overview, "_count_progress", lambda s, section: counted.append(section.id) or real(s, section))
+    with Session.open(demo_db) as s:
+        sections = {x.id: x for x in s.ref.sections}
+        first = {sid: overview.section_progress(s, x) for sid, x in sections.items()}
+        counted.clear()
+        assert {sid: overview.section_progress(s, x) for sid, x in sections.items()} == first and not counted
+        blocker = s.data.live_ids("blocker")[0]
+        s.set_answer(blocker, "description", "")  # a required answer removed: one more to complete
+        freins = overview.section_progress(s, sections["freins"])
+        assert counted == ["freins"] and freins.problems == first["freins"].problems + 1
+        counted.clear()
+        sid = s.data.live_ids("service")[0]
+        s.set_level(sid, s.candidates(sid)[0].id, None)  # a level removed: the grid only
+        assert overview.section_progress(s, sections["grille"]).done == first["grille"].done - 1
+        assert [overview.section_progress(s, x) for x in sections.values()] and counted == ["grille"]
