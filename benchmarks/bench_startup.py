@@ -81,7 +81,7 @@ def run(db: Path, repeat: int = 10) -> dict:
         bare_t.append(ready)
         bare_exit.append(wall)
     ratio = statistics.median(ours_t) / statistics.median(bare_t)
-    row("start-up: convergence on 500 services", summary(ours_t))
+    row(f"start-up: convergence on {db.name}", summary(ours_t))
     row("start-up: bare Textual app (Header, Static, Footer)", summary(bare_t))
     row("start-up ratio (medians)", f"{ratio:.2f}", "target ≤ 1.5", ratio <= 1.5)
     row("  for reference, start to process exit: ours", summary(ours_exit))
