@@ -139,3 +139,24 @@ def test_section_progress_is_recounted_only_after_a_change_where_it_comes_from(d
         s.set_level(sid, s.candidates(sid)[0].id, None)  # a level removed: the grid only
         assert overview.section_progress(s, sections["grille"]).done == first["grille"].done - 1
         assert [overview.section_progress(s, x) for x in sections.values()] and counted == ["grille"]
+
+
+async def test_quitting_as_the_first_screen_shows_is_clean(demo_db, monkeypatch):
+    """What the start-up benchmark does (and a quick ctrl+q): the work planned after the first paint
+    (forms built ahead, the background read) must not fail on a screen going away."""
+    from convergence_tui.app import ConvergenceApp
+    from convergence_tui.referentiel import load
+
+    monkeypatch.setenv("CONVERGENCE_EXIT_WHEN_READY", "1")
+    ref = load()
+    session = Session.open(demo_db, ref, lazy=True)
+    app = ConvergenceApp(demo_db, ref, session)
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            for _ in range(50):
+                await pilot.pause(0.02)
+                if app._exit_renderables or app.return_code is not None:
+                    break
+        assert app.return_code == 0
+    finally:
+        session.close()

@@ -575,14 +575,24 @@ async def test_first_screen_comes_before_the_scores_then_fills_in(demo_db, monke
         assert "Calcul des niveaux" in str(screen.query_one(LevelPanel).render())
         sidebar = screen.query_one(Sidebar)
         assert not any((o.id or "").startswith("service:") for o in sidebar._options)
+        # The forms are built ahead, hidden, from the campaign's answers, before the read.
+        built = screen._kept.get(ref.sections[0].id, (None,))[0]
+        assert isinstance(built, FormView) and not built.display
+        await pilot.press("1")
+        await pilot.pause()
+        assert screen.current_view() is built and built.display and not session.scored
+        # A form built when asked for (as after an undo) shows the fields in view first.
         at_reveal = []  # what the first frame of the form holds: the fields in view, the rest after
         real_revealed = FormView.revealed
         monkeypatch.setattr(FormView, "revealed", lambda self: (
             at_reveal.append((len(self.query(Field)), len(self._pending))), real_revealed(self)))
-        await pilot.press("1")  # the first form, before the read: built from the campaign's answers
+        await pilot.press("escape", "2")
+        await pilot.pause()
+        screen._forget_kept()  # the first form is put away and dropped
+        await pilot.press("escape", "1")
         await pilot.pause()
         form = screen.current_view()
-        assert isinstance(form, FormView) and not session.scored
+        assert isinstance(form, FormView) and form is not built and not session.scored
         (mounted, held_back), *_ = at_reveal
         assert mounted >= 2 and held_back > 0 and mounted + held_back == len(ref.sections[0].questions)
         await pilot.pause()
@@ -602,7 +612,7 @@ async def test_first_screen_comes_before_the_scores_then_fills_in(demo_db, monke
         await pilot.press("escape", "h")  # back to the opening view: its figures are there now
         await pilot.pause()
         home = screen.current_view()
-        assert home is view and app.focused is home
+        assert isinstance(home, HomeView) and app.focused is home
         text = str(home.render())
         assert "Lecture de la campagne" not in text and "Complétude" in text
     session.close()

@@ -113,6 +113,7 @@ class MainScreen(Screen):
         # The scores and the long lists (blockers, indicators, finances, comments…) are read after
         # the first paint, by a thread of the session's own; it posts CampaignLoaded as they arrive.
         self.session.load_in_background(lambda stage: self.post_message(CampaignLoaded(stage)))
+        self.call_after_refresh(self._build_ahead)
 
     @on(CampaignLoaded)
     def _loaded(self, event: CampaignLoaded) -> None:
@@ -140,11 +141,17 @@ class MainScreen(Screen):
 
     def _build_ahead(self) -> None:
         """Build the form sections not shown yet, hidden: a form costs ~100 ms to build, showing a
-        built one ~30-60 ms. Lists and the grid are built when first shown (within target)."""
+        built one ~30-60 ms. Lists and the grid are built when first shown (within target). Called
+        once the opening view is painted (the forms need only the campaign's own answers, already
+        read) and again once the campaign is read (the forms that offer services)."""
+        if not self.is_attached or not self.content.is_attached:
+            return  # the program is quitting (e.g. ctrl+q pressed as it opened)
         for section in self.session.ref.sections:
             if section.kind != "form" or section.id in self._kept or (
                     self._view is not None and getattr(self._view, "section_key", None) == section.id):
                 continue
+            if not self.session.scored and any(q.type in ("service", "criterion") for q in section.questions):
+                continue  # it offers the services: built once they are read
             view = self._form(section)
             self._keep(view)
             self.content.mount(view)
