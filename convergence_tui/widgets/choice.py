@@ -56,10 +56,13 @@ class Choice(Widget, can_focus=True):
             return self.choice
 
     def __init__(self, options: list[tuple[str, Any]], value: Any = None, **kwargs) -> None:
-        super().__init__(**kwargs)
+        value = value if any(v == value for _, v in options) else None
+        # The class given at construction: set afterwards, it would restyle the widget before it is
+        # even mounted (Textual applies the stylesheet on every class change).
+        classes = " ".join(filter(None, (kwargs.pop("classes", ""), "-empty" if value is None else "")))
+        super().__init__(classes=classes or None, **kwargs)
         self.options = options
-        self.set_reactive(Choice.value, value if any(v == value for _, v in options) else None)
-        self.set_class(self.value is None, "-empty")
+        self.set_reactive(Choice.value, value)
 
     def label(self) -> str:
         return next((label for label, v in self.options if v == self.value and self.value is not None), BLANK)
