@@ -758,3 +758,21 @@ async def test_grid_asked_for_before_the_background_read_waits_for_it(demo_db, m
         grid = app.screen.current_view()
         assert isinstance(grid, GridView) and grid.rows and session.complete
     session.close()
+
+
+async def test_moving_the_focus_does_not_redraw_the_whole_screen(demo_db):
+    """Tab and section switches redraw what changed, not the whole screen (Textual's default)."""
+    async with running(demo_db) as (app, pilot):
+        await pilot.press("1")
+        await pilot.pause(0.2)
+        compositor = app.screen._compositor
+        full = []
+        real = compositor.render_full_update
+        compositor.render_full_update = lambda *a, **k: full.append(1) or real(*a, **k)
+        before = app.focused
+        await pilot.press("tab")
+        await pilot.pause(0.2)
+        assert app.focused is not before
+        await pilot.press("escape", "2")
+        await pilot.pause(0.2)
+        assert app.screen.section_id == "socle" and not full
