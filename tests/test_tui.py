@@ -627,6 +627,11 @@ async def test_damage_found_after_the_first_screen_is_said_and_nothing_is_writte
         assert app.session.readonly
         assert any("endommagé" in n.message for n in app._notifications)
         assert "lecture seule" in str(app.screen.query_one("#topbar").render())
+        # The forms built ahead before the check found the damage are read-only too.
+        await pilot.press("1")
+        await pilot.pause()
+        fields = list(app.screen.current_view().query(Field))
+        assert fields and all(f.control.disabled for f in fields)
         await type_text(pilot, "x")
         await pilot.press("enter")
         await pilot.pause()
@@ -776,3 +781,39 @@ async def test_moving_the_focus_does_not_redraw_the_whole_screen(demo_db):
         await pilot.press("escape", "2")
         await pilot.pause(0.2)
         assert app.screen.section_id == "socle" and not full
+
+
+async def test_a_form_on_screen_when_damage_is_found_becomes_read_only(demo_db, monkeypatch):
+    from convergence_tui.app import ConvergenceApp
+    from convergence_tui.referentiel import load
+    from convergence_tui.session import Session
+    from tests.test_session import _damage_a_page_nobody_reads_at_opening
+
+    _damage_a_page_nobody_reads_at_opening(demo_db)
+    before = demo_db.read_bytes()
+    started = []
+    real_start = Session.load_in_background
+    monkeypatch.setattr(Session, "load_in_background", lambda self, notify=None: started.append(notify))
+    ref = load()
+    session = Session.open(demo_db, ref, lazy=True)
+    app = ConvergenceApp(demo_db, ref, session)
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause()
+            await pilot.press("1")  # before the integrity check: an editable form
+            await pilot.pause()
+            assert not app.screen.current_view().query(Field).first().control.disabled
+            real_start(session, started[0])
+            for _ in range(200):
+                await pilot.pause(0.02)
+                if session.complete:
+                    break
+            await pilot.pause()
+            fields = list(app.screen.current_view().query(Field))
+            assert session.readonly and fields and all(f.control.disabled for f in fields)
+            await type_text(pilot, "x")
+            await pilot.press("enter")
+            await pilot.pause()
+    finally:
+        session.close()
+    assert demo_db.read_bytes() == before

@@ -132,6 +132,11 @@ class MainScreen(Screen):
             self._damage_said = True
             self._refresh_topbar()
             self.notify(self.session.damage, severity="error", timeout=30)
+            # Views built before the check (the forms built ahead) would still take keys: redraw
+            # them read-only.
+            self._forget_kept()
+            if _kind(self._view) != "home":
+                self.show_section(self.section_id, rebuild=True)
         sidebar = self.query_one(Sidebar)
         if event.stage == "essential":
             if self.service_id is None:  # the services were not read yet when the screen opened
