@@ -57,8 +57,8 @@ class HomeView(Static, can_focus=True):
             percent = f"{overall:.1f}".replace(".", ",")
             missing = sum(r.problems for r in rows)
             lines.append(Content.assemble("Complétude : ", (f"{percent} %", "bold"),
-                                          f" ({sum(r.done for r in rows)} réponses attendues sur "
-                                          f"{sum(r.total for r in rows)})"))
+                                          f" ({sum(r.done for r in rows)} des {sum(r.total for r in rows)} "
+                                          "réponses attendues)"))
             lines.append(Content.styled(f"À compléter : {missing} réponse(s) manquante(s) ou invalide(s) "
                                         "(n pour y aller)", "$warning") if missing else
                          Content.styled("Toutes les réponses attendues sont là ; la revue (r) dit ce qui "
