@@ -19,7 +19,16 @@ from convergence_tui.widgets.fields import Field
 from convergence_tui.widgets.grid_view import GridView
 from convergence_tui.widgets.items_view import ItemsView
 from convergence_tui.widgets.level_panel import LevelPanel
-from tests.tui_helpers import journal_count, running, saved, stored, type_text
+from tests.tui_helpers import (
+    goto,
+    hold_back_background_read,
+    journal_count,
+    running,
+    saved,
+    stored,
+    type_text,
+    until_complete,
+)
 
 
 
@@ -556,9 +565,7 @@ async def test_first_screen_comes_before_the_scores_then_fills_in(demo_db, monke
     from convergence_tui.widgets.home_view import HomeView
     from convergence_tui.widgets.sidebar import Sidebar
 
-    started = []
-    real_start = Session.load_in_background
-    monkeypatch.setattr(Session, "load_in_background", lambda self, notify=None: started.append(notify))
+    release = hold_back_background_read(monkeypatch)
     ref = load()
     session = Session.open(demo_db, ref, lazy=True)
     app = ConvergenceApp(demo_db, ref, session)
@@ -571,39 +578,30 @@ async def test_first_screen_comes_before_the_scores_then_fills_in(demo_db, monke
         [(view, focused, text)] = at_ready
         assert isinstance(view, HomeView) and focused is view
         assert "Reprendre là où vous en étiez" in text and "Lecture de la campagne" in text
-        assert isinstance(screen, MainScreen) and started  # the read starts after the first paint
+        assert isinstance(screen, MainScreen) and release.asked  # the read starts after the first paint
         assert "Calcul des niveaux" in str(screen.query_one(LevelPanel).render())
         sidebar = screen.query_one(Sidebar)
         assert not any((o.id or "").startswith("service:") for o in sidebar._options)
         # The forms are built ahead, hidden, from the campaign's answers, before the read.
         built = screen._kept.get(ref.sections[0].id, (None,))[0]
         assert isinstance(built, FormView) and not built.display
-        await pilot.press("1")
-        await pilot.pause()
-        assert screen.current_view() is built and built.display and not session.scored
+        assert await goto(pilot, "1") is built and built.display and not session.scored
         # A form built when asked for (as after an undo) shows the fields in view first.
         at_reveal = []  # what the first frame of the form holds: the fields in view, the rest after
         real_revealed = FormView.revealed
         monkeypatch.setattr(FormView, "revealed", lambda self: (
             at_reveal.append((len(self.query(Field)), len(self._pending))), real_revealed(self)))
-        await pilot.press("escape", "2")
-        await pilot.pause()
+        await goto(pilot, "escape", "2")
         screen._forget_kept()  # the first form is put away and dropped
-        await pilot.press("escape", "1")
-        await pilot.pause()
-        form = screen.current_view()
+        form = await goto(pilot, "escape", "1")
         assert isinstance(form, FormView) and form is not built and not session.scored
         (mounted, held_back), *_ = at_reveal
         assert mounted >= 2 and held_back > 0 and mounted + held_back == len(ref.sections[0].questions)
         await pilot.pause()
         assert len(form.query(Field)) == len(ref.sections[0].questions)
         assert any(isinstance(w, Field) for w in app.focused.ancestors)  # the form has the keyboard
-        real_start(session, started[0])
-        for _ in range(200):
-            await pilot.pause(0.02)
-            if session.complete:
-                break
-        assert session.complete
+        release(session)
+        await until_complete(pilot, session)
         services = [o for o in sidebar._options if (o.id or "").startswith("service:")]
         assert len(services) == len(session.data.live_ids("service"))
         region = session.scores_document()["region"]
@@ -686,35 +684,20 @@ async def test_a_kept_form_is_redrawn_only_when_its_own_answers_change(demo_db):
     """Answers changed elsewhere (here through the session, as an import or an undo would) while
     the forms are kept hidden: only the form showing them is redrawn."""
     async with running(demo_db) as (app, pilot):
-        screen = app.screen
-        await pilot.press("2")
-        await pilot.pause()
-        socle = screen.current_view()
-        await pilot.press("escape", "1")
-        await pilot.pause()
-        acteur = screen.current_view()
-        await pilot.press("escape", "3")
-        await pilot.pause()
+        socle = await goto(pilot, "2")
+        acteur = await goto(pilot, "escape", "1")
+        await goto(pilot, "escape", "3")
         policy = app.session.data.value(CAMPAIGN, "security_policy")
         assert app.session.set_answer(CAMPAIGN, "security_policy", not policy).changed
-        await pilot.press("escape", "1")
-        await pilot.pause()
-        assert screen.current_view() is acteur  # an answer of the other form: kept as it is
-        await pilot.press("escape", "2")
-        await pilot.pause()
-        redrawn = screen.current_view()
+        assert await goto(pilot, "escape", "1") is acteur  # an answer of the other form: kept as it is
+        redrawn = await goto(pilot, "escape", "2")
         assert redrawn is not socle  # it shows that answer: redrawn, its condition applied
         assert redrawn.field("security_policy_date").display == (not policy)
-        await pilot.press("escape", "3")
-        await pilot.pause()
+        await goto(pilot, "escape", "3")
         assert app.session.data.value(CAMPAIGN, "grades_legal_form") != "autre"
         assert app.session.set_answer(CAMPAIGN, "grades_legal_form", "autre").changed
-        await pilot.press("escape", "2")
-        await pilot.pause()
-        assert screen.current_view() is redrawn
-        await pilot.press("escape", "1")
-        await pilot.pause()
-        again = screen.current_view()
+        assert await goto(pilot, "escape", "2") is redrawn
+        again = await goto(pilot, "escape", "1")
         assert again is not acteur and again.field("grades_legal_form_other").display
 
 
@@ -791,23 +774,17 @@ async def test_a_form_on_screen_when_damage_is_found_becomes_read_only(demo_db, 
 
     _damage_a_page_nobody_reads_at_opening(demo_db)
     before = demo_db.read_bytes()
-    started = []
-    real_start = Session.load_in_background
-    monkeypatch.setattr(Session, "load_in_background", lambda self, notify=None: started.append(notify))
+    release = hold_back_background_read(monkeypatch)
     ref = load()
     session = Session.open(demo_db, ref, lazy=True)
     app = ConvergenceApp(demo_db, ref, session)
     try:
         async with app.run_test(size=(120, 40)) as pilot:
             await pilot.pause()
-            await pilot.press("1")  # before the integrity check: an editable form
-            await pilot.pause()
-            assert not app.screen.current_view().query(Field).first().control.disabled
-            real_start(session, started[0])
-            for _ in range(200):
-                await pilot.pause(0.02)
-                if session.complete:
-                    break
+            form = await goto(pilot, "1")  # before the integrity check: an editable form
+            assert not form.query(Field).first().control.disabled
+            release(session)
+            await until_complete(pilot, session)
             await pilot.pause()
             fields = list(app.screen.current_view().query(Field))
             assert session.readonly and fields and all(f.control.disabled for f in fields)

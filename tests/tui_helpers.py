@@ -67,3 +67,34 @@ async def saved(pilot, db: Path, scope: str, field: str, check=lambda row: row i
         if (row is not None and check(row)) or time.monotonic() > deadline:
             return row
         await pilot.pause(0.05)
+
+
+async def goto(pilot, *keys: str):
+    """Press keys as a person would, let the app settle, and return the view now shown."""
+    await pilot.press(*keys)
+    await pilot.pause()
+    return pilot.app.screen.current_view()
+
+
+def hold_back_background_read(monkeypatch):
+    """Keep the screen's start of the background read from happening; returns `release(session)`,
+    which starts it as the screen asked (so a test can act before the campaign is read)."""
+    from convergence_tui.session import Session
+
+    asked = []
+    real_start = Session.load_in_background
+    monkeypatch.setattr(Session, "load_in_background", lambda self, notify=None: asked.append(notify))
+
+    def release(session) -> None:
+        real_start(session, asked[0])
+
+    release.asked = asked
+    return release
+
+
+async def until_complete(pilot, session) -> None:
+    for _ in range(200):
+        await pilot.pause(0.02)
+        if session.complete:
+            return
+    raise AssertionError("the campaign's background read did not end")
