@@ -226,7 +226,7 @@ def run(db: Path) -> dict:
         for suffix, when in (("", "view built"), ("_again", "view kept, shown again")):
             values = results[name + suffix]
             row(f"{label}, {when}", summary(values), "target ≤ 100 ms", statistics.median(values) <= 100)
-            row(f"  until the last frame (scroll bars…)", summary(results[f"{name}{suffix}_last"]))
+            row("  until the last frame (scroll bars…)", summary(results[f"{name}{suffix}_last"]))
     row("switch to the opening view (h)", summary(results["home"]), "target ≤ 100 ms",
         statistics.median(results["home"]) <= 100)
     row("grid: move the cursor one row", summary(results["grid_down"]), "target ≤ 100 ms",
