@@ -15,6 +15,7 @@ from .campaign.problems import Problem
 from .referentiel.models import Criterion, Question, Section
 from .referentiel.values import REGIONS, is_visible
 from .scoring import NA, region_entry, service_entry
+from .store import ITEM_FIELD
 
 if TYPE_CHECKING:
     from .session import Session
@@ -257,15 +258,34 @@ def _kind_of_item(item_id: str) -> str | None:
 
 def resume_point(session: Session) -> Resume:
     """The place of the newest journal row, found without the long lists (the opening view shows it
-    before the background read): item kinds come from their ids, names only for services."""
-    ref = session.ref
-    first = ref.sections[0]
+    before the background read): item kinds come from their ids, names once they are read."""
     rows = session.journal(limit=1)
     if not rows:
+        first = session.ref.sections[0]
         return Resume(first.id, "", "", f"1 {first.title}", "", "")
-    row = rows[0]
+    return place_of(session, rows[0])
+
+
+def recent_places(session: Session, count: int) -> list[Resume]:
+    """The places of the newest changes, newest first, one per user action (a journal batch: an
+    item created with its first answers, a service deleted with its blockers…)."""
+    batches: dict[int, list] = {}
+    for row in session.journal(limit=count * 8):
+        if row.batch not in batches and len(batches) == count:
+            break
+        batches.setdefault(row.batch, []).append(row)
+    # An item's creation or deletion says the action best; otherwise its newest row.
+    return [place_of(session, next((r for r in rows if r.field == ITEM_FIELD), rows[0]))
+            for rows in batches.values()]
+
+
+def place_of(session: Session, row) -> Resume:
+    """Where a journal row's change was made, to go there and to say it in French."""
+    ref = session.ref
+    first = ref.sections[0]
     at = dt.datetime.fromisoformat(row.at.replace("Z", "+00:00")).astimezone()
     when = at.strftime("%d/%m/%Y à %H:%M")
+    undone = " (annulation)" if row.op == "undo" else ""
 
     def numbered(section: Section) -> str:
         return f"{ref.sections.index(section) + 1} {section.title}"
@@ -279,19 +299,20 @@ def resume_point(session: Session) -> Resume:
             name = session.data.name_of(sid) or sid
             # A service deleted since is not found by the grid, which then opens on the first one.
             return Resume(grid.id, row.scope, cid,
-                          f"{numbered(grid)} › {name} › {cid}" + (f" {criterion.label}" if criterion else ""),
-                          when, row.author)
+                          f"{numbered(grid)} › {name} › {cid}" + (f" {criterion.label}" if criterion else "")
+                          + undone, when, row.author)
     elif row.scope == CAMPAIGN:
         section = next((s for s in ref.sections if s.kind == "form" and any(q.id == row.field for q in s.questions)),
                        None)
         if section is not None:
             q = next(q for q in section.questions if q.id == row.field)
-            return Resume(section.id, "", row.field, f"{numbered(section)} › {q.label}", when, row.author)
+            return Resume(section.id, "", row.field, f"{numbered(section)} › {q.label}{undone}", when, row.author)
     else:
         kind = _kind_of_item(row.scope)
         section = next((s for s in ref.sections if s.kind == "list" and s.item == kind), None)
         if section is not None:
-            deleted = row.field == "@item" and row.op == "delete"
+            # Deleted (or its creation undone, or replaced by an import): no editor to open on it.
+            deleted = row.field == ITEM_FIELD and (row.new is None or bool(row.new.value.get("deleted")))
             label = next((q.label for q in section.questions if q.id == row.field), "")
             data = session.data  # (names once the background read has brought them)
             service = data.value(row.scope, "service") if kind != "service" else None
@@ -299,7 +320,8 @@ def resume_point(session: Session) -> Resume:
                 filter(None, (section.item_label or "élément", row.scope, service and data.name_of(service))))
             where = f"{numbered(section)} › {name}" + (f" › {label}" if label else "")
             if deleted:
-                where = f"{numbered(section)} (suppression de {row.scope})"
-            return Resume(section.id, "" if deleted else row.scope, "" if row.field == "@item" else row.field,
-                          where, when, row.author)
-    return Resume(first.id, "", "", f"1 {first.title}", when, row.author)
+                what = f"création de {row.scope} annulée" if undone else f"suppression de {row.scope}"
+                where, undone = f"{numbered(section)} ({what})", ""
+            return Resume(section.id, "" if deleted else row.scope, "" if row.field == ITEM_FIELD else row.field,
+                          where + undone, when, row.author)
+    return Resume(first.id, "", "", f"1 {first.title}" + undone, when, row.author)

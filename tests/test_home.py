@@ -160,3 +160,29 @@ async def test_quitting_as_the_first_screen_shows_is_clean(demo_db, monkeypatch)
         assert app.return_code == 0
     finally:
         session.close()
+
+
+def test_recent_changes_say_undos_and_deletions(demo_db):
+    from convergence_tui.overview import recent_places
+
+    with Session.open(demo_db) as s:
+        plan = next(x for x in s.ref.sections if x.kind == "list" and x.item == "action")
+        action = s.add_item("action", {"service": s.data.live_ids("service")[0]})
+        s.set_answer(CAMPAIGN, "siret", "73282932000074")
+        s.undo()  # the SIRET back
+        s.undo()  # the action's creation undone (one action: one line, whatever its rows)
+        newest, siret_back, siret, created = recent_places(s, 4)
+        assert newest.where.endswith(f"(création de {action} annulée)") and newest.scope == ""
+        assert newest.section == plan.id
+        assert siret_back.where.endswith("(annulation)") and siret_back.field == "siret"
+        assert "annul" not in siret.where and created.scope == action
+
+
+async def test_the_opening_view_lists_the_last_changes(demo_db):
+    with Session.open(demo_db) as s:
+        s.set_answer(CAMPAIGN, "siret", "73282932000074")
+        s.set_answer(CAMPAIGN, "delegate_name", "Aurélie Kerouanton")
+    async with running(demo_db, size=(160, 50)) as (app, pilot):
+        text = str(app.screen.current_view().render())
+        assert "Dernières modifications" in text
+        assert text.index("Responsable délégué") < text.index("SIRET", text.index("Dernières modifications"))

@@ -62,10 +62,7 @@ def fixed_clock(demo_db, monkeypatch):
     import sqlite3
     import time
 
-    conn = sqlite3.connect(demo_db)
-    with conn:
-        conn.execute("update journal set at = '2026-11-20T13:45:00.000Z' where seq = (select max(seq) from journal)")
-    conn.close()
+    _fix_times(demo_db)
     monkeypatch.setenv("TZ", "Europe/Paris")
     time.tzset()
     yield
@@ -73,8 +70,24 @@ def fixed_clock(demo_db, monkeypatch):
     time.tzset()
 
 
+def _fix_times(db, newest: int = 1) -> None:
+    import sqlite3
+
+    conn = sqlite3.connect(db)
+    with conn:
+        conn.execute("update journal set at = '2026-11-20T13:45:00.000Z' where seq > (select max(seq) from journal) - ?",
+                     [newest])
+    conn.close()
+
+
 @pytest.mark.parametrize("size", SIZES)
-def test_opening_view(snap_compare, make_app, size):
+def test_opening_view(snap_compare, make_app, demo_db, size):
+    with Session.open(demo_db) as s:  # a few changes after the demo's creation: the last ones are listed
+        s.set_answer("campaign", "siret", "73282932000074")
+        s.set_answer("campaign", "delegate_name", "Aurélie Kerouanton")
+        sid = s.data.live_ids("service")[1]
+        s.set_level(sid, s.candidates(sid)[0].id, 3)
+    _fix_times(demo_db, newest=3)
     assert snap_compare(make_app(), terminal_size=SIZES[size], run_before=still())
 
 

@@ -12,7 +12,10 @@ from textual.content import Content
 from textual.widgets import Static
 
 from ..messages import Navigate
-from ..overview import resume_point
+from ..overview import recent_places, resume_point
+from .sidebar import fit
+
+RECENT = 8  # changes listed (a terminal too short for them cuts the list, not the keys)
 
 KEYS = ((("1…9", "une section"), ("n", "à compléter"), ("r", "la revue")),
         (("e", "exporter"), ("/", "chercher"), ("?", "aide"), ("h", "accueil")))
@@ -30,6 +33,9 @@ class HomeView(Static, can_focus=True):
     def on_mount(self) -> None:
         self.refresh_figures()
         self.focus(scroll_visible=False)
+
+    def on_resize(self) -> None:
+        self.refresh_figures()  # the last changes are cut to the width, one line each
 
     def refresh_figures(self) -> None:
         session = self.session
@@ -70,6 +76,15 @@ class HomeView(Static, can_focus=True):
         lines.append(Content(""))
         lines += [Content(" · ").join(Content.assemble((key, "bold"), f" {label}") for key, label in keys)
                   for keys in KEYS]
+        # Last, so that a small terminal cuts it, not the keys: what the team changed last.
+        recent = recent_places(session, RECENT)
+        if len(recent) > 1:
+            lines += [Content(""), Content.styled("Dernières modifications :", "bold")]
+            width = self.content_size.width  # one line each (0 before the first layout: not cut)
+            for place in recent:
+                head = f"  {place.when.replace(' à ', ' ')}  " + (f"{place.who}  " if place.who else "")
+                where = fit(place.where, width - len(head)) if width > len(head) + 10 else place.where
+                lines.append(Content.assemble((head, "dim"), where))
         self.update(Content("\n").join(lines))
 
     def action_resume(self) -> None:
