@@ -29,13 +29,18 @@ class HomeView(Static, can_focus=True):
     def __init__(self, session, **kwargs) -> None:
         super().__init__("", **kwargs)
         self.session = session
+        self._laid_out_width: int | None = None
 
     def on_mount(self) -> None:
         self.refresh_figures()
         self.focus(scroll_visible=False)
 
-    def on_resize(self) -> None:
-        self.refresh_figures()  # the last changes are cut to the width, one line each
+    def on_resize(self, event) -> None:
+        # The last changes are cut to the width, one line each: redone only when the width changed
+        # (shown again after a section, the view gets a resize of the same size).
+        if event.size.width != self._laid_out_width:
+            self._laid_out_width = event.size.width
+            self.refresh_figures()
 
     def refresh_figures(self) -> None:
         session = self.session
