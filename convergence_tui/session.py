@@ -131,32 +131,25 @@ class Session:
         self._date_override: dt.date | None = None
         self._scorer: Scorer | None = None
         self._scores: CampaignScores | None = None
-        # Committed changes per area ("campaign", "levels", or an item kind): a view kept hidden is
-        # shown again only if nothing changed in the areas it shows (see revision_of()).
+        # Committed changes per area ("campaign", "campaign:<question>", "levels", or an item kind): a
+        # view kept hidden is shown again only if nothing changed in the areas it shows (revision_of()).
         self.revisions: dict[str, int] = {}
         self._cache: dict[Any, tuple] = {}  # see cached()
         if scored:
             self._rescore_all()
 
+    # Read-only for callers: asking for them just after a `lazy` opening waits for the background read.
     @property
     def scorer(self) -> Scorer:
         if self._scorer is None:
             self.ensure_essential()
         return self._scorer
 
-    @scorer.setter
-    def scorer(self, value: Scorer) -> None:
-        self._scorer = value
-
     @property
     def scores(self) -> CampaignScores:
         if self._scores is None:
             self.ensure_essential()
         return self._scores
-
-    @scores.setter
-    def scores(self, value: CampaignScores) -> None:
-        self._scores = value
 
     @property
     def complete(self) -> bool:
@@ -288,8 +281,7 @@ class Session:
         if loading.essential is None:
             # Unreadable past what the first screen shows: that stays on screen, scored as it is,
             # and nothing is ever written.
-            self._scorer = Scorer(self.ref, self._scoring_date())
-            self._scores = self._scorer.score_all(self.data.service_inputs())
+            self._rescore_all()
             self._damaged(str(loading.error))
         else:
             self.data, self._scorer, self._scores, damage = loading.essential
@@ -522,7 +514,7 @@ class Session:
             return ("*",)
         for sid in touched:
             if self.data.is_live(sid):
-                self.scores = self.scorer.rescore_one(self.scores, self.data.service_input(sid))
+                self._scores = self.scorer.rescore_one(self.scores, self.data.service_input(sid))
         return tuple(sorted(touched))
 
     def cached(self, key: Any, areas, compute: Callable[[], Any]) -> Any:
@@ -584,8 +576,8 @@ class Session:
         return out
 
     def _rescore_all(self) -> None:
-        self.scorer = Scorer(self.ref, self._scoring_date())
-        self.scores = self.scorer.score_all(self.data.service_inputs())
+        self._scorer = Scorer(self.ref, self._scoring_date())
+        self._scores = self._scorer.score_all(self.data.service_inputs())
 
 
 __all__ = ["CHILD_KINDS", "SaveFailed", "SaveResult", "Session"]

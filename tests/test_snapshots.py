@@ -59,7 +59,6 @@ def still(*steps):
 def fixed_clock(demo_db, monkeypatch):
     """The opening view (behind the help, the review…) shows when the last change was made: make it
     the same on every machine and every run."""
-    import sqlite3
     import time
 
     _fix_times(demo_db)

@@ -50,12 +50,17 @@ def _shows(view) -> set[str]:
         questions = view.questions
         return ({f"campaign:{q.id}" for q in questions}
                 | {f"campaign:{q.visible_if.question}" for q in questions if q.visible_if is not None}
-                | ({"service"} if any(q.type in ("service", "criterion") for q in questions) else set()))
+                | ({"service"} if _offers_services(questions) else set()))
     if kind == "list":
         return {view.section.item, "service"}
     if kind == "home":
         return set()  # cheap to refresh: it is refreshed each time it is shown
     return {"campaign", "levels", "service", "action"}
+
+
+def _offers_services(questions) -> bool:
+    """A form with a question choosing a service (or a criterion): it needs the services read."""
+    return any(q.type in ("service", "criterion") for q in questions)
 
 
 def settle_memory() -> None:
@@ -161,14 +166,14 @@ class MainScreen(Screen):
             if section.kind != "form" or section.id in self._kept or (
                     self._view is not None and getattr(self._view, "section_key", None) == section.id):
                 continue
-            if not self.session.scored and any(q.type in ("service", "criterion") for q in section.questions):
+            if not self.session.scored and _offers_services(section.questions):
                 continue  # it offers the services: built once they are read
             view = self._form(section)
             self._keep(view)
             self.content.mount(view)
 
     def _form(self, section, field: str | None = None, defer_below: int | None = None) -> FormView:
-        if any(q.type in ("service", "criterion") for q in section.questions):
+        if _offers_services(section.questions):
             self.session.ensure_essential()  # it offers the services, read in the background
         view = FormView(self.session, section.questions, CAMPAIGN, title=section.title, intro=section.help,
                         focus_field=field, defer_below=defer_below)
@@ -216,26 +221,13 @@ class MainScreen(Screen):
 
     def show_home(self) -> None:
         """The opening view: where to resume (Entrée), completion, sign-off. Shown at start-up and
-        with `h`; it is one widget of text, rebuilt in a few milliseconds."""
+        with `h`; it is one widget of text, refreshed each time it is shown."""
         self.autosave.flush()
         self.section_id = HOME
         current = self.current_view()
-        if _kind(current) == "home":
-            current.refresh_figures()
-            current.focus(scroll_visible=False)
-        else:
-            kept = self._kept.pop(HOME, (None, None))[0]
-            view = kept or HomeView(self.session)
-            view.section_key = HOME
-            self._view = view
-            if view.parent is None:
-                self._swap_in(view, current, keep=True)
-            else:
-                if current is not None:
-                    self._put_away(current, keep=True)
-                view.display = True
-                view.refresh_figures()
-                view.focus(scroll_visible=False)
+        view = current if _kind(current) == "home" else (self._take_kept(HOME) or HomeView(self.session))
+        view.section_key = HOME
+        self._present(view, current, keep=True)
         self.query_one(Sidebar).highlighted = None
         self.query_one(LevelPanel).show_service(None)
 
@@ -291,21 +283,25 @@ class MainScreen(Screen):
             new = ValidationView(self.session, section, getattr(self.app, "settings", None) and
                                  self.app.settings.author or "")
         new.section_key = section_id
-        if new is not current:
-            self._view = new
-            if new.parent is None:  # a new view lands by itself once mounted (it was told where)
-                self._swap_in(new, current, keep=not rebuild)
-            else:  # a kept one is shown again and moved now
-                if current is not None:
-                    self._put_away(current, keep=not rebuild)
-                new.display = True
-                self._land(new, scope, field, crit)
-        else:
-            self._land(new, scope, field, crit)
+        self._present(new, current, keep=not rebuild, scope=scope, field=field, crit=crit)
         sidebar = self.query_one(Sidebar)
         sidebar.highlight(f"service:{self.service_id}" if section.kind == "grid" and self.service_id
                           else f"section:{section_id}")
         self.query_one(LevelPanel).show_service(self.service_id)
+
+    def _present(self, new, current, keep: bool, scope: str = "", field: str = "", crit=None) -> None:
+        """Put `new` on screen in place of `current` (kept hidden or removed, per `keep`)."""
+        if new is current:
+            self._land(new, scope, field, crit)
+            return
+        self._view = new
+        if new.parent is None:  # a new view lands by itself once mounted (it was told where)
+            self._swap_in(new, current, keep)
+        else:  # a kept one is shown again and moved now
+            if current is not None:
+                self._put_away(current, keep)
+            new.display = True
+            self._land(new, scope, field, crit)
 
     def _swap_in(self, new, old, keep: bool) -> None:
         """Mount a new view; no frame is drawn until it is mounted with its fields and its focus
@@ -360,7 +356,10 @@ class MainScreen(Screen):
 
     def _land(self, view, scope: str, field: str, crit) -> None:
         """Put the cursor where the navigation asked, or on the first field."""
-        if _kind(view) == "grid":
+        if _kind(view) == "home":
+            view.refresh_figures()
+            view.focus(scroll_visible=False)
+        elif _kind(view) == "grid":
             view.focus_criterion(crit[1] if crit else (field if field in view.session.ref.criteria_by_id else ""))
         elif _kind(view) == "list":
             if scope and scope in view.session.data.items:

@@ -13,6 +13,7 @@ from textual.widgets import Static
 
 from ..messages import Navigate
 from ..overview import recent_places, resume_point
+from ..referentiel.values import REGIONS
 from .sidebar import fit
 
 RECENT = 8  # changes listed (a terminal too short for them cuts the list, not the keys)
@@ -45,8 +46,6 @@ class HomeView(Static, can_focus=True):
     def refresh_figures(self) -> None:
         session = self.session
         info = session.data.campaign_info()
-        from ..referentiel.values import REGIONS
-
         region = REGIONS.get(info["region"] or "", "région non renseignée")
         resume = resume_point(session)
         lines = [Content.styled(f"Campagne {info['label'] or '(semestre ?)'} · {region}", "bold"), Content("")]
@@ -61,7 +60,8 @@ class HomeView(Static, can_focus=True):
         lines.append(Content(""))
         if session.complete:
             # Figures that stay cheap at any size (~40 ms at 500 services): the sections' progress
-            # and the sign-off; the full list of what blocks an export is the review's (r).
+            # and the sign-off; the full list of what blocks an export is the review's (r). (The review
+            # module is imported once the campaign is read: not at start-up.)
             from .. import review
 
             rows, overall = review.completion(session)
