@@ -1,0 +1,40 @@
+"""Text that came from a file, made safe to show: a name, a label or a comment must never move a
+terminal's cursor, colour it, hide text, or forge a line of a verdict (DESIGN.md §5, §6).
+
+Low and pure: every layer may import it (the CLI, the TUI, the report, the CSV tables, the checks
+of what people type).
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+# Characters a terminal acts on instead of showing: C0 controls, DEL, C1 controls (ESC, CSI…), and
+# the Unicode format characters that reorder or hide text (bidi overrides, zero-width marks).
+_BIDI = {0x200B, 0x200C, 0x200D, 0x200E, 0x200F, 0x202A, 0x202B, 0x202C, 0x202D, 0x202E,
+         0x2066, 0x2067, 0x2068, 0x2069, 0xFEFF}
+
+
+def is_control(ch: str) -> bool:
+    code = ord(ch)
+    return code < 0x20 or 0x7F <= code < 0xA0 or code in _BIDI or unicodedata.category(ch) in ("Cc", "Cs")
+
+
+def _escape(ch: str) -> str:
+    code = ord(ch)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def printable(text: object, *, multiline: bool = False) -> str:
+    """`text` with every control character written as a visible escape (ESC becomes `\\x1b`).
+    With `multiline`, line feeds and tabs are kept (a comment shown as a paragraph); a carriage
+    return never is (it would let a line overwrite the one before)."""
+    s = text if isinstance(text, str) else str(text)
+    if not any(is_control(ch) for ch in s):  # the common case: nothing to copy
+        return s
+    return "".join(ch if (multiline and ch in "\n\t") or not is_control(ch) else _escape(ch) for ch in s)
+
+
+def control_characters(text: str, *, multiline: bool = False) -> list[str]:
+    """The control characters in `text` (escaped, for a message), empty when there are none."""
+    return sorted({_escape(ch) for ch in text if is_control(ch) and not (multiline and ch in "\n\t")})
