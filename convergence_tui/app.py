@@ -17,6 +17,7 @@ from .errors import UserError
 from .referentiel import Referentiel
 from .referentiel import load as load_referentiel
 from .session import Session
+from .widgets.control_pictures import ControlPictures
 
 
 class ConvergenceApp(App):
@@ -34,6 +35,7 @@ class ConvergenceApp(App):
         self.review = review
         self.settings = settings or Settings()
         self.keymap = dict(self.settings.keymap)
+        self._filters.append(ControlPictures())  # every line drawn: see widgets/control_pictures.py
 
     def on_mount(self) -> None:
         if self.settings.theme:

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import io
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from . import __version__
 from .errors import UserError
+from .escaping import json_printable, printable
 
 
 class FrenchParser(argparse.ArgumentParser):
@@ -102,6 +105,53 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+class _Printable(io.TextIOBase):
+    """The CLI's stdout and stderr: everything printed has its control characters escaped (names,
+    labels and comments come from files: they must not move the cursor, colour the terminal or
+    forge a line of a verdict), and a reader that stops reading (`… | head -3`) ends the output
+    quietly instead of with a traceback; the command still finishes and returns its own code."""
+
+    def __init__(self, stream) -> None:
+        super().__init__()
+        self.stream = stream
+        self.closed_by_reader = False
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        if not self.closed_by_reader:
+            try:
+                self.stream.write(printable(text, multiline=True))
+            except BrokenPipeError:
+                self._reader_gone()
+        return len(text)
+
+    def flush(self) -> None:
+        if not self.closed_by_reader:
+            try:
+                self.stream.flush()
+            except BrokenPipeError:
+                self._reader_gone()
+
+    def isatty(self) -> bool:
+        return self.stream.isatty()
+
+    def fileno(self) -> int:
+        return self.stream.fileno()
+
+    def _reader_gone(self) -> None:
+        self.closed_by_reader = True
+        # Python flushes the real stream again at exit: point it at /dev/null so that final flush
+        # has nowhere to fail.
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, self.stream.fileno())
+            os.close(devnull)
+        except (OSError, ValueError):
+            pass
+
+
 def resolve_db(args: argparse.Namespace) -> Path:
     from .paths import default_db
 
@@ -109,22 +159,31 @@ def resolve_db(args: argparse.Namespace) -> Path:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    # The TUI writes to the terminal through Textual (sys.__stderr__), never through these.
+    saved = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = _Printable(sys.stdout), _Printable(sys.stderr)
     try:
-        args = parser.parse_args(argv)
-        return _dispatch(args)
-    except UserError as exc:
-        print(str(exc), file=sys.stderr)
-        return exc.exit_code
-    except KeyboardInterrupt:
-        print("Interrompu.", file=sys.stderr)
-        return 130
+        parser = build_parser()
+        try:
+            args = parser.parse_args(argv)
+            return _dispatch(args)
+        except UserError as exc:
+            print(printable(str(exc), multiline=True), file=sys.stderr)
+            return exc.exit_code
+        except KeyboardInterrupt:
+            print("Interrompu.", file=sys.stderr)
+            return 130
+    finally:
+        sys.stdout.flush()
+        sys.stdout, sys.stderr = saved
 
 
 def _dispatch(args: argparse.Namespace) -> int:
     if args.command is None:
         from .app import run_app
 
+        if isinstance(sys.stdout, _Printable):  # the terminal is Textual's now
+            sys.stdout, sys.stderr = sys.stdout.stream, sys.stderr.stream
         return run_app(resolve_db(args), args.referentiel, review=args.review)
     if args.command == "referentiel":
         return cmd_referentiel_check(args)
@@ -173,30 +232,24 @@ def cmd_import(args: argparse.Namespace) -> int:
         from .campaign.answers import parse_json
 
         obj = parse_json(source.read_bytes(), str(source))
-    create = not db.exists() or db.stat().st_size == 0
-    if create:
+    def load_into(session: Session) -> tuple[int, int, int]:
+        incoming = session.import_document(obj, str(source), replace=args.replace)
+        n_services = sum(1 for i in incoming.items.values() if i.kind == "service")
+        return n_services, len(incoming.cells), len(session.problems())
+
+    if not db.exists() or db.stat().st_size == 0:
         from .referentiel import load
 
-        ref = load(args.referentiel)
-        session = Session.create(db, ref, author=_author_from(obj))
+        # Built under a temporary name: a document refused half way leaves no file behind.
+        with Session.creating(db, load(args.referentiel), author=_author_from(obj)) as session:
+            n_services, n_cells, flagged = load_into(session)
     else:
-        session = Session.open(db, args.referentiel)
-        session.backup()  # before replacing anything
-    with session:
-        try:
-            incoming = session.import_document(obj, str(source), replace=args.replace)
-        except BaseException:
-            if create:
-                session.close()
-                db.unlink(missing_ok=True)
-                for suffix in ("-wal", "-shm"):
-                    Path(f"{db}{suffix}").unlink(missing_ok=True)
-            raise
-        n_services = sum(1 for i in incoming.items.values() if i.kind == "service")
-        flagged = session.problems()
-        print(f"Importé dans {db} : {n_services} services, {len(incoming.cells)} réponses.")
-        if flagged:
-            print(f"{len(flagged)} point(s) à compléter avant l'export définitif (voir « convergence status »).")
+        with Session.open(db, args.referentiel) as session:
+            session.backup()  # before replacing anything
+            n_services, n_cells, flagged = load_into(session)
+    print(f"Importé dans {db} : {n_services} services, {n_cells} réponses.")
+    if flagged:
+        print(f"{flagged} point(s) à compléter avant l'export définitif (voir « convergence status »).")
     return 0
 
 
@@ -237,7 +290,7 @@ def cmd_status(args: argparse.Namespace) -> int:
             doc = session.scores_document()
             doc["problems"] = [p.to_json() for p in problems]
             # Compact: with indent, the json module falls back to its pure-Python encoder.
-            sys.stdout.write(json.dumps(doc, ensure_ascii=False) + "\n")
+            sys.stdout.write(json_printable(json.dumps(doc, ensure_ascii=False)) + "\n")
         else:
             sys.stdout.write(status_text(session, problems))
     if args.check and problems:

@@ -225,7 +225,7 @@ def make_demo(db: Path, referentiel: Path | None = None, *, services: int | None
     ref = load_referentiel(referentiel)
     doc = make_document(ref, services=services, actions=actions)
     _drop_unknown(ref, doc)
-    with Session.create(db, ref, author="Camille Le Goff") as session:
+    with Session.creating(db, ref, author="Camille Le Goff") as session:
         session.import_document(doc, "démo")
         counts = session.scores_document()["region"]["status_counts"]
     return (

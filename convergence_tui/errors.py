@@ -5,6 +5,8 @@ Anything else that escapes is our bug and deserves its traceback.
 
 from __future__ import annotations
 
+import errno
+
 
 class UserError(Exception):
     """A mistake in input or usage: one clear French sentence, an exit code."""
@@ -28,3 +30,23 @@ class VerificationError(UserError):
 
 class CampaignLocked(UserError):
     """Another instance writes this campaign file."""
+
+
+_REASONS = {
+    errno.ENOSPC: "disque plein",
+    errno.EDQUOT: "quota disque atteint",
+    errno.EROFS: "support en lecture seule",
+    errno.EACCES: "accès refusé",
+    errno.EPERM: "opération non permise",
+    errno.ENOENT: "fichier ou dossier introuvable",
+    errno.ENOTDIR: "un élément du chemin n'est pas un dossier",
+    errno.EISDIR: "c'est un dossier",
+    errno.EEXIST: "existe déjà",
+    errno.EIO: "erreur d'entrée-sortie du support",
+    errno.ENAMETOOLONG: "nom trop long",
+}
+
+
+def os_reason(exc: OSError) -> str:
+    """Why the system refused, in French (its own text follows the machine's language)."""
+    return _REASONS.get(exc.errno or 0) or exc.strerror or str(exc)

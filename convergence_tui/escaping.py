@@ -7,6 +7,7 @@ of what people type).
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 # Characters a terminal acts on instead of showing: C0 controls, DEL, C1 controls (ESC, CSI…), and
@@ -38,3 +39,27 @@ def printable(text: object, *, multiline: bool = False) -> str:
 def control_characters(text: str, *, multiline: bool = False) -> list[str]:
     """The control characters in `text` (escaped, for a message), empty when there are none."""
     return sorted({_escape(ch) for ch in text if is_control(ch) and not (multiline and ch in "\n\t")})
+
+
+def json_printable(text: str) -> str:
+    """JSON text with the characters a terminal acts on written as `\\uXXXX` escapes: same document,
+    nothing a terminal runs. (json.dumps escapes C0 controls already; DEL, C1 and bidi characters can
+    only stand inside strings, where `\\u` escapes mean the same character.)"""
+    if not any(is_control(ch) for ch in text):
+        return text
+    return "".join(f"\\u{ord(ch):04x}" if is_control(ch) and ch not in "\n" else ch for ch in text)
+
+
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f" + "".join(chr(c) for c in sorted(_BIDI)) + "]")
+
+
+def pictured(text: str) -> str:
+    """`text` with each control character replaced by ONE visible character (its Unicode "control
+    picture", ␛ for ESC; � for the others): for a screen laid out cell by cell, where an escape
+    written as four characters would push the rest of the line out of its place."""
+    return _CONTROL.sub(_picture, text) if _CONTROL.search(text) else text
+
+
+def _picture(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return chr(0x2400 + code) if code < 0x20 else "\u2421" if code == 0x7F else "\ufffd"

@@ -12,7 +12,8 @@ import datetime as dt
 import gc
 import sqlite3
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,7 @@ from .referentiel import load as load_referentiel
 from .scoring import CampaignScores, Scorer, scores_document
 from .store import ITEM_FIELD, Cell, Change, JournalRow, Store, now_utc
 from .store.db import check_integrity, read_answers, read_items, reader
+from .store.files import new_campaign_file
 
 ACTION_SCORED_FIELDS = {"service", "criterion", "target_level", "due", "status"}
 SERVICE_SCORED_FIELDS = {"name", "category"}
@@ -240,24 +242,45 @@ class Session:
         author: str,
         answers: dict[str, Any] | None = None,
     ) -> Session:
-        """A new campaign file, pinned to the questionnaire, with its first form answers."""
+        """A new campaign file, pinned to the questionnaire, with its first form answers; open."""
+        ref = referentiel if isinstance(referentiel, Referentiel) else load_referentiel(referentiel)
+        with cls.creating(db, ref, author=author, answers=answers):
+            pass
+        return cls.open(db, ref, author=author)
+
+    @classmethod
+    @contextmanager
+    def creating(
+        cls,
+        db: Path | str,
+        referentiel: Path | str | Referentiel | None = None,
+        *,
+        author: str,
+        answers: dict[str, Any] | None = None,
+    ) -> Iterator[Session]:
+        """A new campaign being filled (demo, import into a new file): built under a temporary name
+        and given its name only when the block ends without error, so a failure leaves nothing."""
         ref = referentiel if isinstance(referentiel, Referentiel) else load_referentiel(referentiel)
         path = Path(db)
         if path.exists() and path.stat().st_size > 0:
             raise UserError(f"{path} : ce fichier existe déjà ; choisissez un autre nom ou ouvrez-le.")
-        store = Store.open(path, create=True)
-        store.set_meta(
-            referentiel_id=ref.referentiel.id,
-            referentiel_version=ref.referentiel.version,
-            referentiel_sha256=ref.sha256,
-            created_at=now_utc(),
-            tool_version=__version__,
-            author=author,
-        )
-        session = cls(store, ref, CampaignData(ref), author)
-        if answers:
-            session.set_many(CAMPAIGN, answers)
-        return session
+        with new_campaign_file(path) as tmp:
+            store = Store.open(tmp, create=True)
+            try:
+                store.set_meta(
+                    referentiel_id=ref.referentiel.id,
+                    referentiel_version=ref.referentiel.version,
+                    referentiel_sha256=ref.sha256,
+                    created_at=now_utc(),
+                    tool_version=__version__,
+                    author=author,
+                )
+                session = cls(store, ref, CampaignData(ref), author)
+                if answers:
+                    session.set_many(CAMPAIGN, answers)
+                yield session
+            finally:
+                store.close()
 
     def close(self) -> None:
         self.store.close()

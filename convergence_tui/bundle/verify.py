@@ -6,7 +6,6 @@ and scores that recompute from the answers with the bundled questionnaire.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import stat
 import zipfile
@@ -17,7 +16,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from ..campaign.answers import read_document
+from ..campaign.answers import parse_json, read_document
 from ..campaign.documents import AnswersDocument, ScoresDocument
 from ..errors import UserError, VerificationError
 from ..referentiel.loader import format_path, french, parse
@@ -175,9 +174,9 @@ def read_entries(path: Path) -> dict[str, bytes]:
 
 def _json(path: Path, name: str, data: bytes):
     try:
-        return json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise _fail(path, f"{name} : JSON illisible ({exc}).") from None
+        return parse_json(data, name)
+    except UserError as exc:
+        raise _fail(path, exc.message) from None
 
 
 def _schema(path: Path, name: str, model, obj):

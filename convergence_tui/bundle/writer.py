@@ -70,8 +70,9 @@ def write_bundle(entries: Mapping[str, bytes], meta: dict, identity: Identity, o
     if final.exists():
         raise UserError(f"{final} existe déjà ; relancez dans une seconde ou choisissez un autre dossier (--out).")
     progress("Écriture du paquet")
+    remove_stale_partials(out_dir)
     try:
-        fd, tmp_name = tempfile.mkstemp(prefix=".", suffix=".zip.partiel", dir=out_dir)
+        fd, tmp_name = tempfile.mkstemp(prefix=".", suffix=PARTIAL, dir=out_dir)
     except OSError as exc:
         raise UserError(f"{out_dir} : écriture impossible ({exc.strerror}) ; vérifiez le dossier et la place libre."
                         ) from None
@@ -95,6 +96,23 @@ def write_bundle(entries: Mapping[str, bytes], meta: dict, identity: Identity, o
         tmp.unlink(missing_ok=True)
         raise
     return Written(final, manifest, identity.fingerprint)
+
+
+PARTIAL = ".zip.partiel"
+# An export writes its temporary file in a few seconds; one older than this was left by an export
+# that was killed (power cut, kill -9) and will never be finished.
+STALE_AFTER = 15 * 60
+
+
+def remove_stale_partials(out_dir: Path) -> None:
+    import time
+
+    for stale in out_dir.glob(f".*{PARTIAL}"):
+        try:
+            if time.time() - stale.stat().st_mtime > STALE_AFTER:
+                stale.unlink()
+        except OSError:
+            pass
 
 
 def _fsync_dir(folder: Path) -> None:

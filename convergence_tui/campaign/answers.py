@@ -11,9 +11,10 @@ import json
 from typing import Any
 
 from ..errors import UserError
+from ..escaping import printable
 from ..referentiel.loader import format_path, french
 from ..referentiel.models import Question, Referentiel
-from ..referentiel.values import check_value, is_empty
+from ..referentiel.values import check_value, is_empty, text_problem
 from ..scoring.engine import NA
 from ..store.db import Cell
 from .data import (
@@ -122,7 +123,17 @@ def to_document(data: CampaignData) -> dict[str, Any]:
 # --- reading ------------------------------------------------------------------
 
 
+# Far above any real answers document (a 500-service campaign is ~5 MB), checked before parsing.
+MAX_DOCUMENT_BYTES = 64 * 1024 * 1024
+
+
 def parse_json(text: str | bytes, source: str) -> Any:
+    """A JSON document from a file, bounded: its size is checked before parsing; nesting deeper than
+    the parser allows and integers longer than Python converts (4,300 digits) are refused with a
+    sentence, never a traceback. Nothing in an answers document comes near either bound."""
+    if len(text) > MAX_DOCUMENT_BYTES:
+        raise UserError(f"{source} : {len(text) // (1024 * 1024)} Mo ; bien plus qu'un document de réponses "
+                        f"(au plus {MAX_DOCUMENT_BYTES // (1024 * 1024)} Mo) ; vérifiez le fichier.")
     try:
         return json.loads(text)
     except UnicodeDecodeError:
@@ -132,6 +143,12 @@ def parse_json(text: str | bytes, source: str) -> Any:
             f"{source} : JSON invalide ligne {exc.lineno}, colonne {exc.colno} ({exc.msg}) ; "
             "vérifiez le fichier (virgule ou guillemet manquant ?)."
         ) from None
+    except RecursionError:
+        raise UserError(f"{source} : JSON imbriqué sur des centaines de niveaux ; ce n'est pas un document "
+                        "Convergence (qui en a moins de dix) ; fichier refusé.") from None
+    except ValueError:  # an integer beyond Python's conversion limit
+        raise UserError(f"{source} : nombre démesuré (des milliers de chiffres) ; ce n'est pas un document "
+                        "Convergence ; fichier refusé.") from None
 
 
 class _Reader:
@@ -143,7 +160,7 @@ class _Reader:
         self.scale_max = ref.scale.max
 
     def problem(self, where: str, message: str) -> None:
-        self.problems.append(f"{where} : {message}")
+        self.problems.append(printable(f"{where} : {message}"))  # ids and keys come from the file
 
     def add_item(self, item_id: str, kind: str, where: str) -> bool:
         if item_id in self.data.items:
@@ -260,7 +277,11 @@ def _read_document(ref: Referentiel, obj: Any, source: str) -> CampaignData:
                     r.data.cells[(scope, "level")] = Cell(ans.level, str(ans.level))
             for f in ("comment", "evidence", "justification"):
                 text = getattr(ans, f)
-                if not is_empty(text):
+                if is_empty(text):
+                    continue
+                if (error := text_problem(text, multiline=True)):
+                    r.problem(f"{cwhere}.{f}", error)
+                else:
                     r.data.cells[(scope, f)] = Cell(text, text)
         for key, kind in (("indicators", "indicator"), ("finances", "finance")):
             for j, sub in enumerate(getattr(s, key)):

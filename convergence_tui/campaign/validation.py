@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..referentiel.values import check_value, is_empty
+from ..referentiel.values import check_value, is_empty, text_problem
 from ..scoring.engine import NA
 from ..store.db import Cell
 from .data import CAMPAIGN, CRITERION_FIELDS, CampaignData, split_criterion_scope
@@ -23,7 +23,10 @@ def validate_cell(data: CampaignData, scope: str, field: str, raw: Any) -> Cell 
         if field not in CRITERION_FIELDS:
             raise ValueError(f"unknown criterion field {field}")
         if field != "level":
-            return Cell(raw, raw)
+            if not isinstance(raw, str):
+                return Cell(None, shown, "un texte est attendu")
+            error = text_problem(raw, multiline=True)
+            return Cell(None, raw, error) if error else Cell(raw, raw)
         return level_cell(data, crit_scope[1], raw)
     if scope == CAMPAIGN:
         q = ref.form_questions[field]

@@ -6,11 +6,13 @@ located errors. All checks run, so a file's every problem is listed at once.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
+from ..escaping import control_characters
 from .models import ReferentielFile
 
 Path = tuple[str | int, ...]
@@ -90,12 +92,34 @@ def _id_problem(kind: str, value: str) -> str | None:
     return f"identifiant « {value} » mal formé : {hint}"
 
 
+MAX_SCALE = 10
+
+
 def check(ref: ReferentielFile) -> Iterator[tuple[Path, str]]:
+    yield from _check_texts(ref, ())
     yield from _check_forms(ref)
     yield from _check_scale(ref)
     yield from _check_ids(ref)
     yield from _check_criteria(ref)
     yield from _check_sections(ref)
+
+
+# Texts that are paragraphs (may hold line breaks); every other text is one line.
+_PARAGRAPHS = {"help", "description", "intro"}
+
+
+def _check_texts(node: Any, path: Path) -> Iterator[tuple[Path, str]]:
+    """Labels, titles and help are shown in a terminal and a report: no control characters."""
+    if isinstance(node, str):
+        bad = control_characters(node, multiline=bool(path) and path[-1] in _PARAGRAPHS)
+        if bad:
+            yield path, f"caractère(s) de contrôle ({', '.join(bad)}) : retirez-les du texte"
+    elif isinstance(node, (list, tuple)):
+        for i, child in enumerate(node):
+            yield from _check_texts(child, (*path, i))
+    elif dataclasses.is_dataclass(node):
+        for f in dataclasses.fields(node):
+            yield from _check_texts(getattr(node, f.name), (*path, f.name))
 
 
 def _check_forms(ref: ReferentielFile) -> Iterator[tuple[Path, str]]:
@@ -105,8 +129,8 @@ def _check_forms(ref: ReferentielFile) -> Iterator[tuple[Path, str]]:
         yield ("referentiel", "id"), msg
     if not meta.version.strip():
         yield ("referentiel", "version"), "texte vide : donnez une version (ex. 2026.1)"
-    if not 1 <= ref.scale.max <= 10:
-        yield ("scale", "max"), f"valeur {ref.scale.max} hors bornes : l'échelle va de 1 à 10"
+    if not 1 <= ref.scale.max <= MAX_SCALE:
+        yield ("scale", "max"), f"valeur {ref.scale.max} hors bornes : l'échelle va de 1 à {MAX_SCALE}"
     for key in ("convergent", "partial"):
         value = getattr(ref.thresholds, key)
         if not 0 <= value <= 1:
@@ -128,7 +152,7 @@ def _check_forms(ref: ReferentielFile) -> Iterator[tuple[Path, str]]:
 
 
 def _check_scale(ref: ReferentielFile) -> Iterator[tuple[Path, str]]:
-    if len(ref.scale.labels) != ref.scale.max + 1:
+    if 1 <= ref.scale.max <= MAX_SCALE and len(ref.scale.labels) != ref.scale.max + 1:
         yield ("scale", "labels"), (
             f"il faut {ref.scale.max + 1} libellés (niveaux 0 à {ref.scale.max}), "
             f"le fichier en donne {len(ref.scale.labels)}"
@@ -159,7 +183,8 @@ def _check_ids(ref: ReferentielFile) -> Iterator[tuple[Path, str]]:
 def _check_criteria(ref: ReferentielFile) -> Iterator[tuple[Path, str]]:
     axes = {a.id for a in _present(ref.axes)}
     cats = {c.id for c in _present(ref.categories)}
-    scale = range(ref.scale.max + 1)
+    # A scale out of bounds is reported by _check_forms; checking levels against it must stay cheap.
+    scale = range(max(0, min(ref.scale.max, MAX_SCALE)) + 1)
     for i, c in _each(ref.criteria):
         base: Path = ("criteria", i)
         if c.axis not in axes:

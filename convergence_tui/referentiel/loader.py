@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from ..errors import UserError
+from ..errors import UserError, os_reason
 from .checks import check
 from .models import Referentiel, ReferentielFile
 
@@ -64,13 +64,21 @@ def load(path: Path | str | None = None) -> Referentiel:
     except FileNotFoundError:
         raise UserError(f"{path} : fichier introuvable ; vérifiez le chemin du questionnaire.") from None
     except OSError as exc:
-        raise UserError(f"{path} : lecture impossible ({exc.strerror}) ; vérifiez les droits du fichier.") from None
+        raise UserError(f"{path} : lecture impossible ({os_reason(exc)}) ; vérifiez les droits du fichier.") from None
     return parse(data, str(path))
+
+
+# Far above any questionnaire (the bundled one is ~60 KB), checked before parsing.
+MAX_REFERENTIEL_BYTES = 4 * 1024 * 1024
 
 
 def parse(data: bytes, filename: str = "referentiel.toml") -> Referentiel:
     """A checked questionnaire. A file already checked by this version of the checks comes from the
     user's cache, without pydantic or TOML parsing (start-up time); any other is checked in full."""
+    if len(data) > MAX_REFERENTIEL_BYTES:
+        raise ReferentielError(filename, [Problem(filename, None, (), (
+            f"{len(data) // 1024} Kio : bien plus qu'un questionnaire (au plus {MAX_REFERENTIEL_BYTES // 1024} "
+            "Kio) ; vérifiez le fichier"))])
     digest = hashlib.sha256(data).hexdigest()
     cached = _from_cache(digest)
     if cached is not None:
@@ -99,6 +107,13 @@ def _check_file(data: bytes, filename: str, digest: str) -> Referentiel:
         raise ReferentielError(
             filename, [Problem(filename, line, (), f"syntaxe TOML invalide{col} ({detail})")]
         ) from None
+    except RecursionError:
+        raise ReferentielError(filename, [Problem(filename, None, (), (
+            "tableaux ou tables imbriqués sur des centaines de niveaux ; un questionnaire en a moins de "
+            "cinq : fichier refusé"))]) from None
+    except (ValueError, OverflowError):  # an integer beyond Python's conversion limit
+        raise ReferentielError(filename, [Problem(filename, None, (), (
+            "nombre démesuré (des milliers de chiffres) : fichier refusé"))]) from None
     lines = locate_lines(text)
     _rename_in(raw)
     try:

@@ -14,6 +14,7 @@ import re
 from collections.abc import Collection
 from typing import Any
 
+from ..escaping import control_characters, printable
 from .models import Question
 
 REGIONS: dict[str, str] = {
@@ -42,7 +43,9 @@ NO = {"non", "n", "no", "false", "faux", "0"}
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
 _SEMESTER = re.compile(r"^(\d{4})-S([12])$")
-_INT = re.compile(r"^[+-]?\d+$")
+_INT = re.compile(r"^[+-]?\d{1,30}$")  # longer is refused before int() (which stops at 4,300 digits)
+# SQLite stores integers on 64 bits; nothing a campaign counts (euros, years, users) comes near.
+MAX_INTEGER = 2**63 - 1
 _DEC = re.compile(r"^[+-]?(\d+([.,]\d*)?|[.,]\d+)$")
 _SPACES = re.compile(r"[\s\u00a0\u202f]")  # thousands separators as typed in French
 _LA_POSTE_SIREN = "356000000"
@@ -98,14 +101,29 @@ def parse_date(raw: Any) -> dt.date | None:
 def _number(raw: Any) -> float | int | None:
     if isinstance(raw, bool):
         return None
-    if isinstance(raw, (int, float)):
-        return raw if math.isfinite(raw) else None
+    if isinstance(raw, int):
+        return raw if abs(raw) <= MAX_INTEGER else None
+    if isinstance(raw, float):
+        return raw if math.isfinite(raw) and abs(raw) <= MAX_INTEGER else None
     if not isinstance(raw, str):
         return None
     s = _SPACES.sub("", raw)
     if not _DEC.match(s):
         return None
-    return float(s.replace(",", "."))
+    value = float(s.replace(",", "."))
+    return value if math.isfinite(value) and abs(value) <= MAX_INTEGER else None
+
+
+def text_problem(text: str, *, multiline: bool = False) -> str | None:
+    """Why a text cannot be kept as typed: control characters (escape sequences, a carriage return…)
+    would act on a terminal, a report or a spreadsheet instead of being read. A long text may hold
+    line breaks and tabs; a name or a label, none."""
+    bad = control_characters(text, multiline=multiline)
+    if bad:
+        return (f"caractère{'s' if len(bad) > 1 else ''} de contrôle ({', '.join(bad)}) : "
+                + ("retirez-les (seuls les retours à la ligne sont permis)" if multiline
+                   else "retirez-les (un nom ou un libellé tient sur une ligne)"))
+    return None
 
 
 def _fmt(x: float | int) -> str:
@@ -141,10 +159,10 @@ def check_value(
 
     if t in ("text", "long_text"):
         if not isinstance(raw, str):
-            return None, f"un texte est attendu, pas « {shown} »"
+            return None, f"un texte est attendu, pas « {printable(shown)} »"
         if q.max_length and len(raw) > q.max_length:
             return None, f"texte trop long ({len(raw)} caractères) ; {q.max_length} au plus"
-        return raw, None
+        return (None, err) if (err := text_problem(raw, multiline=t == "long_text")) else (raw, None)
 
     if t == "integer":
         if isinstance(raw, float) and raw.is_integer():
@@ -152,13 +170,15 @@ def check_value(
         if isinstance(raw, str) and _INT.match(_SPACES.sub("", raw)):
             raw = int(_SPACES.sub("", raw))
         if isinstance(raw, bool) or not isinstance(raw, int):
-            return None, f"« {shown} » n'est pas un nombre entier ; tapez des chiffres, par exemple 12"
+            return None, f"« {printable(shown)} » n'est pas un nombre entier ; tapez des chiffres, par exemple 12"
+        if not -MAX_INTEGER <= raw <= MAX_INTEGER:
+            return None, "nombre démesuré ; tapez une valeur de moins de 19 chiffres"
         return (None, err) if (err := _bounds(q, raw)) else (raw, None)
 
     if t in ("decimal", "euros", "percent"):
         value = _number(raw)
         if value is None:
-            return None, f"« {shown} » n'est pas un nombre ; tapez par exemple 1 250,50"
+            return None, f"« {printable(shown)} » n'est pas un nombre ; tapez par exemple 1 250,50"
         if t == "euros":
             value = round(value, 2)
         if isinstance(value, float) and value.is_integer():
@@ -168,7 +188,7 @@ def check_value(
     if t == "date":
         d = parse_date(raw)
         if d is None:
-            return None, f"« {shown} » n'est pas une date valide ; écrivez JJ/MM/AAAA ou AAAA-MM-JJ"
+            return None, f"« {printable(shown)} » n'est pas une date valide ; écrivez JJ/MM/AAAA ou AAAA-MM-JJ"
         if isinstance(q.min, dt.date) and d < q.min:
             return None, f"date antérieure au {q.min.strftime('%d/%m/%Y')} ; choisissez une date plus récente"
         if isinstance(q.max, dt.date) and d > q.max:
@@ -178,7 +198,7 @@ def check_value(
     if t == "choice":
         values = [o.value for o in q.options or []]
         if raw not in values:
-            return None, f"« {shown} » n'est pas un choix possible ({', '.join(values)})"
+            return None, f"« {printable(shown)} » n'est pas un choix possible ({', '.join(values)})"
         return raw, None
 
     if t == "multi_choice":
@@ -200,25 +220,25 @@ def check_value(
             return True, None
         if word in NO:
             return False, None
-        return None, f"« {shown} » : répondez oui ou non"
+        return None, f"« {printable(shown)} » : répondez oui ou non"
 
     if t == "email":
         if not isinstance(raw, str) or not _EMAIL.match(raw.strip()):
-            return None, f"« {shown} » n'est pas une adresse e-mail ; forme attendue : prenom.nom@domaine.fr"
+            return None, f"« {printable(shown)} » n'est pas une adresse e-mail ; forme attendue : prenom.nom@domaine.fr"
         return raw.strip(), None
 
     if t == "phone":
         compact = re.sub(r"[\s.\-()\u00a0]", "", shown)
         if re.fullmatch(r"0[1-9]\d{8}", compact) or re.fullmatch(r"\+\d{8,15}", compact):
             return compact, None
-        return None, f"« {shown} » n'est pas un numéro valide ; 10 chiffres (01 23 45 67 89) ou +33 …"
+        return None, f"« {printable(shown)} » n'est pas un numéro valide ; 10 chiffres (01 23 45 67 89) ou +33 …"
 
     if t == "siret":
         digits = _SPACES.sub("", shown)
         if not digits.isdigit():
-            return None, f"« {shown} » : un SIRET ne contient que des chiffres (14), sans lettre ni signe"
+            return None, f"« {printable(shown)} » : un SIRET ne contient que des chiffres (14), sans lettre ni signe"
         if len(digits) != 14:
-            return None, f"un SIRET a 14 chiffres, « {shown} » en a {len(digits)}"
+            return None, f"un SIRET a 14 chiffres, « {printable(shown)} » en a {len(digits)}"
         if not siret_ok(digits):
             return None, f"SIRET {digits} invalide (clé de contrôle fausse) ; vérifiez les chiffres"
         return digits, None
@@ -226,35 +246,35 @@ def check_value(
     if t == "region":
         code = f"{raw:02d}" if isinstance(raw, int) and not isinstance(raw, bool) else shown.strip()
         if code not in REGIONS:
-            return None, f"« {shown} » n'est pas un code région INSEE (par exemple 53 Bretagne, 76 Occitanie)"
+            return None, f"« {printable(shown)} » n'est pas un code région INSEE (par exemple 53 Bretagne, 76 Occitanie)"
         return code, None
 
     if t == "semester":
         m = _SEMESTER.match(shown.strip().upper())
         if not m:
-            return None, f"« {shown} » n'est pas un semestre ; écrivez AAAA-S1 ou AAAA-S2 (par exemple 2026-S2)"
+            return None, f"« {printable(shown)} » n'est pas un semestre ; écrivez AAAA-S1 ou AAAA-S2 (par exemple 2026-S2)"
         return f"{m.group(1)}-S{m.group(2)}", None
 
     if t == "level":
         if isinstance(raw, str) and raw.strip().isdigit():
             raw = int(raw.strip())
         if isinstance(raw, bool) or not isinstance(raw, int) or not 0 <= raw <= scale_max:
-            return None, f"« {shown} » n'est pas un niveau ; choisissez de 0 à {scale_max}"
+            return None, f"« {printable(shown)} » n'est pas un niveau ; choisissez de 0 à {scale_max}"
         return raw, None
 
     if t == "service":
         if raw not in services:
-            return None, f"service inconnu « {shown} » ; choisissez un service de l'inventaire"
+            return None, f"service inconnu « {printable(shown)} » ; choisissez un service de l'inventaire"
         return raw, None
 
     if t == "criterion":
         if raw not in criteria:
-            return None, f"critère inconnu « {shown} » ; choisissez un critère de la grille"
+            return None, f"critère inconnu « {printable(shown)} » ; choisissez un critère de la grille"
         return raw, None
 
     if t == "category":
         if raw not in categories:
-            return None, f"catégorie inconnue « {shown} » ; possibles : {', '.join(categories)}"
+            return None, f"catégorie inconnue « {printable(shown)} » ; possibles : {', '.join(categories)}"
         return raw, None
 
     raise AssertionError(f"unhandled question type {t}")  # the models' Literal forbids this

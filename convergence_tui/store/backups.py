@@ -11,8 +11,9 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import CampaignLocked, UserError
+from ..errors import CampaignLocked, UserError, os_reason
 from ..paths import data_dir
+from .db import create_private, reader
 from .lock import CampaignLock
 
 KEPT = 5
@@ -59,7 +60,7 @@ def list_backups(db: Path) -> list[Backup]:
 
 def _count_services(path: Path) -> int | None:
     try:
-        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        conn = reader(path)
         try:
             return conn.execute("select count(*) from items where kind = 'service' and deleted = 0").fetchone()[0]
         finally:
@@ -79,7 +80,7 @@ def restore(db: Path, backup: Path) -> Path:
     if not lock.acquire():
         raise CampaignLocked(f"{db} est ouvert par un autre programme convergence ; fermez-le avant de restaurer.")
     try:
-        check = sqlite3.connect(f"{backup.resolve().as_uri()}?mode=ro", uri=True)
+        check = reader(backup)
         try:
             if check.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
                 raise UserError(f"{backup} : sauvegarde endommagée ; choisissez-en une autre.")
@@ -91,12 +92,13 @@ def restore(db: Path, backup: Path) -> Path:
         if db.exists():
             stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
             kept = folder / f"{db.stem}-{stamp}.sqlite"
-            shutil.copyfile(db, kept)
+            _copy_private(db, kept)
             wal = Path(f"{db}-wal")
             if wal.exists() and wal.stat().st_size:  # changes not yet folded into the file: keep them too
-                shutil.copyfile(wal, Path(f"{kept}-wal"))
+                _copy_private(wal, Path(f"{kept}-wal"))
         tmp = db.with_name(f".{db.name}.restauration")
-        shutil.copyfile(backup, tmp)
+        tmp.unlink(missing_ok=True)  # left by a restore that was interrupted
+        _copy_private(backup, tmp)
         with open(tmp, "rb+") as f:
             os.fsync(f.fileno())
         # The old file's WAL must not be replayed onto the restored one.
@@ -105,6 +107,12 @@ def restore(db: Path, backup: Path) -> Path:
         os.replace(tmp, db)
         return kept
     except OSError as exc:
-        raise UserError(f"{db} : restauration impossible ({exc.strerror}) ; le fichier n'a pas été remplacé.") from None
+        raise UserError(f"{db} : restauration impossible ({os_reason(exc)}) ; le fichier n'a pas été remplacé.") from None
     finally:
         lock.release()
+
+
+def _copy_private(source: Path, target: Path) -> None:
+    """A copy readable by its owner only, like the campaign it comes from (names, e-mails)."""
+    create_private(target)
+    shutil.copyfile(source, target)

@@ -9,7 +9,9 @@ or screens: it keeps what it is given, valid or not.
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import json
+import os
 import sqlite3
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -17,7 +19,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from ..errors import CampaignLocked, UserError
+from ..errors import CampaignLocked, UserError, os_reason
 from .lock import CampaignLock
 from .migrations import MIGRATIONS, SCHEMA_VERSION
 
@@ -92,13 +94,28 @@ def _french_sqlite_error(path: Path, exc: sqlite3.Error) -> UserError:
             f"{path} : fichier de campagne endommagé ou qui n'est pas une base SQLite ; "
             "restaurez une sauvegarde (« convergence restore ») ou choisissez un autre fichier."
         )
+    if "full" in text or ("disk I/O" in text and disk_full(path)):
+        return UserError(f"{path} : disque plein ; libérez de la place puis réessayez. Rien n'a été modifié.")
     if "readonly" in text or "read-only" in text:
         return UserError(f"{path} : écriture impossible (fichier ou dossier en lecture seule) ; vérifiez les droits.")
     if "locked" in text or "busy" in text:
         return UserError(f"{path} : fichier occupé par un autre programme ; fermez-le puis réessayez.")
     if "unable to open" in text:
         return UserError(f"{path} : ouverture impossible ; vérifiez que le dossier existe et qu'il est accessible.")
+    if "disk I/O" in text:
+        return UserError(f"{path} : erreur d'entrée-sortie du disque ; vérifiez le support (clé USB retirée ?) "
+                         "puis réessayez.")
     return UserError(f"{path} : erreur SQLite ({text}) ; le fichier n'a pas été modifié.")
+
+
+def disk_full(path: Path) -> bool:
+    """SQLite says "disk I/O error" when it cannot grow its WAL index on a full disk: tell them apart."""
+    import shutil
+
+    try:
+        return shutil.disk_usage(Path(path).resolve().parent).free < 1024 * 1024
+    except OSError:
+        return False
 
 
 class Store:
@@ -145,7 +162,10 @@ class Store:
             try:
                 locked = lock.acquire()
             except OSError as exc:
-                raise UserError(f"{path} : dossier non modifiable ({exc.strerror}) ; la campagne ne peut être "
+                if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+                    raise UserError(f"{path} : {os_reason(exc)} (impossible de créer {lock.path.name}) ; libérez de "
+                                    "la place puis réessayez. Rien n'a été modifié.") from None
+                raise UserError(f"{path} : dossier non modifiable ({os_reason(exc)}) ; la campagne ne peut être "
                                 "ouverte qu'en lecture (--review) ou copiez-la dans un dossier à vous.") from None
             if not locked:
                 raise CampaignLocked(
@@ -156,8 +176,10 @@ class Store:
         conn = None
         try:
             if readonly:
-                conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+                conn = reader(path)
             else:
+                if not exists:
+                    create_private(path)
                 conn = sqlite3.connect(path)
             store = cls(path, conn, readonly, lock)
             store._prepare(check)
@@ -168,7 +190,10 @@ class Store:
                 lock.release()
             for suffix, existed in side_files.items():  # leave the folder as it was
                 if not existed:
-                    Path(f"{path}{suffix}").unlink(missing_ok=True)
+                    try:
+                        Path(f"{path}{suffix}").unlink(missing_ok=True)
+                    except OSError:  # a read-only folder: nothing was created there either
+                        pass
             if isinstance(exc, UserError):
                 raise
             raise _french_sqlite_error(path, exc) from None
@@ -363,9 +388,10 @@ class Store:
 
     def backup_to(self, target: Path) -> None:
         """A consistent copy through SQLite's backup API, from a connection of the calling thread."""
-        source = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True)
+        source = reader(self.path)
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
+            create_private(target)
             dest = sqlite3.connect(target)
             try:
                 source.backup(dest)
@@ -407,8 +433,27 @@ def read_answers(conn: sqlite3.Connection, part: str = "all") -> Iterator[tuple[
 
 
 def reader(path: Path) -> sqlite3.Connection:
-    """A read-only connection for the calling thread (background loading)."""
-    return sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    """A read-only connection for the calling thread.
+
+    In a folder this program cannot write (a read-only share, a mounted image), SQLite cannot create
+    the WAL index it needs to read a WAL-mode file. When no WAL file lies beside it (the file was
+    closed cleanly: everything is in it), it is opened as immutable, which needs no side file; nobody
+    can be writing it, since a writer would need that same folder to be writable.
+    """
+    uri = Path(path).resolve().as_uri()
+    if not os.access(Path(path).resolve().parent, os.W_OK) and not Path(f"{path}-wal").exists():
+        return sqlite3.connect(f"{uri}?mode=ro&immutable=1", uri=True)
+    return sqlite3.connect(f"{uri}?mode=ro", uri=True)
+
+
+def create_private(path: Path) -> None:
+    """Create an empty file readable and writable by its owner only (0600): a campaign and its
+    backups hold names, e-mails and phone numbers. SQLite gives its side files (-wal, -shm) the
+    mode of the main file. An existing file is left as it is."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
 
 
 def preload() -> None:
@@ -421,7 +466,7 @@ def check_is_sqlite(path: Path) -> None:
         with path.open("rb") as f:
             head = f.read(len(SQLITE_MAGIC))
     except OSError as exc:
-        raise UserError(f"{path} : lecture impossible ({exc.strerror}) ; vérifiez les droits du fichier.") from None
+        raise UserError(f"{path} : lecture impossible ({os_reason(exc)}) ; vérifiez les droits du fichier.") from None
     if head != SQLITE_MAGIC and not (head == b"" and path.stat().st_size == 0):
         raise UserError(
             f"{path} : ce fichier n'est pas une campagne convergence-tui (pas une base SQLite) ; "

@@ -46,10 +46,11 @@ class LevelPanel(Static):
         figures = service_figures(self.session, self.service_id) if self.service_id else None
         region = region_figures(self.session)
         lines: list[str] = []
+        name = ""
         if figures is not None:
-            name = Content((figures["name"] or figures["id"])[:26]).markup
+            # The name is a service's, typed by a person: never read as markup (a "[" in it is text).
+            name = (figures["name"] or figures["id"])[:26]
             style = STATUS_STYLE[figures["status"]]
-            lines.append(f"[b]{name}[/b]")
             lines.append(f"[{style}]{STATUS_SHORT[figures['status']]}[/] · niveau {figures['level']} · "
                          f"conf. {round(figures['conformity'] * 100)} %")
             lines.append(f"[dim]{'':4} {'service':<{BAR}} {'':5} région[/]")
@@ -65,10 +66,11 @@ class LevelPanel(Static):
         counts = region["status_counts"]
         lines.append(f"[$success]{counts['convergent']}[/] conv · [$warning]{counts['partially_convergent']}[/] "
                      f"part · [$error]{counts['non_convergent']}[/] non")
-        self._show("\n".join(lines))
+        self._show("\n".join(lines), name)
 
-    def _show(self, markup: str) -> None:
+    def _show(self, markup: str, name: str = "") -> None:
         # Unchanged figures are not redrawn: switching sections repaints only what changed.
-        if markup != getattr(self, "_shown", None):
-            self._shown = markup
-            self.update(Content.from_markup(markup))
+        if (markup, name) != getattr(self, "_shown", None):
+            self._shown = (markup, name)
+            figures = Content.from_markup(markup)
+            self.update(Content("\n").join([Content.styled(name, "bold"), figures]) if name else figures)
