@@ -294,14 +294,12 @@ def cmd_export(args: argparse.Namespace) -> int:
     from .exporting import blockers_for, export
     from .session import Session
 
-    from .config import Settings
-
     p12 = args.p12 or (Path(os.environ["CONVERGENCE_P12"]) if os.environ.get("CONVERGENCE_P12") else None)
     if p12 is None:
         raise UserError("Export : indiquez le certificat de signature avec --p12 FICHIER.p12 (ou CONVERGENCE_P12).")
     chain, chain_origin = args.chain, "--chain"
     if chain is None:
-        settings = Settings.load()
+        settings = load_settings("Aucune chaîne de certificats n'en a été lue.")
         if settings.chain:
             chain, chain_origin = settings.path_of(settings.chain), f"réglage chain de {settings.origin}"
     with Session.open(resolve_db(args), args.referentiel, readonly=True) as session:
@@ -328,16 +326,24 @@ def trust_anchors(args: argparse.Namespace):
     """The certificates `--trust` names, else those of the settings file's `trust` (set once by the
     ANS), else None: the signature is then checked, its signer not authenticated."""
     from .bundle.verify import load_trust
-    from .config import Settings
 
     if args.trust:
         return load_trust(args.trust, "--trust")
-    settings = Settings.load()
-    if settings.problem:
-        print(f"Attention : {settings.problem} Aucun certificat de confiance n'en a été lu.", file=sys.stderr)
+    settings = load_settings("Aucun certificat de confiance n'en a été lu.")
     if not settings.trust:
         return None
     return load_trust([settings.path_of(t) for t in settings.trust], f"réglage trust de {settings.origin}")
+
+
+def load_settings(unread: str):
+    """The settings file; one that cannot be read is said on stderr (with what was therefore not
+    used) and the defaults apply, as in the TUI."""
+    from .config import Settings
+
+    settings = Settings.load()
+    if settings.problem:
+        print(f"Attention : {settings.problem} {unread}", file=sys.stderr)
+    return settings
 
 
 def signer_lines(verified) -> list[str]:
@@ -352,7 +358,7 @@ def signer_lines(verified) -> list[str]:
         lines.append(authenticated_by(verified.anchor, verified.path))
     else:
         lines.append("Signataire NON authentifié : aucun certificat de confiance (--trust, ou le réglage trust) ; "
-                     "la signature prouve seulement que le paquet n'a pas changé depuis, pas qui l'a signé.")
+                     "la signature prouve seulement que le paquet n'a pas changé depuis sa signature, pas qui l'a signé.")
     return lines
 
 

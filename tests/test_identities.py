@@ -195,6 +195,25 @@ def test_intermediates_the_p12_carries_are_embedded(cli, pki, demo_db, tmp_path,
     assert openssl_verify(bundle, pki / "root.pem", tmp_path).returncode == 0
 
 
+def test_a_path_through_a_certificate_that_is_no_authority_is_refused_with_the_reason(cli, pki, demo_db, tmp_path,
+                                                                                       password):
+    """An end-entity certificate used as an intermediate: the path exists, and is refused as such."""
+    (tmp_path / "ext.cnf").write_text(EXTENSIONS)
+    for name in ("root",):
+        shutil.copy(pki / f"{name}.pem", tmp_path)
+        shutil.copy(pki / f"{name}.key", tmp_path)
+    issue(tmp_path, "faux-int", "/CN=Fausse Autorité/O=X", "signer", ca="root")
+    issue(tmp_path, "dessous", "/CN=Signataire Dessous/O=X", "signer", ca="faux-int")
+    p12 = pkcs12(tmp_path, "dessous", "dessous.p12", "-certfile", "faux-int.pem")
+    code, _, err, bundle = export(cli, demo_db, p12, tmp_path / "out")
+    assert code == 0, err
+    code, _, err = cli("verify", bundle, "--trust", pki / "root.pem")
+    assert code == 1
+    assert "la chaîne de Signataire Dessous — X mène bien à « ANS Racine Test » (root.pem (--trust)) mais elle est " \
+           "refusée (« Fausse Autorité » n'est pas une autorité de certification" in err, err
+    assert openssl_verify(bundle, pki / "root.pem", tmp_path).returncode != 0
+
+
 def test_a_chain_that_lacks_the_issuer_is_refused_before_signing(cli, pki, demo_db, tmp_path, password):
     code, _, err, bundle = export(cli, demo_db, pki / "camille-aes.p12", tmp_path / "out", "--chain",
                                   pki / "autre-racine.pem")

@@ -114,20 +114,21 @@ def check_signature(path: Path, manifest_bytes: bytes, p7s: bytes, trust: TrustA
     if der in trust.certificates:  # the signer's own certificate given as trusted (a pilot's, self-signed)
         return Signer(subject, der, True, trust.source_of(der), (name_text(cert.subject),))
     raise fail(path, _untrusted(cert, subject, [x509.load_der_x509_certificate(d) for d in embedded if d != der],
-                                trust, status.trust_problem_indic))
+                                trust, status.trust_problem_indic, signing_time))
 
 
-def _untrusted(cert, subject: str, embedded: list, trust: TrustAnchors, indication) -> str:
+def _untrusted(cert, subject: str, embedded: list, trust: TrustAnchors, indication, signing_time) -> str:
     """Why no path leads from the signer to an anchor, in words: the link that is missing (the
     signer exported without --chain), a chain that ends at another authority, or a path refused."""
     from cryptography import x509
 
     anchors = [x509.load_der_x509_certificate(d) for d in trust.certificates]
-    current = cert
+    current, authorities = cert, []
     for _ in range(len(embedded) + 1):
         anchor = next((a for a in anchors if issued_by(current, a)), None)
         if anchor is not None:
-            reason = _INDICATIONS.get(getattr(indication, "name", ""), "chemin de certification refusé")
+            reason = next(filter(None, (_not_an_authority(c, signing_time) for c in authorities)), None) or \
+                _INDICATIONS.get(getattr(indication, "name", ""), "chemin de certification refusé")
             return (f"signataire non reconnu : la chaîne de {printable(subject)} mène bien à "
                     f"« {printable(name_text(anchor.subject))} » ({trust.named()}) mais elle est refusée ({reason}).")
         if current.issuer == current.subject and issued_by(current, current):
@@ -139,6 +140,7 @@ def _untrusted(cert, subject: str, embedded: list, trust: TrustAnchors, indicati
         if parent is None:
             break
         current = parent
+        authorities.append(parent)
     if current is not cert:  # the signer's authority is joined; what it hangs from is not trusted
         return (f"signataire non reconnu : la chaîne de {printable(subject)} remonte à l'autorité « "
                 f"{printable(name_text(current.issuer))} », dont le certificat n'est ni parmi les certificats de "
@@ -151,6 +153,28 @@ def _untrusted(cert, subject: str, embedded: list, trust: TrustAnchors, indicati
             "(les certificats intermédiaires de son autorité).")
 
 
+def _not_an_authority(cert, signing_time) -> str | None:
+    """Why an intermediate of the path may not vouch for the signer, or None."""
+    from cryptography import x509
+
+    name = printable(name_text(cert.subject))
+    try:
+        is_ca = cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
+    except x509.ExtensionNotFound:
+        is_ca = False
+    if not is_ca:
+        return f"« {name} » n'est pas une autorité de certification (basicConstraints sans CA)"
+    try:
+        if not cert.extensions.get_extension_for_class(x509.KeyUsage).value.key_cert_sign:
+            return f"« {name} » n'a pas le droit de signer des certificats (keyUsage sans keyCertSign)"
+    except x509.ExtensionNotFound:
+        pass
+    if not cert.not_valid_before_utc <= signing_time <= cert.not_valid_after_utc:
+        return (f"le certificat de « {name} » n'était pas valide à la date de signature (valable du "
+                f"{cert.not_valid_before_utc:%d/%m/%Y} au {cert.not_valid_after_utc:%d/%m/%Y})")
+    return None
+
+
 # pyhanko's reasons for refusing a path it could build, in words (the others: a generic phrase).
 _INDICATIONS = {
     "CHAIN_CONSTRAINTS_FAILURE": "contraintes de la chaîne non respectées : autorité non habilitée ou usage de clé",
@@ -160,6 +184,7 @@ _INDICATIONS = {
     "EXPIRED": "un certificat de la chaîne était expiré à la date de signature",
     "REVOKED": "un certificat de la chaîne est révoqué",
     "CRYPTO_CONSTRAINTS_FAILURE": "algorithme de la chaîne trop faible",
+    "CERTIFICATE_CHAIN_GENERAL_FAILURE": "chaîne mal formée",
 }
 
 
