@@ -65,7 +65,8 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("import", help="charger un document de réponses (.json) ou un paquet (.zip)")
     s.add_argument("file", type=Path)
     s.add_argument("--replace", action="store_true", help="remplacer une campagne qui a déjà des réponses")
-    s.add_argument("--trust", type=Path, help="certificat de confiance pour vérifier un paquet")
+    s.add_argument("--trust", type=Path, action="append", help="certificat(s) de confiance (PEM) pour authentifier "
+                   "le signataire d'un paquet ; répétable (défaut : le réglage trust)")
     _common(s, top=False)
 
     s = sub.add_parser("status", help="complétude et scores")
@@ -79,11 +80,14 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--p12", type=Path, default=None, help="certificat de signature PKCS#12 (défaut : "
                    "$CONVERGENCE_P12)")
     s.add_argument("--draft", action="store_true", help="exporter un brouillon malgré ce qui manque")
+    s.add_argument("--chain", type=Path, default=None, help="certificats intermédiaires de votre autorité (PEM), "
+                   "joints à la signature (défaut : le réglage chain)")
     _common(s, top=False)
 
     s = sub.add_parser("verify", help="vérifier un paquet : signature, empreintes, schémas, scores")
     s.add_argument("bundle", type=Path)
-    s.add_argument("--trust", type=Path, help="certificat(s) de confiance, PEM")
+    s.add_argument("--trust", type=Path, action="append", help="certificat(s) de confiance (PEM) : la racine de "
+                   "l'autorité des signataires ; répétable (défaut : le réglage trust)")
     _common(s, top=False)
 
     s = sub.add_parser("keygen", help="créer une identité de signature auto-signée (pilotes, tests)")
@@ -224,14 +228,18 @@ def cmd_import(args: argparse.Namespace) -> int:
     source = args.file
     if not source.is_file():
         raise UserError(f"{source} : fichier introuvable ; vérifiez le chemin.")
+    signed_by: list[str] = []
     if source.suffix.lower() == ".zip":
-        from .bundle.reader import read_bundle_answers
+        from .bundle.reader import read_bundle
 
-        obj = read_bundle_answers(source, args.referentiel, trust=args.trust)
+        verified = read_bundle(source, args.referentiel, trust=trust_anchors(args))
+        obj = verified.answers
+        signed_by = signer_lines(verified)
     else:
         from .campaign.answers import parse_json
 
         obj = parse_json(source.read_bytes(), str(source))
+
     def load_into(session: Session) -> tuple[int, int, int]:
         incoming = session.import_document(obj, str(source), replace=args.replace)
         n_services = sum(1 for i in incoming.items.values() if i.kind == "service")
@@ -247,6 +255,8 @@ def cmd_import(args: argparse.Namespace) -> int:
         with Session.open(db, args.referentiel) as session:
             session.backup()  # before replacing anything
             n_services, n_cells, flagged = load_into(session)
+    for line in signed_by:
+        print(line)
     print(f"Importé dans {db} : {n_services} services, {n_cells} réponses.")
     if flagged:
         print(f"{flagged} point(s) à compléter avant l'export définitif (voir « convergence status »).")
@@ -319,8 +329,9 @@ def read_password(prompt: str, *, twice: bool = False) -> str:
 
 
 def cmd_keygen(args: argparse.Namespace) -> int:
-    from .bundle.signing import keygen
+    from .bundle.signing import keygen, keygen_targets
 
+    keygen_targets(args.out)  # refuse before asking for a password
     password = read_password("Mot de passe du nouveau certificat : ", twice=True)
     identity = keygen(args.out, args.name, password)
     print(f"Identité créée : {args.out} (clé privée, accès réservé à vous) et {args.out.with_suffix('.pem')} "
@@ -340,11 +351,17 @@ def cmd_export(args: argparse.Namespace) -> int:
     p12 = args.p12 or (Path(os.environ["CONVERGENCE_P12"]) if os.environ.get("CONVERGENCE_P12") else None)
     if p12 is None:
         raise UserError("Export : indiquez le certificat de signature avec --p12 FICHIER.p12 (ou CONVERGENCE_P12).")
+    chain, chain_origin = args.chain, "--chain"
+    if chain is None:
+        settings = load_settings("Aucune chaîne de certificats n'en a été lue.")
+        if settings.chain:
+            chain, chain_origin = settings.path_of(settings.chain), f"réglage chain de {settings.origin}"
     with Session.open(resolve_db(args), args.referentiel, readonly=True) as session:
         problems = blockers_for(session, args.draft)  # refuse before asking for a password
         password = read_password(f"Mot de passe de {p12} : ")
         result = export(session, args.out, p12, password, draft=args.draft, problems=problems,
-                        progress=lambda step: print(f"… {step}", file=sys.stderr))
+                        progress=lambda step: print(f"… {step}", file=sys.stderr), chain=chain,
+                        chain_origin=chain_origin)
     kind = f"BROUILLON ({result.missing} point(s) à compléter)" if result.draft else "soumission définitive"
     print(f"Paquet écrit et vérifié : {result.path}")
     print(f"Nature : {kind}")
@@ -353,11 +370,50 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    from .bundle.verify import load_trust, verify_bundle
+    from .bundle.verify import verify_bundle
 
-    trust = load_trust(args.trust) if args.trust else None
-    print(verify_bundle(args.bundle, trust).summary())
+    print(verify_bundle(args.bundle, trust_anchors(args)).summary())
     return 0
+
+
+def trust_anchors(args: argparse.Namespace):
+    """The certificates `--trust` names, else those of the settings file's `trust` (set once by the
+    ANS), else None: the signature is then checked, its signer not authenticated."""
+    from .bundle.verify import load_trust
+
+    if args.trust:
+        return load_trust(args.trust, "--trust")
+    settings = load_settings("Aucun certificat de confiance n'en a été lu.")
+    if not settings.trust:
+        return None
+    return load_trust([settings.path_of(t) for t in settings.trust], f"réglage trust de {settings.origin}")
+
+
+def load_settings(unread: str):
+    """The settings file; one that cannot be read is said on stderr (with what was therefore not
+    used) and the defaults apply, as in the TUI."""
+    from .config import Settings
+
+    settings = Settings.load()
+    if settings.problem:
+        print(f"Attention : {settings.problem} {unread}", file=sys.stderr)
+    return settings
+
+
+def signer_lines(verified) -> list[str]:
+    """Who signed a bundle, from its certificate (never from its manifest), and whether a trust anchor
+    authenticated them."""
+    from .bundle.signature import authenticated_by
+    from .escaping import printable
+
+    lines = [f"Paquet vérifié, signé par {printable(verified.signer_subject)} (certificat SHA-256 "
+             f"{verified.fingerprint})."]
+    if verified.trusted:
+        lines.append(authenticated_by(verified.anchor, verified.path))
+    else:
+        lines.append("Signataire NON authentifié : aucun certificat de confiance (--trust, ou le réglage trust) ; "
+                     "la signature prouve seulement que le paquet n'a pas changé depuis sa signature, pas qui l'a signé.")
+    return lines
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:

@@ -59,21 +59,43 @@ def blockers_for(session, draft: bool) -> list[Problem]:
 
 def export(session, out_dir: Path, p12: Path, password: str, *, draft: bool = False,
            created: dt.datetime | None = None, progress: Callable[[str], None] = lambda _: None,
-           problems: list[Problem] | None = None) -> ExportResult:
+           problems: list[Problem] | None = None, chain: Path | None = None,
+           chain_origin: str = "--chain") -> ExportResult:
     progress("Contrôle de la campagne")
     problems = blockers_for(session, draft) if problems is None else problems
     created = created or created_now()
     progress("Ouverture du certificat")
-    identity = open_identity(p12, password, created)
+    identity = open_identity(p12, password, created, chain, chain_origin)
+    for note in chain_notes(identity):
+        progress(note)
     prepared = prepare(session, identity, problems, draft, created, progress)
     return prepared.write(out_dir, progress)
 
 
-def open_identity(p12: Path, password: str, created: dt.datetime):
-    """The signing identity (wrong password, unreadable file or expired certificate: a UserError)."""
+def open_identity(p12: Path, password: str, created: dt.datetime, chain: Path | None = None,
+                  chain_origin: str = "--chain"):
+    """The signing identity (wrong password, unreadable file, expired certificate, one that may not
+    sign, or a chain that does not hold its issuer: a UserError)."""
     from .bundle.signing import load_identity
 
-    return load_identity(p12, password, at=created)
+    return load_identity(p12, password, at=created, chain=chain, chain_origin=chain_origin)
+
+
+def chain_notes(identity) -> list[str]:
+    """What the signature will carry besides the signer's certificate, and a warning when the
+    certificate's issuer is not among it (the ANS then authenticates the signer only if it holds it)."""
+    from .bundle.signing import subject_of_der
+    from .escaping import printable
+
+    notes = []
+    if identity.chain:
+        names = ", ".join(printable(subject_of_der(d)) for d in identity.chain)
+        notes.append(f"Chaîne jointe à la signature : {names}")
+    if identity.missing_issuer is not None:
+        notes.append(f"Attention : le certificat de l'autorité qui a émis le vôtre (« "
+                     f"{printable(identity.missing_issuer)} ») n'est pas joint ; si l'ANS ne détient que la racine, "
+                     "elle ne pourra pas vous authentifier : exportez avec --chain INTERMEDIAIRES.pem")
+    return notes
 
 
 @dataclass(frozen=True)

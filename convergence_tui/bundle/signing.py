@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import UserError
+from ..escaping import printable
 
 DIGEST = "sha256"
 
@@ -25,6 +26,11 @@ class Identity:
     certificate_der: bytes
     not_before: dt.datetime
     not_after: dt.datetime
+    # The other certificates the signature carries (the PKCS#12's own and those of --chain), so a
+    # verifier that holds only the root can build the path; and, when the certificate's issuer is
+    # among none of them, that issuer's name (the ANS can authenticate the signer only if it holds it).
+    chain: tuple[bytes, ...] = ()
+    missing_issuer: str | None = None
 
     @property
     def fingerprint(self) -> str:
@@ -58,11 +64,77 @@ def subject_of_der(der: bytes) -> str:
     return subject_text(x509.load_der_x509_certificate(der))
 
 
-def load_identity(p12: Path, password: str, *, at: dt.datetime | None = None) -> Identity:
-    """Open a PKCS#12 file; refuse a wrong password or a certificate not valid at `at` (now)."""
+def name_text(name) -> str:
+    """An issuer's or subject's x509.Name as people read it (its common name, else the whole name)."""
+    from cryptography.x509.oid import NameOID
+
+    values = name.get_attributes_for_oid(NameOID.COMMON_NAME)
+    return str(values[0].value) if values else name.rfc4514_string()
+
+
+# What a certificate must allow to sign a bundle (DESIGN.md §6); the same words at export and verify.
+SIGNING_USAGES = "« signature numérique » (digitalSignature) ou « non-répudiation » (nonRepudiation)"
+
+
+def signing_usage_problem(cert) -> str | None:
+    """Why `cert` (a cryptography certificate) may not sign, or None. Without a keyUsage extension a
+    certificate is not restricted (RFC 5280 §4.2.1.3), and openssl accepts it too."""
     from cryptography import x509
+
+    try:
+        usage = cert.extensions.get_extension_for_class(x509.KeyUsage).value
+    except x509.ExtensionNotFound:
+        return None
+    if usage.digital_signature or usage.content_commitment:
+        return None
+    allowed = [label for flag, label in ((usage.key_encipherment, "chiffrement de clé"),
+                                         (usage.data_encipherment, "chiffrement de données"),
+                                         (usage.key_agreement, "accord de clé"),
+                                         (usage.key_cert_sign, "signature de certificats"),
+                                         (usage.crl_sign, "signature de listes de révocation")) if flag]
+    return (f"son usage de clé ({', '.join(allowed) or 'aucun usage'}) n'autorise pas la signature : il faut "
+            f"{SIGNING_USAGES}")
+
+
+def issued_by(cert, issuer) -> bool:
+    """`issuer` names and signed `cert` (cryptography certificates)."""
+    from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+
+    try:
+        cert.verify_directly_issued_by(issuer)
+    except (ValueError, TypeError, InvalidSignature, UnsupportedAlgorithm):
+        return False
+    return True
+
+
+def read_certificates(path: Path, role: str) -> list:
+    """The certificates of a PEM (one or more) or DER file, as cryptography objects.
+    `role` names where the path came from, for the message (« --trust », « le réglage trust de … »)."""
+    from cryptography import x509
+
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise UserError(f"{path} : fichier de certificats illisible ({exc.strerror}) ; vérifiez le chemin donné "
+                        f"par {role}.") from None
+    try:
+        certs = x509.load_pem_x509_certificates(raw) if b"-----BEGIN" in raw else [x509.load_der_x509_certificate(raw)]
+    except ValueError:
+        raise UserError(f"{path} : ce n'est pas un certificat PEM ou DER lisible (fichier donné par {role}).") from None
+    return certs
+
+
+def load_identity(p12: Path, password: str, *, at: dt.datetime | None = None, chain: Path | None = None,
+                  chain_origin: str = "--chain") -> Identity:
+    """Open a PKCS#12 file; refuse a wrong password, a certificate not valid at `at` (now), or one that
+    may not sign. `chain` (PEM) adds the intermediate certificates the PKCS#12 lacks; they are
+    embedded in every signature, with those the PKCS#12 carries."""
+    from asn1crypto import x509 as asn1_x509
+    from cryptography import x509
+    from cryptography.hazmat.primitives.serialization import Encoding
     from pyhanko.sign.signers import SimpleSigner
 
+    extra = read_certificates(chain, chain_origin) if chain is not None else []
     try:
         data = p12.read_bytes()
     except FileNotFoundError:
@@ -78,15 +150,31 @@ def load_identity(p12: Path, password: str, *, at: dt.datetime | None = None) ->
                         "vérifiez le mot de passe (rien n'a été écrit).") from None
     if signer.signing_cert is None or signer.signing_key is None:
         raise UserError(f"{p12} : le fichier ne contient pas de clé et de certificat de signature.")
-    cert = x509.load_der_x509_certificate(signer.signing_cert.dump())
+    cert_der = signer.signing_cert.dump()
+    cert = x509.load_der_x509_certificate(cert_der)
     at = at or dt.datetime.now(dt.UTC)
     if not cert.not_valid_before_utc <= at <= cert.not_valid_after_utc:
         raise UserError(
             f"{p12} : certificat hors de sa période de validité (du {cert.not_valid_before_utc:%d/%m/%Y} au "
             f"{cert.not_valid_after_utc:%d/%m/%Y}) ; utilisez un certificat en cours de validité."
         )
-    return Identity(signer, subject_text(cert), signer.signing_cert.dump(), cert.not_valid_before_utc,
-                    cert.not_valid_after_utc)
+    problem = signing_usage_problem(cert)
+    if problem:
+        raise UserError(f"{p12} : ce certificat ne peut pas signer le paquet ; {problem}. C'est sans doute un "
+                        "certificat d'authentification ou de chiffrement : utilisez le certificat de signature du "
+                        "signataire (IGC-Santé), ou pour un pilote « convergence keygen ». Rien n'a été écrit.")
+    # A full chain file may repeat the signer's own certificate: it is embedded once anyway.
+    extra = [c for c in extra if c.public_bytes(Encoding.DER) != cert_der]
+    signer.cert_registry.register_multiple([asn1_x509.Certificate.load(c.public_bytes(Encoding.DER)) for c in extra])
+    others = [c.dump() for c in signer.cert_registry if c.dump() != cert_der]
+    self_issued = cert.issuer == cert.subject and issued_by(cert, cert)
+    has_issuer = self_issued or any(issued_by(cert, x509.load_der_x509_certificate(d)) for d in others)
+    if chain is not None and not has_issuer:
+        raise UserError(f"{chain} ({chain_origin}) ne contient pas le certificat de l'autorité qui a émis le vôtre "
+                        f"(« {printable(name_text(cert.issuer))} ») ; donnez le fichier PEM des certificats intermédiaires de "
+                        "votre autorité (IGC-Santé). Rien n'a été écrit.")
+    return Identity(signer, subject_text(cert), cert_der, cert.not_valid_before_utc, cert.not_valid_after_utc,
+                    tuple(others), None if has_issuer else name_text(cert.issuer))
 
 
 def sign_detached(identity: Identity, content: bytes, signing_time: dt.datetime) -> bytes:
@@ -101,6 +189,22 @@ def sign_detached(identity: Identity, content: bytes, signing_time: dt.datetime)
     return info.dump()
 
 
+def keygen_targets(out: Path) -> tuple[Path, Path]:
+    """The PKCS#12 to create and the certificate (.pem) written beside it; refuses, before anything is
+    written or asked, an output that is not a .p12 (the certificate would overwrite the key) and any
+    file already there (a key or a certificate is never overwritten)."""
+    if out.suffix.lower() != ".p12":
+        raise UserError(f"keygen : « {out} » doit se terminer par .p12 (le fichier de la clé privée) ; le "
+                        f"certificat est écrit à côté en .pem. Exemple : --out {out.with_suffix('.p12').name}. "
+                        "Rien n'a été écrit.")
+    pem = out.with_suffix(".pem")
+    for path, what in ((out, "la clé d'une autre identité"), (pem, "le certificat à écrire à côté de la clé")):
+        if os.path.lexists(path):
+            raise UserError(f"{path} existe déjà ({what}) ; choisissez un autre nom avec --out ou déplacez ce "
+                            "fichier (une clé ou un certificat n'est jamais écrasé ; rien n'a été écrit).")
+    return out, pem
+
+
 def keygen(out: Path, name: str, password: str, *, days: int = 730,
            not_before: dt.datetime | None = None) -> Identity:
     """A self-signed EC P-256 identity for pilots and tests, as a password-protected PKCS#12 (mode 0600)."""
@@ -110,6 +214,7 @@ def keygen(out: Path, name: str, password: str, *, days: int = 730,
     from cryptography.hazmat.primitives.serialization import pkcs12
     from cryptography.x509.oid import NameOID
 
+    out, pem = keygen_targets(out)
     if not name.strip():
         raise UserError("keygen : donnez un nom (--name « Prénom Nom, GRADeS »).")
     if len(password) < 8:
@@ -138,19 +243,31 @@ def keygen(out: Path, name: str, password: str, *, days: int = 730,
         serialization.BestAvailableEncryption(password.encode("utf-8")),
     )
     write_private(out, blob)
-    pem = out.with_suffix(".pem")
-    pem.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    try:
+        write_new(pem, cert.public_bytes(serialization.Encoding.PEM), 0o644)
+    except BaseException:
+        out.unlink(missing_ok=True)  # a key without its certificate is no identity: leave nothing half-made
+        raise
     return Identity(None, subject_text(cert), cert.public_bytes(serialization.Encoding.DER),
                     cert.not_valid_before_utc, cert.not_valid_after_utc)
 
 
 def write_private(path: Path, data: bytes) -> None:
     """Create a file readable by its owner only; never overwrite."""
+    write_new(path, data, 0o600)
+
+
+def write_new(path: Path, data: bytes, mode: int) -> None:
+    """Create `path` with `mode`; never overwrite (O_EXCL, so not even a file created meanwhile)."""
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
     except FileExistsError:
         raise UserError(f"{path} existe déjà ; choisissez un autre nom (un certificat n'est jamais écrasé).") from None
     except OSError as exc:
         raise UserError(f"{path} : écriture impossible ({exc.strerror}) ; vérifiez le dossier.") from None
-    with os.fdopen(fd, "wb") as f:
-        f.write(data)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+    except OSError as exc:
+        path.unlink(missing_ok=True)
+        raise UserError(f"{path} : écriture impossible ({exc.strerror}) ; vérifiez la place libre.") from None

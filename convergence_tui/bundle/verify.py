@@ -6,7 +6,6 @@ and scores that recompute from the answers with the bundled questionnaire.
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import stat
 import zipfile
 import zlib
@@ -21,7 +20,8 @@ from ..campaign.documents import AnswersDocument, ScoresDocument
 from ..errors import UserError, VerificationError
 from ..referentiel.loader import format_path, french, parse
 from ..scoring import Scorer, scores_document
-from .signing import subject_of_der
+from .signature import TrustAnchors, authenticated_by, check_signature, load_trust
+from .signature import fail as _fail
 from .format import (
     ALL_ENTRIES,
     BUNDLE_FORMAT,
@@ -98,6 +98,9 @@ class Verified:
     signer_subject: str
     fingerprint: str
     trusted: bool
+    # When trusted: the anchor the path starts from (its file, where it was named), the names down to the signer.
+    anchor: str = ""
+    path: tuple[str, ...] = ()
 
     def summary(self) -> str:
         m = self.manifest
@@ -110,16 +113,13 @@ class Verified:
             f"Paquet valide : région {c['region']}, campagne {c['label']}, niveaux dus au {c['reference_date']}.",
             f"Signé par {self.signer_subject} le {m['created_at']} ({trust}).",
             f"Certificat SHA-256 : {self.fingerprint}",
+            *([authenticated_by(self.anchor, self.path)] if self.trusted else []),
             f"Nature : {kind}" + (f" ; validée par {validation['name']} ({validation['role']})" if validation else "")
             + ".",
             f"Scores recalculés à l'identique : {len(self.scores['services'])} services, questionnaire "
             f"{m['referentiel']['id']} {m['referentiel']['version']}.",
         ]
         return "\n".join(lines)
-
-
-def _fail(path: Path, message: str) -> VerificationError:
-    return VerificationError(f"{path} : {message}")
 
 
 def read_entries(path: Path) -> dict[str, bytes]:
@@ -188,62 +188,11 @@ def _schema(path: Path, name: str, model, obj):
                           f"{french(first)}.") from None
 
 
-def check_signature(path: Path, manifest_bytes: bytes, p7s: bytes, trust_der: list[bytes] | None,
-                    signing_time: dt.datetime):
-    """(subject, certificate DER, trusted) of a valid detached signature over the manifest."""
-    import asyncio
-
-    from asn1crypto import cms
-    from asn1crypto import x509 as asn1_x509
-    from pyhanko.sign.validation.settings import KeyUsageConstraints
-    from pyhanko.sign.validation.generic_cms import async_validate_detached_cms
-    from pyhanko_certvalidator import ValidationContext
-
-    try:
-        info = cms.ContentInfo.load(p7s)
-        signed_data = info["content"]
-        _ = signed_data["signer_infos"][0]
-    except Exception:  # noqa: BLE001 - any parse failure of the DER is the same problem for the user
-        raise _fail(path, f"{SIGNATURE} : signature illisible (ce n'est pas du CMS DER).") from None
-    # Never fetch anything (offline by design); without --trust there is nothing to chain to and
-    # only the signature itself is checked. pyhanko logs a failed path search as an error with a
-    # traceback: that is an expected outcome here, not ours to print.
-    for name in ("pyhanko", "pyhanko_certvalidator"):
-        logger = logging.getLogger(name)
-        if not logger.handlers:
-            logger.addHandler(logging.NullHandler())
-        logger.propagate = False
-    roots = [asn1_x509.Certificate.load(d) for d in trust_der or []]
-    context = ValidationContext(trust_roots=roots, allow_fetching=False, moment=signing_time,
-                                best_signature_time=signing_time)
-    try:
-        status = asyncio.run(async_validate_detached_cms(
-            manifest_bytes, signed_data, signer_validation_context=context,
-            key_usage_settings=KeyUsageConstraints(key_usage={"digital_signature"}, match_all_key_usages=False)))
-    except Exception as exc:  # noqa: BLE001 - pyhanko raises several types for a broken signature
-        raise _fail(path, f"{SIGNATURE} : signature invalide ({exc.__class__.__name__}).") from None
-    if not (status.intact and status.valid):
-        raise _fail(path, f"signature invalide : {MANIFEST} a été modifié après la signature, ou la signature "
-                          "est altérée ; ne faites pas confiance à ce paquet.")
-    cert = status.signing_cert
-    subject = subject_of_der(cert.dump())
-    validity = cert["tbs_certificate"]["validity"]
-    not_before, not_after = validity["not_before"].native, validity["not_after"].native
-    if not not_before <= signing_time <= not_after:
-        raise _fail(path, f"certificat du signataire hors de sa période de validité à la date de signature "
-                          f"({signing_time:%d/%m/%Y} ; valable du {not_before:%d/%m/%Y} au {not_after:%d/%m/%Y}).")
-    trusted = False
-    if trust_der is not None:
-        trusted = bool(status.trusted) or cert.dump() in trust_der
-        if not trusted:
-            raise _fail(path, f"signataire non reconnu : {subject} ne correspond à aucun certificat de confiance "
-                              "donné par --trust.")
-    return subject, cert.dump(), trusted
-
-
-def verify_bundle(path: Path, trust_der: bytes | list[bytes] | None = None) -> Verified:
+def verify_bundle(path: Path, trust_der: TrustAnchors | bytes | list[bytes] | None = None) -> Verified:
     if isinstance(trust_der, bytes):
         trust_der = [trust_der]
+    if isinstance(trust_der, list):
+        trust_der = TrustAnchors(tuple(trust_der), ("certificat donné",) * len(trust_der))
     entries = read_entries(path)
     manifest_bytes = entries[MANIFEST]
     manifest = _json(path, MANIFEST, manifest_bytes)
@@ -254,7 +203,8 @@ def verify_bundle(path: Path, trust_der: bytes | list[bytes] | None = None) -> V
         created = dt.datetime.fromisoformat(manifest["created_at"].replace("Z", "+00:00"))
     except ValueError:
         raise _fail(path, f"{MANIFEST} : date de création illisible « {manifest['created_at']} ».") from None
-    subject, cert_der, trusted = check_signature(path, manifest_bytes, entries[SIGNATURE], trust_der, created)
+    signer = check_signature(path, manifest_bytes, entries[SIGNATURE], trust_der, created)
+    subject, cert_der, trusted = signer.subject, signer.certificate_der, signer.trusted
     if sha256(cert_der) != manifest["signer"]["certificate_sha256"]:
         raise _fail(path, f"{MANIFEST} : le certificat annoncé n'est pas celui qui a signé.")
     listed = {f["path"]: f for f in manifest["files"]}
@@ -290,7 +240,7 @@ def verify_bundle(path: Path, trust_der: bytes | list[bytes] | None = None) -> V
     recomputed = scores_document(ref, Scorer(ref, date).score_all(data.service_inputs()))
     if recomputed != scores:
         raise _fail(path, f"les scores ne se recalculent pas : {_first_difference(recomputed, scores)}.")
-    return Verified(manifest, answers, scores, subject, sha256(cert_der), trusted)
+    return Verified(manifest, answers, scores, subject, sha256(cert_der), trusted, signer.anchor, signer.path)
 
 
 def _first_difference(expected: dict, found: dict) -> str:
@@ -307,20 +257,4 @@ def _first_difference(expected: dict, found: dict) -> str:
     return "liste des services différente"
 
 
-def load_trust(path: Path) -> list[bytes]:
-    """DER certificates from a PEM (or DER) file given to --trust."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives.serialization import Encoding
-
-    try:
-        raw = path.read_bytes()
-    except OSError:
-        raise UserError(f"{path} : certificat de confiance introuvable ; vérifiez le chemin donné à --trust.") from None
-    try:
-        certs = x509.load_pem_x509_certificates(raw) if b"-----BEGIN" in raw else [x509.load_der_x509_certificate(raw)]
-    except ValueError:
-        raise UserError(f"{path} : ce n'est pas un certificat PEM ou DER lisible.") from None
-    return [c.public_bytes(Encoding.DER) for c in certs]
-
-
-__all__ = ["Verified", "load_trust", "read_entries", "verify_bundle"]
+__all__ = ["TrustAnchors", "Verified", "load_trust", "read_entries", "verify_bundle"]

@@ -103,7 +103,12 @@ class ExportScreen(ModalScreen[None]):
                 raise UserError("Indiquez le fichier du certificat de signature (.p12).")
             created = exporting.created_now()
             self._log("… Ouverture du certificat")
-            identity = exporting.open_identity(p12, password_input.value, created)
+            # The chain of intermediates, when the settings name one (as for the .p12, set once).
+            chain = self.settings.path_of(self.settings.chain) if self.settings.chain else None
+            identity = exporting.open_identity(p12, password_input.value, created, chain,
+                                               f"réglage chain de {self.settings.origin}")
+            for note in exporting.chain_notes(identity):
+                self._log(f"… {note}")
             self._log("… Rapport, tableaux et documents")
             prepared = exporting.prepare(self.session, identity, self.problems if draft else [], draft, created)
         except UserError as exc:

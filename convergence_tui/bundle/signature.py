@@ -1,0 +1,200 @@
+"""Who signed a bundle: a valid detached CMS signature over the manifest, by a certificate that may
+sign, and, when the verifier names trust anchors (--trust or the settings file), a certificate path
+from one of them to the signer, built from the certificates the signature carries.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import VerificationError
+from ..escaping import printable
+from .format import MANIFEST, SIGNATURE
+from .signing import issued_by, name_text, read_certificates, signing_usage_problem, subject_of_der
+
+
+def fail(path: Path, message: str) -> VerificationError:
+    """A failed verification, naming the bundle."""
+    return VerificationError(f"{path} : {message}")
+
+
+@dataclass(frozen=True)
+class TrustAnchors:
+    """The certificates a verifier trusts, each with the file it came from (named in the verdict)."""
+
+    certificates: tuple[bytes, ...]
+    files: tuple[str, ...]  # one per certificate
+    origin: str = "--trust"  # where the files were named: --trust, or the settings file
+
+    def source_of(self, der: bytes) -> str:
+        return f"{self.files[self.certificates.index(der)]} ({self.origin})"
+
+    def named(self) -> str:
+        return f"{', '.join(dict.fromkeys(printable(f) for f in self.files))} ({printable(self.origin)})"
+
+
+def authenticated_by(anchor: str, path: tuple[str, ...]) -> str:
+    """The verdict's line for an authenticated signer: which anchor, and the path down to them."""
+    return f"Authentifié par {printable(anchor)} : {' → '.join(printable(x) for x in path)}."
+
+
+@dataclass(frozen=True)
+class Signer:
+    subject: str
+    certificate_der: bytes
+    trusted: bool
+    anchor: str = ""  # the anchor's file and where it was named: "ans-racine.pem (--trust)"
+    path: tuple[str, ...] = ()  # names from the anchor down to the signer
+
+
+def check_signature(path: Path, manifest_bytes: bytes, p7s: bytes, trust: TrustAnchors | None,
+                    signing_time: dt.datetime) -> Signer:
+    """Who made a valid detached signature over the manifest, authenticated when `trust` is given."""
+    import asyncio
+
+    from asn1crypto import cms
+    from asn1crypto import x509 as asn1_x509
+    from cryptography import x509
+    from cryptography.hazmat.primitives.serialization import Encoding
+    from pyhanko.sign.validation.settings import KeyUsageConstraints
+    from pyhanko.sign.validation.generic_cms import async_validate_detached_cms
+    from pyhanko_certvalidator import ValidationContext
+
+    try:
+        info = cms.ContentInfo.load(p7s)
+        signed_data = info["content"]
+        _ = signed_data["signer_infos"][0]
+        embedded = [c.chosen.dump() for c in signed_data["certificates"] if c.name == "certificate"]
+    except Exception:  # noqa: BLE001 - any parse failure of the DER is the same problem for the user
+        raise fail(path, f"{SIGNATURE} : signature illisible (ce n'est pas du CMS DER).") from None
+    # Never fetch anything (offline by design); without --trust there is nothing to chain to and
+    # only the signature itself is checked. pyhanko logs a failed path search as an error with a
+    # traceback: that is an expected outcome here, not ours to print.
+    for name in ("pyhanko", "pyhanko_certvalidator"):
+        logger = logging.getLogger(name)
+        if not logger.handlers:
+            logger.addHandler(logging.NullHandler())
+        logger.propagate = False
+    roots = [asn1_x509.Certificate.load(d) for d in (trust.certificates if trust else ())]
+    context = ValidationContext(trust_roots=roots, allow_fetching=False, moment=signing_time,
+                                best_signature_time=signing_time)
+    try:
+        status = asyncio.run(async_validate_detached_cms(
+            manifest_bytes, signed_data, signer_validation_context=context,
+            key_usage_settings=KeyUsageConstraints(key_usage={"digital_signature", "non_repudiation"},
+                                                   match_all_key_usages=False)))
+    except Exception as exc:  # noqa: BLE001 - pyhanko raises several types for a broken signature
+        raise fail(path, f"{SIGNATURE} : signature invalide ({exc.__class__.__name__}).") from None
+    if not (status.intact and status.valid):
+        raise fail(path, f"signature invalide : {MANIFEST} a été modifié après la signature, ou la signature "
+                         "est altérée ; ne faites pas confiance à ce paquet.")
+    der = status.signing_cert.dump()
+    cert = x509.load_der_x509_certificate(der)
+    subject = subject_of_der(der)
+    # Checked here, before any trust: pyhanko does not check the usage of a certificate trusted as
+    # such (a pilot's), and a refused path would read as an unknown signer, not as the real reason.
+    problem = signing_usage_problem(cert)
+    if problem:
+        raise fail(path, f"le certificat du signataire ({printable(subject)}) ne permet pas de signer : {problem}. "
+                         "Ce paquet ne peut pas être accepté ; le signataire doit exporter à nouveau avec son "
+                         "certificat de signature.")
+    not_before, not_after = cert.not_valid_before_utc, cert.not_valid_after_utc
+    if not not_before <= signing_time <= not_after:
+        raise fail(path, f"certificat du signataire hors de sa période de validité à la date de signature "
+                         f"({signing_time:%d/%m/%Y} ; valable du {not_before:%d/%m/%Y} au {not_after:%d/%m/%Y}).")
+    if trust is None:
+        return Signer(subject, der, False)
+    if status.trusted:
+        chain = [x509.load_der_x509_certificate(c.dump()) for c in status.validation_path]
+        return Signer(subject, der, True, trust.source_of(chain[0].public_bytes(Encoding.DER)),
+                      tuple(name_text(c.subject) for c in chain))
+    if der in trust.certificates:  # the signer's own certificate given as trusted (a pilot's, self-signed)
+        return Signer(subject, der, True, trust.source_of(der), (name_text(cert.subject),))
+    raise fail(path, _untrusted(cert, subject, [x509.load_der_x509_certificate(d) for d in embedded if d != der],
+                                trust, status.trust_problem_indic, signing_time))
+
+
+def _untrusted(cert, subject: str, embedded: list, trust: TrustAnchors, indication, signing_time) -> str:
+    """Why no path leads from the signer to an anchor, in words: the link that is missing (the
+    signer exported without --chain), a chain that ends at another authority, or a path refused."""
+    from cryptography import x509
+
+    anchors = [x509.load_der_x509_certificate(d) for d in trust.certificates]
+    current, authorities = cert, []
+    for _ in range(len(embedded) + 1):
+        anchor = next((a for a in anchors if issued_by(current, a)), None)
+        if anchor is not None:
+            reason = next(filter(None, (_not_an_authority(c, signing_time) for c in authorities)), None) or \
+                _INDICATIONS.get(getattr(indication, "name", ""), "chemin de certification refusé")
+            return (f"signataire non reconnu : la chaîne de {printable(subject)} mène bien à "
+                    f"« {printable(name_text(anchor.subject))} » ({trust.named()}) mais elle est refusée ({reason}).")
+        if current.issuer == current.subject and issued_by(current, current):
+            own = "son certificat est auto-signé" if current is cert else \
+                f"sa chaîne aboutit à l'autorité « {printable(name_text(current.subject))} »"
+            return (f"signataire non reconnu : {printable(subject)} — {own}, qui n'est aucun des certificats de "
+                    f"confiance donnés ({trust.named()}).")
+        parent = next((c for c in embedded if c is not current and issued_by(current, c)), None)
+        if parent is None:
+            break
+        current = parent
+        authorities.append(parent)
+    if current is not cert:  # the signer's authority is joined; what it hangs from is not trusted
+        return (f"signataire non reconnu : la chaîne de {printable(subject)} remonte à l'autorité « "
+                f"{printable(name_text(current.issuer))} », dont le certificat n'est ni parmi les certificats de "
+                f"confiance ({trust.named()}) ni joint au paquet ; si c'est votre autorité racine, donnez son "
+                "certificat à --trust.")
+    return (f"chaîne de certification incomplète : le certificat de l'autorité « "
+            f"{printable(name_text(current.issuer))} », qui a émis celui de « {printable(name_text(current.subject))} »"
+            f", n'est ni joint au paquet ni parmi les certificats de confiance ({trust.named()}) ; le signataire "
+            "doit exporter à nouveau en joignant sa chaîne : « convergence export --chain INTERMEDIAIRES.pem » "
+            "(les certificats intermédiaires de son autorité).")
+
+
+def _not_an_authority(cert, signing_time) -> str | None:
+    """Why an intermediate of the path may not vouch for the signer, or None."""
+    from cryptography import x509
+
+    name = printable(name_text(cert.subject))
+    try:
+        is_ca = cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
+    except x509.ExtensionNotFound:
+        is_ca = False
+    if not is_ca:
+        return f"« {name} » n'est pas une autorité de certification (basicConstraints sans CA)"
+    try:
+        if not cert.extensions.get_extension_for_class(x509.KeyUsage).value.key_cert_sign:
+            return f"« {name} » n'a pas le droit de signer des certificats (keyUsage sans keyCertSign)"
+    except x509.ExtensionNotFound:
+        pass
+    if not cert.not_valid_before_utc <= signing_time <= cert.not_valid_after_utc:
+        return (f"le certificat de « {name} » n'était pas valide à la date de signature (valable du "
+                f"{cert.not_valid_before_utc:%d/%m/%Y} au {cert.not_valid_after_utc:%d/%m/%Y})")
+    return None
+
+
+# pyhanko's reasons for refusing a path it could build, in words (the others: a generic phrase).
+_INDICATIONS = {
+    "CHAIN_CONSTRAINTS_FAILURE": "contraintes de la chaîne non respectées : autorité non habilitée ou usage de clé",
+    "OUT_OF_BOUNDS_NO_POE": "un certificat de la chaîne n'était pas valide à la date de signature",
+    "OUT_OF_BOUNDS_NOT_REVOKED": "un certificat de la chaîne n'était pas valide à la date de signature",
+    "NOT_YET_VALID": "un certificat de la chaîne n'était pas encore valide à la date de signature",
+    "EXPIRED": "un certificat de la chaîne était expiré à la date de signature",
+    "REVOKED": "un certificat de la chaîne est révoqué",
+    "CRYPTO_CONSTRAINTS_FAILURE": "algorithme de la chaîne trop faible",
+    "CERTIFICATE_CHAIN_GENERAL_FAILURE": "chaîne mal formée",
+}
+
+
+def load_trust(paths: Path | list[Path], origin: str = "--trust") -> TrustAnchors:
+    """The certificates of the PEM (or DER) files given to --trust or set in the settings file."""
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    certificates, files = [], []
+    for path in [paths] if isinstance(paths, Path) else paths:
+        for cert in read_certificates(path, origin):
+            certificates.append(cert.public_bytes(Encoding.DER))
+            files.append(path.name)
+    return TrustAnchors(tuple(certificates), tuple(files), origin)
