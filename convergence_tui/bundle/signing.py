@@ -13,7 +13,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import UserError
+from ..errors import UserError, os_reason
 from ..escaping import printable
 
 DIGEST = "sha256"
@@ -115,7 +115,7 @@ def read_certificates(path: Path, role: str) -> list:
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise UserError(f"{path} : fichier de certificats illisible ({exc.strerror}) ; vérifiez le chemin donné "
+        raise UserError(f"{path} : fichier de certificats illisible ({os_reason(exc)}) ; vérifiez le chemin donné "
                         f"par {role}.") from None
     try:
         certs = x509.load_pem_x509_certificates(raw) if b"-----BEGIN" in raw else [x509.load_der_x509_certificate(raw)]
@@ -141,7 +141,7 @@ def load_identity(p12: Path, password: str, *, at: dt.datetime | None = None, ch
         raise UserError(f"{p12} : certificat de signature introuvable ; donnez le bon fichier avec --p12 "
                         "(ou créez-en un pour un pilote avec « convergence keygen »).") from None
     except OSError as exc:
-        raise UserError(f"{p12} : lecture impossible ({exc.strerror}).") from None
+        raise UserError(f"{p12} : lecture impossible ({os_reason(exc)}).") from None
     try:
         # One decryption (the key derivation is deliberately slow): pyhanko reads the file itself.
         signer = SimpleSigner.load_pkcs12_data(data, other_certs=[], passphrase=password.encode("utf-8"))
@@ -264,10 +264,10 @@ def write_new(path: Path, data: bytes, mode: int) -> None:
     except FileExistsError:
         raise UserError(f"{path} existe déjà ; choisissez un autre nom (un certificat n'est jamais écrasé).") from None
     except OSError as exc:
-        raise UserError(f"{path} : écriture impossible ({exc.strerror}) ; vérifiez le dossier.") from None
+        raise UserError(f"{path} : écriture impossible ({os_reason(exc)}) ; vérifiez le dossier.") from None
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
     except OSError as exc:
         path.unlink(missing_ok=True)
-        raise UserError(f"{path} : écriture impossible ({exc.strerror}) ; vérifiez la place libre.") from None
+        raise UserError(f"{path} : écriture impossible ({os_reason(exc)}) ; vérifiez la place libre.") from None

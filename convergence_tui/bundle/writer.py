@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .. import __version__
-from ..errors import UserError
+from ..errors import UserError, os_reason
 from .format import (
     BUNDLE_FORMAT,
     BUNDLE_VERSION,
@@ -65,7 +65,7 @@ def write_bundle(entries: Mapping[str, bytes], meta: dict, identity: Identity, o
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise UserError(f"{out_dir} : dossier de sortie impossible à créer ({exc.strerror}).") from None
+        raise UserError(f"{out_dir} : dossier de sortie impossible à créer ({os_reason(exc)}).") from None
     final = out_dir / bundle_name(meta["campaign"]["region"], meta["campaign"]["label"], created_at)
     if final.exists():
         raise UserError(f"{final} existe déjà ; relancez dans une seconde ou choisissez un autre dossier (--out).")
@@ -74,7 +74,7 @@ def write_bundle(entries: Mapping[str, bytes], meta: dict, identity: Identity, o
     try:
         fd, tmp_name = tempfile.mkstemp(prefix=".", suffix=PARTIAL, dir=out_dir)
     except OSError as exc:
-        raise UserError(f"{out_dir} : écriture impossible ({exc.strerror}) ; vérifiez le dossier et la place libre."
+        raise UserError(f"{out_dir} : écriture impossible ({os_reason(exc)}) ; vérifiez le dossier et la place libre."
                         ) from None
     tmp = Path(tmp_name)
     try:
@@ -91,7 +91,7 @@ def write_bundle(entries: Mapping[str, bytes], meta: dict, identity: Identity, o
         _fsync_dir(out_dir)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
-        raise UserError(f"{out_dir} : écriture du paquet impossible ({exc.strerror}) ; rien n'a été écrit.") from None
+        raise UserError(f"{out_dir} : écriture du paquet impossible ({os_reason(exc)}) ; rien n'a été écrit.") from None
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
