@@ -78,9 +78,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--draft", action="store_true", help="exporter un brouillon malgré ce qui manque")
     _common(s, top=False)
 
-    s = sub.add_parser("verify", help="vérifier un paquet : signature, empreintes, schémas, scores")
+    s = sub.add_parser("verify", help="vérifier un paquet : signature, empreintes, questionnaire, affirmations, "
+                       "scores et fichiers dérivés")
     s.add_argument("bundle", type=Path)
     s.add_argument("--trust", type=Path, help="certificat(s) de confiance, PEM")
+    s.add_argument("--report", type=Path, help="écrire dans ce fichier (nouveau) le rapport HTML régénéré depuis "
+                   "les données du paquet")
     _common(s, top=False)
 
     s = sub.add_parser("keygen", help="créer une identité de signature auto-signée (pilotes, tests)")
@@ -300,10 +303,18 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    from .bundle.verify import load_trust, verify_bundle
+    from .bundle.verify import load_trust, questionnaire_file, verify_bundle, write_report
 
     trust = load_trust(args.trust) if args.trust else None
-    print(verify_bundle(args.bundle, trust).summary())
+    # --referentiel names the questionnaire to compare with (a pilot's own, or one this version does not know).
+    compare_with = questionnaire_file(args.referentiel) if args.referentiel else None
+    if args.report and args.report.exists():
+        raise UserError(f"{args.report} existe déjà ; choisissez un autre nom pour le rapport (--report).")
+    verified = verify_bundle(args.bundle, trust, compare_with=compare_with, report=args.report is not None)
+    print(verified.summary())
+    if args.report:
+        write_report(args.report, verified.report)
+        print(f"Rapport régénéré depuis les données du paquet : {args.report}")
     return 0
 
 

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .verify import load_trust, verify_bundle
+from .verify import load_trust, questionnaire_file, verify_bundle
 
 
 def read_bundle_answers(path: Path, referentiel: Path | None = None, *, trust: Path | None = None) -> dict:
-    """The answers of a bundle that verifies (signature, hashes, schema, scores); raises otherwise.
+    """The answers of a bundle that verifies (signature, hashes, schema, claims, scores); raises otherwise.
 
-    `referentiel` is the questionnaire of the campaign being imported into; the import itself
-    checks that the answers fit it (the bundle was verified against its own copy).
+    `referentiel` is the questionnaire of the campaign being imported into: the bundle's own may be
+    that file or an official one; the import itself then checks that the answers fit it.
     """
-    verified = verify_bundle(path, load_trust(trust) if trust else None)
+    compare_with = questionnaire_file(referentiel) if referentiel is not None else None
+    verified = verify_bundle(path, load_trust(trust) if trust else None, compare_with=compare_with,
+                             or_official=True)
     return verified.answers

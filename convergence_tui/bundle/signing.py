@@ -40,13 +40,18 @@ class Identity:
 
 def subject_text(cert) -> str:
     """A certificate's subject as people read it: "Camille Le Goff — GIP e-Santé (FR)"."""
+    return name_text(cert.subject)
+
+
+def name_text(x509_name) -> str:
+    """An X.509 name (a subject or an issuer) as people read it."""
     from cryptography.x509.oid import NameOID
 
     def first(oid) -> str:
-        values = cert.subject.get_attributes_for_oid(oid)
+        values = x509_name.get_attributes_for_oid(oid)
         return str(values[0].value) if values else ""
 
-    name = first(NameOID.COMMON_NAME) or cert.subject.rfc4514_string()
+    name = first(NameOID.COMMON_NAME) or x509_name.rfc4514_string()
     org = first(NameOID.ORGANIZATION_NAME)
     country = first(NameOID.COUNTRY_NAME)
     return name + (f" — {org}" if org else "") + (f" ({country})" if country else "")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 
+from ..escaping import printable
 from .format import STATUS_LABELS
 
 
@@ -19,12 +20,26 @@ def _fr(value) -> str:
     return str(value)
 
 
+FORMULA_START = ("=", "+", "@", "\t", "\r")  # what a spreadsheet runs as a formula (and "-" + non-digit)
+DIGITS = "0123456789"
+
+
+def cell(value) -> str:
+    """A CSV cell: French number or text, control characters made visible (line breaks and tabs
+    kept: a quoted cell may span lines), and text a spreadsheet would run as a formula written
+    with a leading apostrophe (DESIGN.md §6). Numbers such as -3 or -2,5 stay numbers."""
+    text = printable(_fr(value), multiline=True)
+    if text.startswith(FORMULA_START) or (text[:1] == "-" and len(text) > 1 and text[1] not in DIGITS):
+        return "'" + text
+    return text
+
+
 def _csv(header: list[str], rows: list[list]) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
     writer.writerow(header)
     for r in rows:
-        writer.writerow([_fr(v) for v in r])
+        writer.writerow([cell(v) for v in r])
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
