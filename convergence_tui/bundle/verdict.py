@@ -70,9 +70,12 @@ class Verified:
                          "signataire.")
         lines.append(f"Date de signature : {p(m['created_at'])} (UTC), déclarée par le signataire (non horodatée), "
                      "dans la validité du certificat et pas avant le début du semestre.")
-        if m["draft"]:
-            nature = (f"BROUILLON ({self.blockers} point{'s' if self.blockers > 1 else ''} bloquent encore "
-                      "l'export définitif, recalculés)")
+        if m["draft"] and self.blockers:
+            n = self.blockers
+            nature = (f"BROUILLON ({n} point{'s bloquent' if n > 1 else ' bloque'} encore l'export définitif, "
+                      f"recalculé{'s' if n > 1 else ''})")
+        elif m["draft"]:
+            nature = "BROUILLON (plus rien ne bloque l'export définitif, recalculé)"
         else:
             nature = "soumission définitive (aucun point bloquant, recalculé)"
         validation = m["validation"]
@@ -91,7 +94,8 @@ class Verified:
         if self.derived_compared:
             lines.append("services.csv, plan.csv et rapport.html régénérés depuis les réponses : identiques.")
         else:
-            lines.append(f"services.csv, plan.csv et rapport.html NON comparés : paquet écrit par convergence-tui "
-                         f"{p(m['tool']['version'])}, vérifié par la version {__version__} ; ne lisez pas ces "
-                         "fichiers, lisez le rapport régénéré depuis les données (verify --report FICHIER).")
+            tool = f"{p(m['tool']['name'])} {p(m['tool']['version'])}"
+            lines.append(f"services.csv, plan.csv et rapport.html NON comparés : paquet écrit par {tool}, vérifié "
+                         f"par convergence-tui {__version__} ; ne lisez pas ces fichiers, lisez le rapport régénéré "
+                         "depuis les données (verify --report FICHIER).")
         return "\n".join(lines)
