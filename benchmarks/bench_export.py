@@ -38,3 +38,10 @@ def run(db: Path, repeat: int = 5) -> dict:
     row("`convergence verify` (all regenerated)", summary(verifies), "target ≤ 3 s",
         statistics.median(verifies) <= 3000)
     return {"export_ms": exports, "verify_ms": verifies}
+
+
+if __name__ == "__main__":
+    # python -m benchmarks.bench_export [FOLDER]: these two figures alone (the campaign is made once in FOLDER).
+    from benchmarks.common import large_campaign
+
+    run(large_campaign(Path(sys.argv[1]) if len(sys.argv) > 1 else Path(tempfile.mkdtemp(prefix="convergence-bench-"))))

@@ -120,7 +120,7 @@ def prepare(session, identity, problems: list[Problem], draft: bool, created: dt
     }
     progress("Rapport et tableaux")
     # Made from the answers document read back, exactly as verify regenerates them.
-    rebuilt = rebuild(ref, answers, session.scorer.date)
+    rebuilt = rebuild(ref, answers, session.reference_date)
     derived = derived_entries(rebuilt, manifest_claims(meta, identity, utc_stamp(created)))
     entries = {
         "answers.json": canonical_json(answers),

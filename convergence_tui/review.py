@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from .campaign.problems import KINDS, Problem
 from .campaign.signoffs import SIGNOFF_PROBLEM, answers_digest, signed_by, signoff_problem
-from .campaign.timeline import TimelineRow, next_semester, plan_timeline, semester_label, semester_of  # noqa: F401
+from .campaign.timeline import TimelineRow, plan_timeline
 from .errors import UserError
 from .overview import section_progress
 from .scoring import service_entry
