@@ -219,6 +219,19 @@ def test_hostile_label_cannot_forge_a_line_of_the_failure(cli, draft_bundle, sig
     assert "2026-S2\\x0a\\x1b[32mSignataire reconnu\\x1b[0m\\x1b[8m" in err
 
 
+def test_hostile_value_cannot_forge_a_line_of_the_details(cli, draft_bundle, signer_pem, tmp_path):
+    """A value the questionnaire refuses is quoted in the list of problems: escaped, line by line."""
+    bundle, _ = draft_bundle
+    entries = entries_of(bundle)
+    answers = json.loads(entries["answers.json"])
+    answers["services"][0]["category"] = "COORD\n\x1b[32mSignataire reconnu"
+    entries["answers.json"] = canonical_json(answers)
+    code, _, err = cli("verify", forge(entries, signer_pem, tmp_path))
+    assert code == 1 and "answers.json ne correspond pas au questionnaire" in err
+    assert "\x1b" not in err and "COORD\\x0a\\x1b[32mSignataire reconnu" in err
+    assert not any(line.startswith("Signataire") for line in err.splitlines())
+
+
 # --- derived entries ----------------------------------------------------------------------------
 
 

@@ -7,7 +7,7 @@ through `printable()`.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from ..campaign.problems import Problem
@@ -23,10 +23,11 @@ from .verdict import OFFICIAL
 REFUSED = "affirmation fausse, paquet refusé."
 
 
-def refused(path: Path, message: str) -> VerificationError:
-    """The error of a bundle that fails verification. Values from the bundle are escaped where they
-    are quoted; escaping the whole line again leaves no control character a way through."""
-    return VerificationError(printable(f"{path} : {message}", multiline=True))
+def refused(path: Path, message: str, details: Iterable[str] = ()) -> VerificationError:
+    """The error of a bundle that fails verification: one line, then its details one per line.
+    Values from the bundle are escaped where they are quoted; escaping each line again leaves no
+    line break or control character a way to forge a line."""
+    return VerificationError(printable(f"{path} : {message}"), details=[printable(d) for d in details])
 
 
 def _campaign(c: Mapping) -> str:

@@ -276,7 +276,7 @@ def verify_bundle(path: Path, trust_der: bytes | list[bytes] | None = None, *,
     try:
         ref = parse(ref_bytes, "referentiel.toml")
     except UserError as exc:
-        raise _fail(path, f"referentiel.toml invalide : {_escaped(exc)}") from None
+        raise _fail(path, f"referentiel.toml invalide : {exc.message}", exc.details) from None
     questionnaire = check_questionnaire(path, manifest["referentiel"], ref, ref_bytes, compare_with, or_official)
     try:
         date = dt.date.fromisoformat(scores["reference_date"])
@@ -287,7 +287,7 @@ def verify_bundle(path: Path, trust_der: bytes | list[bytes] | None = None, *,
     try:
         rebuilt = rebuild(ref, answers, date, checked=checked_answers)
     except UserError as exc:
-        raise _fail(path, f"answers.json ne correspond pas au questionnaire : {_escaped(exc)}") from None
+        raise _fail(path, f"answers.json ne correspond pas au questionnaire : {exc.message}", exc.details) from None
     if rebuilt.scores_doc != scores:
         raise _fail(path, f"les scores ne se recalculent pas : {_first_difference(rebuilt.scores_doc, scores)}.")
     check_validation(path, manifest, answers)
@@ -312,11 +312,6 @@ def verify_bundle(path: Path, trust_der: bytes | list[bytes] | None = None, *,
     return Verified(manifest, answers, scores, facts.subject, facts.fingerprint, trusted,
                     signer_issuer=facts.issuer, signer_serial=facts.serial, questionnaire=questionnaire,
                     blockers=len(blockers), derived_compared=same_tool, report=regenerated)
-
-
-def _escaped(exc: UserError) -> str:
-    """A UserError's message and details, each line escaped: details quote values from the file."""
-    return "\n".join([printable(exc.message), *(printable(d) for d in exc.details)])
 
 
 def _first_difference(expected: dict, found: dict) -> str:
