@@ -262,6 +262,10 @@ def test_another_tool_version_is_not_compared_and_report_regenerated(cli, draft_
     assert out_html.read_bytes() == genuine  # what the data produce, not what the bundle says
     code, _, err = cli("verify", forged, "--report", out_html)
     assert code == 2 and "existe déjà" in err
+    same = tmp_path / "rapport-meme-version.html"
+    code, out, err = cli("verify", bundle, "--report", same)
+    assert code == 0 and f"Rapport régénéré depuis les données du paquet : {same}" in out
+    assert same.read_bytes() == genuine
 
 
 # --- the verdict --------------------------------------------------------------------------------
