@@ -47,7 +47,7 @@ def report_data(rebuilt: Rebuilt, claims: Mapping, missing: list[Problem]) -> di
         "created_at": claims["created_at"], "draft": claims["draft"],
         "signer": {"subject": claims["signer"]["subject"], "fingerprint": claims["signer"]["certificate_sha256"]},
         "validation": claims["validation"],
-        "referentiel": {"id": pin["id"], "version": pin["version"], "official": pin.get("official", True)},
+        "referentiel": {"id": pin["id"], "version": pin["version"], "official": pin.get("official")},
         "axes": [(a.id, a.label) for a in ref.axes],
         "region": scores["region"],
         "services": services,
