@@ -84,10 +84,13 @@ def build_parser() -> argparse.ArgumentParser:
                    "joints à la signature (défaut : le réglage chain)")
     _common(s, top=False)
 
-    s = sub.add_parser("verify", help="vérifier un paquet : signature, empreintes, schémas, scores")
+    s = sub.add_parser("verify", help="vérifier un paquet : signature, empreintes, questionnaire, affirmations, "
+                       "scores et fichiers dérivés")
     s.add_argument("bundle", type=Path)
     s.add_argument("--trust", type=Path, action="append", help="certificat(s) de confiance (PEM) : la racine de "
                    "l'autorité des signataires ; répétable (défaut : le réglage trust)")
+    s.add_argument("--report", type=Path, help="écrire dans ce fichier (nouveau) le rapport HTML régénéré depuis "
+                   "les données du paquet")
     _common(s, top=False)
 
     s = sub.add_parser("keygen", help="créer une identité de signature auto-signée (pilotes, tests)")
@@ -370,9 +373,17 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    from .bundle.verify import verify_bundle
+    from .bundle.verify import questionnaire_file, verify_bundle, write_report
 
-    print(verify_bundle(args.bundle, trust_anchors(args)).summary())
+    # --referentiel names the questionnaire to compare with (a pilot's own, or one this version does not know).
+    compare_with = questionnaire_file(args.referentiel) if args.referentiel else None
+    if args.report and args.report.exists():
+        raise UserError(f"{args.report} existe déjà ; choisissez un autre nom pour le rapport (--report).")
+    verified = verify_bundle(args.bundle, trust_anchors(args), compare_with=compare_with, report=args.report is not None)
+    print(verified.summary())
+    if args.report:
+        write_report(args.report, verified.report)
+        print(f"Rapport régénéré depuis les données du paquet : {args.report}")
     return 0
 
 

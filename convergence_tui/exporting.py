@@ -16,8 +16,7 @@ from pathlib import Path
 
 from .campaign.problems import Problem
 from .errors import UserError
-from .referentiel.values import REGIONS
-from .review import export_blockers, signoff_state, timeline
+from .review import export_blockers
 
 
 class ExportRefused(UserError):
@@ -118,71 +117,37 @@ class Prepared:
 
 def prepare(session, identity, problems: list[Problem], draft: bool, created: dt.datetime,
             progress: Callable[[str], None] = lambda _: None) -> Prepared:
+    from .bundle.derived import derived_entries
     from .bundle.format import canonical_json
-    from .bundle.writer import utc_stamp
-    from .report import html, tables
+    from .bundle.writer import manifest_claims, utc_stamp
+    from .campaign.rebuilt import rebuild
+    from .campaign.signoffs import latest_signoff
+    from .referentiel.official import pin_of
 
     answers = session.answers_document()
     scores = session.scores_document()
     ref = session.ref
     ref_bytes = ref.source_text.encode("utf-8")
-    state = signoff_state(session)
-    validation = ({k: state.last[k] for k in ("name", "role", "at")} if state.current else None)
+    # The validation claimed is the one verify will find: the latest sign-off recorded in the
+    # answers, when its digest is theirs.
+    last, current = latest_signoff(answers)
+    validation = {k: last[k] for k in ("name", "role", "at")} if current else None
+    official = pin_of(ref.referentiel.id, ref.referentiel.version, ref.sha256) == "official"
     meta = {
-        "referentiel": {"id": ref.referentiel.id, "version": ref.referentiel.version, "sha256": ref.sha256},
+        "referentiel": {"id": ref.referentiel.id, "version": ref.referentiel.version, "sha256": ref.sha256,
+                        "official": official},
         "campaign": answers["campaign"],
         "draft": draft,
         "validation": validation,
     }
     progress("Rapport et tableaux")
-    report = html.render(report_data(session, answers, scores, problems if draft else [], draft, identity,
-                                     utc_stamp(created), validation))
+    # Made from the answers document read back, exactly as verify regenerates them.
+    rebuilt = rebuild(ref, answers, session.reference_date)
+    derived = derived_entries(rebuilt, manifest_claims(meta, identity, utc_stamp(created)))
     entries = {
         "answers.json": canonical_json(answers),
         "scores.json": canonical_json(scores),
         "referentiel.toml": ref_bytes,
-        "services.csv": tables.services_csv(scores, answers, ref.axis_ids),
-        "plan.csv": tables.plan_csv(answers),
-        "rapport.html": report,
+        **derived,
     }
     return Prepared(entries, meta, identity, created, draft, len(problems))
-
-
-def report_data(session, answers: dict, scores: dict, missing: list[Problem], draft: bool, identity,
-                created_at: str, validation: dict | None) -> dict:
-    ref = session.ref
-    info = answers["campaign"]
-    form = answers["answers"]
-    by_service: dict[str, dict] = {s["id"]: {"actions": [], "blockers": []} for s in answers["services"]}
-    for a in answers["actions"]:
-        if a["service"] in by_service:
-            by_service[a["service"]]["actions"].append(a)
-    for b in answers["blockers"]:
-        if b["service"] in by_service:
-            by_service[b["service"]]["blockers"].append(b)
-    services = []
-    for s in scores["services"]:
-        sid = s["id"]
-        levels = {cid: c.get("level") for cid, c in next(x for x in answers["services"] if x["id"] == sid)
-                  ["criteria"].items()}
-        gap_details = [{"criterion": cid, "label": ref.criteria_by_id[cid].label, "level": levels.get(cid, 0) or 0,
-                        "due": session.scorer.due_level(cid)} for cid in s["gaps"]]
-        services.append({**s, "gap_details": gap_details,
-                         "actions": sorted(by_service[sid]["actions"], key=lambda a: (a["due"] or "", a["id"])),
-                         "blockers": by_service[sid]["blockers"]})
-    semesters, rows = timeline(session)
-    return {
-        "region_code": info["region"], "region_name": REGIONS.get(info["region"] or "", "région non renseignée"),
-        "label": info["label"], "reference_date": info["reference_date"],
-        "ars": form.get("ars_name", ""), "grades": form.get("grades_name", ""),
-        "created_at": created_at, "draft": draft,
-        "signer": {"subject": identity.subject, "fingerprint": identity.fingerprint},
-        "validation": validation,
-        "referentiel": {"id": ref.referentiel.id, "version": ref.referentiel.version},
-        "axes": [(a.id, a.label) for a in ref.axes],
-        "region": scores["region"],
-        "services": services,
-        "timeline": {"semesters": semesters,
-                     "rows": [{"name": r.name, "cells": r.cells, "reached_on": r.reached_on} for r in rows]},
-        "missing": [p.message for p in missing],
-    }

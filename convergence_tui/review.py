@@ -4,14 +4,13 @@ time, blockers — and what changed since the last sign-off. Textual-free; scree
 
 from __future__ import annotations
 
-import datetime as dt
-import hashlib
-import json
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from .campaign.problems import KINDS, Problem
+from .campaign.signoffs import SIGNOFF_PROBLEM, answers_digest, signed_by, signoff_problem
+from .campaign.timeline import TimelineRow, plan_timeline
 from .errors import UserError
 from .overview import section_progress
 from .scoring import service_entry
@@ -23,14 +22,11 @@ if TYPE_CHECKING:
 BLOCKER_LABELS = {"vendor": "ÉDITEUR", "national": "NATIONAL", "market": "MARCHÉ", "regional": "RÉGIONAL",
                   "other": "AUTRE"}
 OWNER_LABELS = {"national": "NATIONAL", "ars": "ARS", "grades": "GRADeS", "vendor": "ÉDITEUR"}
-SIGNOFF_PROBLEM = "signoff"
 
 
 def campaign_digest(session: Session) -> str:
-    """SHA-256 of the answers document in canonical JSON: what a sign-off covers."""
-    doc = session.answers_document()
-    text = json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    """What a sign-off covers: the digest of the answers document (campaign/signoffs.py)."""
+    return answers_digest(session.answers_document())
 
 
 @dataclass(frozen=True)
@@ -46,13 +42,11 @@ class SignoffState:
     def summary(self) -> str:
         if self.last is None:
             return "Pas encore validée par le responsable."
-        who = f"{self.last['name']} ({self.last['role']})"
-        when = self.last["at"][:16].replace("T", " à ")
         if self.current:
-            return f"Validée par {who} le {when} (UTC) : la validation couvre l'état actuel."
+            return f"Validée par {signed_by(self.last)} (UTC) : la validation couvre l'état actuel."
         authors = ", ".join(sorted({r.author for r in self.changes})) or "?"
-        return (f"Validation de {who} du {when} RETIRÉE : {len(self.changes)} modification(s) depuis, "
-                f"par {authors}. Une nouvelle validation est nécessaire.")
+        return (f"Validation de {signed_by(self.last)} (UTC) RETIRÉE : {len(self.changes)} modification(s) "
+                f"depuis, par {authors}. Une nouvelle validation est nécessaire.")
 
 
 def signoff_state(session: Session) -> SignoffState:
@@ -101,8 +95,7 @@ def export_blockers(session: Session, problems: list[Problem] | None = None) -> 
     problems = list(session.problems() if problems is None else problems)
     state = signoff_state(session)
     if not state.current:
-        validation = next((s.id for s in session.ref.sections if s.kind == "validation"), "")
-        problems.append(Problem(SIGNOFF_PROBLEM, validation, "campaign", "signoff", state.summary()))
+        problems.append(signoff_problem(session.ref, state.summary()))
     return problems
 
 
@@ -171,60 +164,9 @@ def service_rows(session: Session) -> list[ServiceRow]:
 # --- the plan over time --------------------------------------------------------
 
 
-def semester_of(d: dt.date) -> tuple[int, int]:
-    return d.year, 1 if d.month <= 6 else 2
-
-
-def semester_label(sem: tuple[int, int]) -> str:
-    return f"{sem[0]}-S{sem[1]}"
-
-
-def next_semester(sem: tuple[int, int]) -> tuple[int, int]:
-    return (sem[0], 2) if sem[1] == 1 else (sem[0] + 1, 1)
-
-
-@dataclass(frozen=True, slots=True)
-class TimelineRow:
-    service_id: str
-    name: str
-    cells: list[str]  # per semester: "reached", "target" (reached during it), "action", "waiting"
-    reached_on: dt.date | None
-
-
 def timeline(session: Session, max_semesters: int = 10) -> tuple[list[str], list[TimelineRow]]:
     """Per service and semester: when the plan brings the service to its final targets."""
-    start = semester_of(session.reference_date)
-    last = start
-    dues: dict[str, set[tuple[int, int]]] = defaultdict(set)
-    for sid in session.data.live_ids("service"):
-        for aid in session.data.actions_of(sid):
-            action = session.data.action_input(aid)
-            if action is not None and action.status != "abandoned" and action.due >= session.reference_date:
-                sem = semester_of(action.due)
-                dues[sid].add(sem)
-                last = max(last, sem)
-    for score in session.scores.services:
-        if score.target_reached_on is not None:
-            last = max(last, semester_of(score.target_reached_on))
-    semesters = [start]
-    while semesters[-1] < last and len(semesters) < max_semesters:
-        semesters.append(next_semester(semesters[-1]))
-    rows = []
-    for score in session.scores.services:
-        reached = score.target_reached_on
-        reached_sem = semester_of(reached) if reached else None
-        cells = []
-        for sem in semesters:
-            if reached_sem is not None and sem > reached_sem:
-                cells.append("reached")
-            elif reached_sem == sem:
-                cells.append("target")
-            elif sem in dues.get(score.id, ()):
-                cells.append("action")
-            else:
-                cells.append("waiting")
-        rows.append(TimelineRow(score.id, score.name or score.id, cells, reached))
-    return [semester_label(s) for s in semesters], rows
+    return plan_timeline(session.data, session.scores, session.reference_date, max_semesters)
 
 
 # --- blockers -----------------------------------------------------------------

@@ -22,6 +22,7 @@ from . import __version__
 from .campaign.answers import read_document, to_document
 from .campaign.data import CAMPAIGN, CHILD_KINDS, CampaignData, Item, paused_gc, split_criterion_scope
 from .campaign.problems import Problem, find_problems
+from .campaign.signoffs import SIGNOFFS, signoff_entries
 from .campaign.validation import validate_cell
 from .errors import CampaignLocked, UserError
 from .referentiel import Referentiel
@@ -393,8 +394,13 @@ class Session:
         return find_problems(self.data, self.scores, self.scorer)
 
     def answers_document(self) -> dict:
+        """The answers document (DESIGN.md §5), with the sign-offs recorded in the campaign."""
         self.ensure_complete()
-        return to_document(self.data)
+        doc = to_document(self.data)
+        signoffs = self.store.signoffs()
+        if signoffs:
+            doc[SIGNOFFS] = signoff_entries(signoffs)
+        return doc
 
     def scores_document(self) -> dict:
         return scores_document(self.ref, self.scores)

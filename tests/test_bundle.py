@@ -204,8 +204,16 @@ def test_final_export_of_a_complete_signed_campaign(cli, identity, tmp_path, mon
     (bundle,) = (tmp_path / "out").glob("*.zip")
     manifest = json.loads(entries_of(bundle)["manifest.json"])
     assert manifest["draft"] is False and manifest["validation"]["name"] == "Camille"
-    code, out, _ = cli("verify", bundle)
-    assert code == 0 and "soumission définitive ; validée par Camille" in out
+    # A pilot's own questionnaire: the bundle says so, and verifies only against that file.
+    assert manifest["referentiel"]["official"] is False
+    code, _, err = cli("verify", bundle)
+    assert code == 1 and "questionnaire inconnu : « mini 1 »" in err and "--referentiel" in err
+    code, out, err = cli("verify", bundle, "--referentiel", MINI)
+    assert code == 0, err
+    assert "soumission définitive (aucun point bloquant, recalculé) ; validée par Camille" in out
+    assert f"NON officiel — identique à {MINI}" in out
+    code, _, err = cli("verify", bundle, "--referentiel", ROOT / "referentiel.toml")
+    assert code == 1 and "n'est pas identique au questionnaire donné" in err
 
 
 def test_wrong_password_writes_nothing(cli, identity, tmp_path, monkeypatch, demo_db):

@@ -7,18 +7,21 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import VerificationError
 from ..escaping import printable
 from .format import MANIFEST, SIGNATURE
-from .signing import issued_by, name_text, read_certificates, signing_usage_problem, subject_of_der
+from .signing import common_name, issued_by, read_certificates, signing_usage_problem, subject_of_der
 
 
-def fail(path: Path, message: str) -> VerificationError:
-    """A failed verification, naming the bundle."""
-    return VerificationError(f"{path} : {message}")
+def fail(path: Path, message: str, details: Iterable[str] = ()) -> VerificationError:
+    """The error of a bundle that fails verification: one line, then its details one per line.
+    Values from the bundle are escaped where they are quoted; escaping each line again leaves no
+    line break or control character a way to forge a line."""
+    return VerificationError(printable(f"{path} : {message}"), details=[printable(d) for d in details])
 
 
 @dataclass(frozen=True)
@@ -110,9 +113,9 @@ def check_signature(path: Path, manifest_bytes: bytes, p7s: bytes, trust: TrustA
     if status.trusted:
         chain = [x509.load_der_x509_certificate(c.dump()) for c in status.validation_path]
         return Signer(subject, der, True, trust.source_of(chain[0].public_bytes(Encoding.DER)),
-                      tuple(name_text(c.subject) for c in chain))
+                      tuple(common_name(c.subject) for c in chain))
     if der in trust.certificates:  # the signer's own certificate given as trusted (a pilot's, self-signed)
-        return Signer(subject, der, True, trust.source_of(der), (name_text(cert.subject),))
+        return Signer(subject, der, True, trust.source_of(der), (common_name(cert.subject),))
     raise fail(path, _untrusted(cert, subject, [x509.load_der_x509_certificate(d) for d in embedded if d != der],
                                 trust, status.trust_problem_indic, signing_time))
 
@@ -130,10 +133,10 @@ def _untrusted(cert, subject: str, embedded: list, trust: TrustAnchors, indicati
             reason = next(filter(None, (_not_an_authority(c, signing_time) for c in authorities)), None) or \
                 _INDICATIONS.get(getattr(indication, "name", ""), "chemin de certification refusé")
             return (f"signataire non reconnu : la chaîne de {printable(subject)} mène bien à "
-                    f"« {printable(name_text(anchor.subject))} » ({trust.named()}) mais elle est refusée ({reason}).")
+                    f"« {printable(common_name(anchor.subject))} » ({trust.named()}) mais elle est refusée ({reason}).")
         if current.issuer == current.subject and issued_by(current, current):
             own = "son certificat est auto-signé" if current is cert else \
-                f"sa chaîne aboutit à l'autorité « {printable(name_text(current.subject))} »"
+                f"sa chaîne aboutit à l'autorité « {printable(common_name(current.subject))} »"
             return (f"signataire non reconnu : {printable(subject)} — {own}, qui n'est aucun des certificats de "
                     f"confiance donnés ({trust.named()}).")
         parent = next((c for c in embedded if c is not current and issued_by(current, c)), None)
@@ -143,11 +146,11 @@ def _untrusted(cert, subject: str, embedded: list, trust: TrustAnchors, indicati
         authorities.append(parent)
     if current is not cert:  # the signer's authority is joined; what it hangs from is not trusted
         return (f"signataire non reconnu : la chaîne de {printable(subject)} remonte à l'autorité « "
-                f"{printable(name_text(current.issuer))} », dont le certificat n'est ni parmi les certificats de "
+                f"{printable(common_name(current.issuer))} », dont le certificat n'est ni parmi les certificats de "
                 f"confiance ({trust.named()}) ni joint au paquet ; si c'est votre autorité racine, donnez son "
                 "certificat à --trust.")
     return (f"chaîne de certification incomplète : le certificat de l'autorité « "
-            f"{printable(name_text(current.issuer))} », qui a émis celui de « {printable(name_text(current.subject))} »"
+            f"{printable(common_name(current.issuer))} », qui a émis celui de « {printable(common_name(current.subject))} »"
             f", n'est ni joint au paquet ni parmi les certificats de confiance ({trust.named()}) ; le signataire "
             "doit exporter à nouveau en joignant sa chaîne : « convergence export --chain INTERMEDIAIRES.pem » "
             "(les certificats intermédiaires de son autorité).")
@@ -157,7 +160,7 @@ def _not_an_authority(cert, signing_time) -> str | None:
     """Why an intermediate of the path may not vouch for the signer, or None."""
     from cryptography import x509
 
-    name = printable(name_text(cert.subject))
+    name = printable(common_name(cert.subject))
     try:
         is_ca = cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
     except x509.ExtensionNotFound:

@@ -46,13 +46,18 @@ class Identity:
 
 def subject_text(cert) -> str:
     """A certificate's subject as people read it: "Camille Le Goff — GIP e-Santé (FR)"."""
+    return name_text(cert.subject)
+
+
+def name_text(x509_name) -> str:
+    """An X.509 name (a subject or an issuer) as people read it."""
     from cryptography.x509.oid import NameOID
 
     def first(oid) -> str:
-        values = cert.subject.get_attributes_for_oid(oid)
+        values = x509_name.get_attributes_for_oid(oid)
         return str(values[0].value) if values else ""
 
-    name = first(NameOID.COMMON_NAME) or cert.subject.rfc4514_string()
+    name = first(NameOID.COMMON_NAME) or x509_name.rfc4514_string()
     org = first(NameOID.ORGANIZATION_NAME)
     country = first(NameOID.COUNTRY_NAME)
     return name + (f" — {org}" if org else "") + (f" ({country})" if country else "")
@@ -64,8 +69,8 @@ def subject_of_der(der: bytes) -> str:
     return subject_text(x509.load_der_x509_certificate(der))
 
 
-def name_text(name) -> str:
-    """An issuer's or subject's x509.Name as people read it (its common name, else the whole name)."""
+def common_name(name) -> str:
+    """An issuer's or subject's x509.Name in a path of authorities (its common name, else the whole name)."""
     from cryptography.x509.oid import NameOID
 
     values = name.get_attributes_for_oid(NameOID.COMMON_NAME)
@@ -171,10 +176,10 @@ def load_identity(p12: Path, password: str, *, at: dt.datetime | None = None, ch
     has_issuer = self_issued or any(issued_by(cert, x509.load_der_x509_certificate(d)) for d in others)
     if chain is not None and not has_issuer:
         raise UserError(f"{chain} ({chain_origin}) ne contient pas le certificat de l'autorité qui a émis le vôtre "
-                        f"(« {printable(name_text(cert.issuer))} ») ; donnez le fichier PEM des certificats intermédiaires de "
+                        f"(« {printable(common_name(cert.issuer))} ») ; donnez le fichier PEM des certificats intermédiaires de "
                         "votre autorité (IGC-Santé). Rien n'a été écrit.")
     return Identity(signer, subject_text(cert), cert_der, cert.not_valid_before_utc, cert.not_valid_after_utc,
-                    tuple(others), None if has_issuer else name_text(cert.issuer))
+                    tuple(others), None if has_issuer else common_name(cert.issuer))
 
 
 def sign_detached(identity: Identity, content: bytes, signing_time: dt.datetime) -> bytes:

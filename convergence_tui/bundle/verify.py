@@ -1,6 +1,7 @@
-"""Check a bundle as the ANS does: safe to open, exactly the expected entries, a valid signature
-(from a trusted signer when asked), every entry as the manifest says, documents of the right shape,
-and scores that recompute from the answers with the bundled questionnaire.
+"""Check a bundle as the ANS does (DESIGN.md §6): safe to open, exactly the expected entries, a valid
+signature (from a trusted signer when asked), every entry as the manifest says, documents of the
+right shape, the official questionnaire (or the one named), every claim of the manifest backed by
+the contents, scores that recompute, and derived entries that regenerate byte for byte.
 """
 
 from __future__ import annotations
@@ -9,19 +10,29 @@ import datetime as dt
 import stat
 import zipfile
 import zlib
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from ..campaign.answers import parse_json, read_document
+from .. import __version__
+from ..campaign.answers import parse_json
 from ..campaign.documents import AnswersDocument, ScoresDocument
-from ..errors import UserError, VerificationError
+from ..campaign.rebuilt import rebuild
+from ..errors import UserError
+from ..escaping import printable
 from ..referentiel.loader import format_path, french, parse
-from ..scoring import Scorer, scores_document
-from .signature import TrustAnchors, authenticated_by, check_signature, load_trust
-from .signature import fail as _fail
+from .claims import (
+    REFUSED,
+    check_campaign,
+    check_created_at,
+    check_final,
+    check_questionnaire,
+    check_signer,
+    check_validation,
+)
+from .claims import refused as _fail
+from .derived import DERIVED_ENTRIES, derived_entries, report_bytes
 from .format import (
     ALL_ENTRIES,
     BUNDLE_FORMAT,
@@ -34,6 +45,8 @@ from .format import (
     SIGNATURE,
     sha256,
 )
+from .signature import TrustAnchors, check_signature, load_trust
+from .verdict import OFFICIAL, Verified, certificate_facts
 
 
 class _Strict(BaseModel):
@@ -53,6 +66,7 @@ class _Named(_Strict):
 
 class _RefPin(_Named):
     sha256: str
+    official: bool | None = None  # absent from bundles of earlier versions: verify decides anyway
 
 
 class _Signer(_Strict):
@@ -90,38 +104,6 @@ class Manifest(_Strict):
     files: list[_FileEntry]
 
 
-@dataclass(frozen=True)
-class Verified:
-    manifest: dict
-    answers: dict
-    scores: dict
-    signer_subject: str
-    fingerprint: str
-    trusted: bool
-    # When trusted: the anchor the path starts from (its file, where it was named), the names down to the signer.
-    anchor: str = ""
-    path: tuple[str, ...] = ()
-
-    def summary(self) -> str:
-        m = self.manifest
-        c = m["campaign"]
-        kind = "BROUILLON" if m["draft"] else "soumission définitive"
-        trust = "signataire reconnu (--trust)" if self.trusted else \
-            "signature intègre ; signataire non comparé à une autorité (ajoutez --trust CERT.pem)"
-        validation = m["validation"]
-        lines = [
-            f"Paquet valide : région {c['region']}, campagne {c['label']}, niveaux dus au {c['reference_date']}.",
-            f"Signé par {self.signer_subject} le {m['created_at']} ({trust}).",
-            f"Certificat SHA-256 : {self.fingerprint}",
-            *([authenticated_by(self.anchor, self.path)] if self.trusted else []),
-            f"Nature : {kind}" + (f" ; validée par {validation['name']} ({validation['role']})" if validation else "")
-            + ".",
-            f"Scores recalculés à l'identique : {len(self.scores['services'])} services, questionnaire "
-            f"{m['referentiel']['id']} {m['referentiel']['version']}.",
-        ]
-        return "\n".join(lines)
-
-
 def read_entries(path: Path) -> dict[str, bytes]:
     """The bundle's entries, refusing anything unsafe before decompressing it."""
     try:
@@ -137,17 +119,18 @@ def read_entries(path: Path) -> dict[str, bytes]:
         total = 0
         for info in infos:
             name = info.filename
+            shown = printable(name)  # a name may hold a line break or ESC: never printed raw
             if name.startswith(("/", "\\")) or ":" in name or "\\" in name or ".." in name.split("/"):
-                raise _fail(path, f"entrée « {name} » : chemin absolu ou remontant (..) ; paquet refusé.")
+                raise _fail(path, f"entrée « {shown} » : chemin absolu ou remontant (..) ; paquet refusé.")
             mode = info.external_attr >> 16
             if stat.S_ISLNK(mode):
-                raise _fail(path, f"entrée « {name} » : lien symbolique ; paquet refusé.")
+                raise _fail(path, f"entrée « {shown} » : lien symbolique ; paquet refusé.")
             if info.is_dir() or "/" in name:
-                raise _fail(path, f"entrée « {name} » : dossier inattendu ; un paquet n'a que des fichiers à plat.")
+                raise _fail(path, f"entrée « {shown} » : dossier inattendu ; un paquet n'a que des fichiers à plat.")
             if info.file_size > MAX_ENTRY_BYTES or (total := total + info.file_size) > MAX_TOTAL_BYTES:
-                raise _fail(path, f"entrée « {name} » : taille démesurée ({info.file_size} octets) ; paquet refusé.")
+                raise _fail(path, f"entrée « {shown} » : taille démesurée ({info.file_size} octets) ; paquet refusé.")
             if info.compress_size and info.file_size / info.compress_size > MAX_RATIO:
-                raise _fail(path, f"entrée « {name} » : taux de compression anormal (bombe zip ?) ; paquet refusé.")
+                raise _fail(path, f"entrée « {shown} » : taux de compression anormal (bombe zip ?) ; paquet refusé.")
         names = [i.filename for i in infos]
         if len(set(names)) != len(names):
             raise _fail(path, "entrées en double ; paquet refusé.")
@@ -156,7 +139,8 @@ def read_entries(path: Path) -> dict[str, bytes]:
         if missing:
             raise _fail(path, f"entrée manquante : {', '.join(missing)}.")
         if extra:
-            raise _fail(path, f"entrée inattendue : {', '.join(extra)} ; un paquet n'a que {', '.join(ALL_ENTRIES)}.")
+            raise _fail(path, f"entrée inattendue : {printable(', '.join(extra))} ; un paquet n'a que "
+                              f"{', '.join(ALL_ENTRIES)}.")
         out = {}
         for info in infos:
             try:
@@ -164,10 +148,10 @@ def read_entries(path: Path) -> dict[str, bytes]:
                     data = f.read(MAX_ENTRY_BYTES + 1)
             except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, ValueError):
                 # Corrupt data, a bad checksum, an unknown compression method, encryption…
-                raise _fail(path, f"entrée « {info.filename} » illisible (paquet altéré ou abîmé) ; paquet refusé.") \
-                    from None
+                raise _fail(path, f"entrée « {printable(info.filename)} » illisible (paquet altéré ou abîmé) ; "
+                                  "paquet refusé.") from None
             if len(data) != info.file_size:
-                raise _fail(path, f"entrée « {info.filename} » : taille annoncée fausse ; paquet refusé.")
+                raise _fail(path, f"entrée « {printable(info.filename)} » : taille annoncée fausse ; paquet refusé.")
             out[info.filename] = data
         return out
 
@@ -184,11 +168,20 @@ def _schema(path: Path, name: str, model, obj):
         return model.model_validate(obj)
     except ValidationError as exc:
         first = exc.errors()[0]
-        raise _fail(path, f"{name} : schéma invalide — {format_path(tuple(first['loc'])) or 'document'} : "
-                          f"{french(first)}.") from None
+        where = printable(format_path(tuple(first["loc"])) or "document")
+        raise _fail(path, f"{name} : schéma invalide — {where} : {printable(french(first))}.") from None
 
 
-def verify_bundle(path: Path, trust_der: TrustAnchors | bytes | list[bytes] | None = None) -> Verified:
+def verify_bundle(path: Path, trust_der: TrustAnchors | bytes | list[bytes] | None = None, *,
+                  compare_with: tuple[str, bytes] | None = None, or_official: bool = False,
+                  report: bool = False) -> Verified:
+    """Everything §6 says a valid bundle proves, or a VerificationError naming what is wrong.
+
+    `compare_with`: (name, bytes) of the questionnaire the verifier names (`--referentiel`): the
+    bundle's must be that file; otherwise it must be an official one (or either, `or_official`).
+    `report`: regenerate `rapport.html` from the data even when the bundle comes from another
+    version of the tool (it is regenerated anyway, and compared, for the same version).
+    """
     if isinstance(trust_der, bytes):
         trust_der = [trust_der]
     if isinstance(trust_der, list):
@@ -202,11 +195,15 @@ def verify_bundle(path: Path, trust_der: TrustAnchors | bytes | list[bytes] | No
     try:
         created = dt.datetime.fromisoformat(manifest["created_at"].replace("Z", "+00:00"))
     except ValueError:
-        raise _fail(path, f"{MANIFEST} : date de création illisible « {manifest['created_at']} ».") from None
+        raise _fail(path, f"{MANIFEST} : date de création illisible « {printable(manifest['created_at'])} ».") \
+            from None
+    if created.tzinfo is None:
+        created = created.replace(tzinfo=dt.UTC)
     signer = check_signature(path, manifest_bytes, entries[SIGNATURE], trust_der, created)
     subject, cert_der, trusted = signer.subject, signer.certificate_der, signer.trusted
     if sha256(cert_der) != manifest["signer"]["certificate_sha256"]:
         raise _fail(path, f"{MANIFEST} : le certificat annoncé n'est pas celui qui a signé.")
+    check_signer(path, manifest, subject)
     listed = {f["path"]: f for f in manifest["files"]}
     if sorted(listed) != sorted(CONTENT_ENTRIES):
         raise _fail(path, f"{MANIFEST} : la liste des fichiers ne correspond pas au contenu du paquet.")
@@ -220,27 +217,51 @@ def verify_bundle(path: Path, trust_der: TrustAnchors | bytes | list[bytes] | No
     _schema(path, "scores.json", ScoresDocument, scores)
     if "problems" in scores:
         raise _fail(path, "scores.json : schéma invalide — clé « problems » inattendue dans un paquet.")
+    check_campaign(path, manifest, answers)
+    check_created_at(path, manifest, created)
     ref_bytes = entries["referentiel.toml"]
     if sha256(ref_bytes) != manifest["referentiel"]["sha256"]:
         raise _fail(path, "referentiel.toml : empreinte différente de celle du manifeste.")
     try:
         ref = parse(ref_bytes, "referentiel.toml")
     except UserError as exc:
-        raise _fail(path, f"referentiel.toml invalide : {exc.message}") from None
-    try:
-        data = read_document(ref, checked_answers, "answers.json")
-    except UserError as exc:
-        raise _fail(path, f"answers.json ne correspond pas au questionnaire : {exc}") from None
+        raise _fail(path, f"referentiel.toml invalide : {exc.message}", exc.details) from None
+    questionnaire = check_questionnaire(path, manifest["referentiel"], ref, ref_bytes, compare_with, or_official)
     try:
         date = dt.date.fromisoformat(scores["reference_date"])
     except ValueError:
         raise _fail(path, "scores.json : date de référence illisible.") from None
     if answers["campaign"]["reference_date"] != scores["reference_date"]:
         raise _fail(path, "scores.json : la date de référence diffère de celle de la campagne.")
-    recomputed = scores_document(ref, Scorer(ref, date).score_all(data.service_inputs()))
-    if recomputed != scores:
-        raise _fail(path, f"les scores ne se recalculent pas : {_first_difference(recomputed, scores)}.")
-    return Verified(manifest, answers, scores, subject, sha256(cert_der), trusted, signer.anchor, signer.path)
+    try:
+        rebuilt = rebuild(ref, answers, date, checked=checked_answers)
+    except UserError as exc:
+        raise _fail(path, f"answers.json ne correspond pas au questionnaire : {exc.message}", exc.details) from None
+    if rebuilt.scores_doc != scores:
+        raise _fail(path, f"les scores ne se recalculent pas : {_first_difference(rebuilt.scores_doc, scores)}.")
+    check_validation(path, manifest, answers)
+    blockers = rebuilt.blockers()
+    check_final(path, manifest, blockers)
+    claims = {k: v for k, v in manifest.items() if k != "files"}
+    same_tool = manifest["tool"] == {"name": "convergence-tui", "version": __version__}
+    regenerated = b""
+    if same_tool:
+        derived = derived_entries(rebuilt, claims, blockers)
+        for name in DERIVED_ENTRIES:
+            if derived[name] != entries[name]:
+                raise _fail(path, f"entrée dérivée fausse : {name} n'est pas ce que produisent answers.json, "
+                                  f"referentiel.toml et le manifeste (régénérée par la même version de l'outil, elle "
+                                  f"diffère) ; {REFUSED}")
+        regenerated = derived["rapport.html"]
+    elif report:
+        # Said from what was verified, not from the manifest of another version.
+        pin = {**claims["referentiel"], "official": questionnaire == OFFICIAL}
+        regenerated = report_bytes(rebuilt, {**claims, "referentiel": pin}, blockers)
+    facts = certificate_facts(cert_der)
+    return Verified(manifest, answers, scores, facts.subject, facts.fingerprint, trusted,
+                    anchor=signer.anchor, path=signer.path,
+                    signer_issuer=facts.issuer, signer_serial=facts.serial, questionnaire=questionnaire,
+                    blockers=len(blockers), derived_compared=same_tool, report=regenerated)
 
 
 def _first_difference(expected: dict, found: dict) -> str:
@@ -253,8 +274,39 @@ def _first_difference(expected: dict, found: dict) -> str:
             return f"service {s['id']} absent de scores.json"
         for key, value in s.items():
             if other.get(key) != value:
-                return f"service {s['id']}, {key} : {other.get(key)!r} annoncé, {value!r} recalculé"
+                return printable(f"service {s['id']}, {key} : {other.get(key)!r} annoncé, {value!r} recalculé")
     return "liste des services différente"
 
 
-__all__ = ["TrustAnchors", "Verified", "load_trust", "read_entries", "verify_bundle"]
+def questionnaire_file(path: Path) -> tuple[str, bytes]:
+    """(name, bytes) of the questionnaire named with --referentiel, for `compare_with`."""
+    from ..referentiel import load
+
+    return str(path), load(path).source_text.encode("utf-8")  # a file that is not a questionnaire: its errors
+
+
+def write_report(path: Path, data: bytes) -> None:
+    """`verify --report FILE`: never over an existing file, never half-written."""
+    import os
+    import tempfile
+
+    if path.exists():
+        raise UserError(f"{path} existe déjà ; choisissez un autre nom pour le rapport (--report).")
+    folder = path.parent
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".", suffix=".html.partiel", dir=folder)
+    except OSError as exc:
+        raise UserError(f"{folder} : écriture du rapport impossible ({exc.strerror}) ; vérifiez le dossier.") from None
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise UserError(f"{path} : écriture du rapport impossible ({exc.strerror}) ; rien n'a été écrit.") from None
+
+
+__all__ = ["TrustAnchors", "Verified", "load_trust", "questionnaire_file", "read_entries", "verify_bundle", "write_report"]

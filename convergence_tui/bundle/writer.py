@@ -37,7 +37,9 @@ def utc_stamp(when: dt.datetime) -> str:
     return when.astimezone(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
-def build_manifest(entries: Mapping[str, bytes], meta: dict, identity: Identity, created_at: str) -> dict:
+def manifest_claims(meta: dict, identity: Identity, created_at: str) -> dict:
+    """The manifest without its file list: what the derived entries (the report) are made from,
+    before they exist to be listed."""
     return {
         "format": BUNDLE_FORMAT,
         "format_version": BUNDLE_VERSION,
@@ -48,8 +50,11 @@ def build_manifest(entries: Mapping[str, bytes], meta: dict, identity: Identity,
         "draft": meta["draft"],
         "validation": meta.get("validation"),
         "signer": {"subject": identity.subject, "certificate_sha256": identity.fingerprint},
-        "files": file_list(entries),
     }
+
+
+def build_manifest(entries: Mapping[str, bytes], meta: dict, identity: Identity, created_at: str) -> dict:
+    return {**manifest_claims(meta, identity, created_at), "files": file_list(entries)}
 
 
 def write_bundle(entries: Mapping[str, bytes], meta: dict, identity: Identity, out_dir: Path,
@@ -85,7 +90,9 @@ def write_bundle(entries: Mapping[str, bytes], meta: dict, identity: Identity, o
         progress("Vérification du paquet écrit")
         from .verify import verify_bundle
 
-        verify_bundle(tmp, trust_der=identity.certificate_der)
+        # Against the questionnaire the campaign used, official or not (a pilot's own file).
+        verify_bundle(tmp, trust_der=identity.certificate_der,
+                      compare_with=("le questionnaire de la campagne", entries["referentiel.toml"]))
         os.chmod(tmp, 0o644)  # a bundle is meant to be sent: readable, unlike the temporary file
         os.replace(tmp, final)
         _fsync_dir(out_dir)

@@ -88,6 +88,16 @@ class InvalidAnswer(Doc):
     error: str
 
 
+class SignoffDoc(Doc):
+    """A team lead's sign-off recorded in the campaign: who, when, and the state it covers."""
+
+    name: str
+    role: str
+    at: str = Field(description="Date et heure UTC de la validation (ISO 8601)")
+    digest: str = Field(pattern=r"^[0-9a-f]{64}$", description="SHA-256 du document de réponses validé, "
+                        "calculé sans sa clé « signoffs » (JSON canonique : clés triées, compact, UTF-8)")
+
+
 class AnswersDocument(Doc):
     format: Literal["convergence-answers"]
     format_version: Literal[1]
@@ -98,6 +108,8 @@ class AnswersDocument(Doc):
     blockers: list[BlockerDoc] = []
     actions: list[ActionDoc] = []
     invalid: list[InvalidAnswer] = []
+    signoffs: list[SignoffDoc] = Field(default=[], description="Validations enregistrées, de la plus ancienne à "
+                                       "la plus récente ; la dernière couvre le document si son empreinte est la sienne")
 
 
 Percent = float | None

@@ -83,8 +83,8 @@ def _list(data: CampaignData, section: Section) -> Iterator[Problem]:
         to_check = [q for q in section.questions if q.required or q.id in errors]
         sid = item.id if kind == "service" else data.value(item.id, "service")
         if to_check:
-            # Visibility needs the item's values; most sections have no condition.
-            values = data.item_values(item.id) if conditional else {}
+            # Visibility needs the item's values, only when a question to check has a condition.
+            values = data.item_values(item.id) if conditional and any(q.visible_if for q in to_check) else {}
             name = data.name_of(item.id) if kind == "service" else ""
             place = f"{section.title} n° {n}" + (f" « {name} »" if name else "")
             for q in to_check:

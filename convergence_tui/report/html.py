@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from html import escape
 
+from ..escaping import printable
 from .format import STATUS_LABELS, date_fr, pct
 
 CSS = """
@@ -40,8 +41,10 @@ BLOCKERS = {"vendor": "ÉDITEUR", "national": "NATIONAL", "market": "MARCHÉ", "
 
 
 def e(value) -> str:
-    # No line break between a number and its unit: "90,0 %" stays whole in narrow columns.
-    return escape("" if value is None else str(value)).replace(" %", "\u00a0%")
+    # Text from a file is escaped twice: control characters made visible (a report shown in a
+    # terminal or copied from must not act on it), then HTML. No line break between a number and
+    # its unit: "90,0 %" stays whole in narrow columns.
+    return escape(printable("" if value is None else value, multiline=True)).replace(" %", "\u00a0%")
 
 
 def bar_chart(axes: list[tuple[str, str]], maturity: dict, width: int = 520) -> str:
@@ -86,8 +89,10 @@ def render(d: dict) -> bytes:
     out.append("<tr><th>Validation</th><td>" + (
         f"{e(validation['name'])} ({e(validation['role'])}), le {e(validation['at'][:10])}" if validation
         else "pas de validation en cours") + "</td></tr>")
+    official = d["referentiel"].get("official")
     out.append(f"<tr><th>Questionnaire</th><td>{e(d['referentiel']['id'])} {e(d['referentiel']['version'])}"
-               "</td></tr></tbody></table>")
+               + {True: " (version officielle)", False: " — <b>NON officiel</b> : questionnaire propre à ce pilote, "
+                  "le paquet ne se vérifie qu'avec ce fichier"}.get(official, "") + "</td></tr></tbody></table>")
 
     out.append("<h2>La région</h2>")
     out.append('<div class="cards">' + "".join(

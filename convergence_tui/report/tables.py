@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
+from ..escaping import printable
 from .format import STATUS_LABELS
 
 
@@ -19,12 +21,28 @@ def _fr(value) -> str:
     return str(value)
 
 
+FORMULA_START = ("=", "+", "@", "\t", "\r")  # a spreadsheet runs what starts so as a formula
+NEGATIVE_NUMBER = re.compile(r"-\d+(,\d+)?")  # as _fr writes them: -3, -2,5
+
+
+def cell(value) -> str:
+    """A CSV cell: French number or text, control characters made visible (line breaks and tabs
+    kept: a quoted cell may span lines), and text a spreadsheet would run as a formula written
+    with a leading apostrophe (DESIGN.md §6): starting with `=`, `+`, `@`, a tab or a carriage
+    return, or with `-` unless the whole cell is a number (-3 stays a number; "-2+cmd|…" is a
+    formula even though a digit follows the sign)."""
+    text = printable(_fr(value), multiline=True)
+    if text.startswith(FORMULA_START) or (text[:1] == "-" and len(text) > 1 and not NEGATIVE_NUMBER.fullmatch(text)):
+        return "'" + text
+    return text
+
+
 def _csv(header: list[str], rows: list[list]) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
     writer.writerow(header)
     for r in rows:
-        writer.writerow([_fr(v) for v in r])
+        writer.writerow([cell(v) for v in r])
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
