@@ -40,3 +40,18 @@ def short_path(path: Path) -> str:
         except ValueError:
             continue
     return str(path)
+
+
+def fsync_folder(folder: Path) -> None:
+    """Make a rename in `folder` durable (POSIX: the folder's entry is written by its own fsync).
+    Best effort: some file systems (and Windows) cannot open a folder."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from .. import __version__
 from ..errors import UserError, os_reason
+from ..paths import fsync_folder
 from .format import (
     BUNDLE_FORMAT,
     BUNDLE_VERSION,
@@ -95,7 +96,7 @@ def write_bundle(entries: Mapping[str, bytes], meta: dict, identity: Identity, o
                       compare_with=("le questionnaire de la campagne", entries["referentiel.toml"]))
         os.chmod(tmp, 0o644)  # a bundle is meant to be sent: readable, unlike the temporary file
         os.replace(tmp, final)
-        _fsync_dir(out_dir)
+        fsync_folder(out_dir)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
         raise UserError(f"{out_dir} : écriture du paquet impossible ({os_reason(exc)}) ; rien n'a été écrit.") from None
@@ -120,16 +121,3 @@ def remove_stale_partials(out_dir: Path) -> None:
                 stale.unlink()
         except OSError:
             pass
-
-
-def _fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)

@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from ..errors import UserError, os_reason
+from ..paths import fsync_folder
 from .lock import CampaignLock
 
 SUFFIX = ".nouveau"
@@ -82,13 +83,4 @@ def _publish(tmp: Path, final: Path) -> None:
         os.replace(tmp, final)
     except OSError as exc:
         raise UserError(f"{final} : création impossible ({os_reason(exc)}) ; rien n'a été écrit.") from None
-    try:
-        fd = os.open(final.parent, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+    fsync_folder(final.parent)
