@@ -12,7 +12,8 @@ import datetime as dt
 import gc
 import sqlite3
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,20 @@ class ReferentielChanged(UserError):
 
 class SaveFailed(UserError):
     """The disk refused a write: the value is not saved and must be kept by the caller."""
+
+
+def save_failure(path: Path, exc: sqlite3.Error) -> str:
+    """Why a write was refused, and what to do, in one French sentence."""
+    text = str(exc)
+    if "full" in text:
+        why, fix = "disque plein", "libérez de la place sur le disque"
+    elif "locked" in text or "busy" in text:
+        why, fix = "fichier verrouillé par un autre programme", "fermez le programme qui l'utilise"
+    elif "readonly" in text or "read-only" in text:
+        why, fix = "fichier ou dossier en lecture seule", "vérifiez les droits"
+    else:
+        why, fix = "erreur d'écriture", "vérifiez le disque et les droits"
+    return f"Enregistrement impossible dans {path} : {why} ({text}) ; {fix}, puis réessayez."
 
 
 @dataclass(frozen=True, slots=True)
@@ -485,18 +500,32 @@ class Session:
 
     # --- the one write path ----------------------------------------------------
 
-    def _commit(self, changes: list[Change], *, op: str = "set", undoes: int | None = None) -> tuple[str, ...]:
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """Around every write: never into an unchecked or read-only file; a write the disk refuses
+        is a `SaveFailed` (nothing changed in the file or in memory), never a traceback."""
         self.ensure_essential()  # the integrity check and the scores come first
         if self.readonly:
             raise UserError(f"{self.path} : campagne ouverte en lecture seule ; aucune modification possible.")
-        before = self._touched_services(changes)
         try:
-            self.store.apply(changes, self.author, op=op, undoes=undoes)
+            yield
         except sqlite3.Error as exc:
-            raise SaveFailed(
-                f"Enregistrement impossible dans {self.path} ({exc}) ; la saisie est conservée à l'écran, "
-                "libérez de la place ou vérifiez les droits, puis réessayez."
-            ) from None
+            raise SaveFailed(save_failure(self.path, exc)) from None
+
+    def wait_for_locks(self, seconds: float) -> None:
+        """How long a write waits for a lock another program holds on the file before failing."""
+        self.store.set_busy_timeout(seconds)
+
+    def add_signoff(self, name: str, role: str, digest: str, journal_seq: int, scores: dict) -> dict:
+        """Record a sign-off (see review.sign_off) through the write path."""
+        with self._writing():
+            return self.store.add_signoff(name, role, digest, journal_seq, scores)
+
+    def _commit(self, changes: list[Change], *, op: str = "set", undoes: int | None = None) -> tuple[str, ...]:
+        self.ensure_essential()  # the items, for what the changes touch
+        before = self._touched_services(changes)
+        with self._writing():
+            self.store.apply(changes, self.author, op=op, undoes=undoes)
         for area in self._areas(changes):
             self.revisions[area] = self.revisions.get(area, 0) + 1
         for ch in changes:

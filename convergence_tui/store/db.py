@@ -207,6 +207,10 @@ class Store:
             # PRAGMA user_version is transactional in SQLite: it commits with the schema.
             self.conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
+    def set_busy_timeout(self, seconds: float) -> None:
+        """How long a statement waits for a lock held by another connection before "database is locked"."""
+        self.conn.execute(f"PRAGMA busy_timeout = {int(seconds * 1000)}")
+
     def close(self) -> None:
         try:
             self.conn.close()
