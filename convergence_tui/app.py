@@ -110,7 +110,7 @@ class ConvergenceApp(App):
                 self.lost = main.saver.drop_all()
                 self.exit(return_code=1)
 
-        self.push_screen(UnsavedQuit(main.saver.writes.failure, main.saver.writes.describe()), chosen)
+        self.push_screen(UnsavedQuit(main.saver.failure, main.saver.describe()), chosen)
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         main = self.main_screen()

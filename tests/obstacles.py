@@ -59,7 +59,10 @@ class SmallDisk:
 
     def unmount(self) -> None:
         self.free()
-        subprocess.run(["umount", str(self.folder)], check=True)
+        done = subprocess.run(["umount", str(self.folder)], capture_output=True, text=True)
+        if done.returncode != 0:  # something still holds a file there: detach it anyway, then say so
+            subprocess.run(["umount", "-l", str(self.folder)], check=True)
+            raise AssertionError(f"umount {self.folder} : {done.stderr.strip()}")
 
     def fill(self) -> None:
         """Write a filler file until the disk refuses even one more byte."""

@@ -18,6 +18,7 @@ import pytest
 
 from convergence_tui import review
 from convergence_tui.campaign.data import CAMPAIGN
+from convergence_tui.screens.main import MainScreen
 from convergence_tui.screens.modals import TextPrompt, UnsavedQuit
 from convergence_tui.session import SaveFailed, Session
 from convergence_tui.usecases.writes import AddItem, DeleteItem, SetAnswer, SignOff, Writes
@@ -229,6 +230,14 @@ async def test_quit_with_a_change_not_saved_asks_and_never_drops_it_silently(tmp
             await pilot.pause()
             assert not isinstance(app.screen, UnsavedQuit) and app.is_running
             assert grid.current().state == "unsaved" and len(app.screen.saver.pending) == 1
+
+            # Undo and export work on the file: they wait until it holds what is on screen.
+            journal = query(db, "select count(*) from journal")
+            await pilot.press("ctrl+z", "e")
+            await pilot.pause()
+            assert isinstance(app.screen, MainScreen) and query(db, "select count(*) from journal") == journal
+            messages = [n.message for n in app._notifications]
+            assert any("l'annulation attend" in m for m in messages) and any("l'export attend" in m for m in messages)
 
             # The palette's "Quitter" asks too.
             await pilot.press("ctrl+p")

@@ -451,6 +451,10 @@ class MainScreen(Screen):
     @on(SaveFailedMessage)
     def _save_failed(self, event: SaveFailedMessage) -> None:
         event.stop()
+        from .modals import UnsavedQuit
+
+        if isinstance(self.app.screen, UnsavedQuit):
+            return  # it says why itself; a toast would hide its buttons at 80×24
         self.notify(f"{event.error} Gardé à l'écran ; nouvel essai automatique toutes les 2 s.",
                     title="NON ENREGISTRÉ", severity="error", timeout=10)
 
@@ -551,7 +555,11 @@ class MainScreen(Screen):
         self.app.push_screen(ReviewScreen(self.session, readonly=self.session.readonly), done)
 
     def action_export(self) -> None:
-        self.saver.flush()
+        if not self.saver.flush():
+            # The bundle is made from the file: it would not hold what is on screen.
+            self.notify("Des modifications ne sont pas encore enregistrées : l'export attend qu'elles le soient "
+                        "(nouvel essai automatique).", severity="warning")
+            return
         from .export import ExportScreen
 
         self.app.push_screen(ExportScreen(self.session, self.app.settings))

@@ -8,7 +8,7 @@ from textual.widgets import Static
 
 from ..overview import question_options, visible_questions
 from ..referentiel.models import Question
-from ..usecases.writes import SetAnswer
+from ..usecases.writes import Flushed, SetAnswer
 from .fields import Field
 
 
@@ -69,6 +69,7 @@ class FormView(VerticalScroll, can_focus=False):
 
     def on_mount(self) -> None:
         self.saver.watch(self, self._saves_changed)
+        self._saves_changed(Flushed())  # built while the file refuses writes: mark what waits
         if self.defer_below is None:
             self.call_after_refresh(self.revealed)
 

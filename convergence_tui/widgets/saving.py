@@ -44,6 +44,15 @@ class Saver:
     def failing(self) -> bool:
         return self.writes.failing
 
+    @property
+    def failure(self) -> str | None:
+        """Why the file refused the last try (a French sentence), None when it did not."""
+        return self.writes.failure
+
+    def describe(self) -> list[str]:
+        """What is not in the file yet, one French line each, in order."""
+        return self.writes.describe()
+
     def shown_cell(self, scope: str, field: str):
         return self.writes.shown_cell(scope, field)
 
