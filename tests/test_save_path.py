@@ -347,12 +347,18 @@ def test_a_new_value_replaces_the_queued_one_but_never_jumps_over_a_sign_off(dem
 def test_a_locked_file_fails_fast_keeps_the_queue_and_a_sign_off_is_a_save_failed(demo_db):
     with Session.open(demo_db) as s, lock_held_by_another_process(demo_db) as release:
         writes = Writes(s)
+        team = s.data.value(CAMPAIGN, "team")
         writes.put(SetAnswer(CAMPAIGN, "team", "gardé"))
         started = time.monotonic()
         report = writes.flush()
         assert time.monotonic() - started < 1.0  # not SQLite's default 5 s
         assert report.failure and "verrouillé par un autre programme" in report.failure
         assert len(writes.pending) == 1 and s.data.value(CAMPAIGN, "team") != "gardé"
+        # Typed back to what the file holds: nothing is left that the file refused.
+        writes.put(SetAnswer(CAMPAIGN, "team", team))
+        assert writes.pending == () and not writes.failing
+        writes.put(SetAnswer(CAMPAIGN, "team", "gardé"))
+        assert writes.flush().failure and len(writes.pending) == 1
         # The sign-off goes through the session's write path: a sentence, not a sqlite3 traceback.
         with pytest.raises(SaveFailed, match="verrouillé"):
             review.sign_off(s, *SIGNER)

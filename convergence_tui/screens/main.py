@@ -93,6 +93,7 @@ class MainScreen(Screen):
         self._view = None
         self._kept: dict[str, tuple] = {}  # section id -> (hidden view, revision of what it shows)
         self._first_painted = False
+        self._topbar: tuple[str, str] | None = None  # what the top bar shows (see _refresh_topbar)
         self._damage_said = False
 
     # --- layout ------------------------------------------------------------
@@ -203,11 +204,14 @@ class MainScreen(Screen):
         waiting = len(self.saver.pending)
         state = (f"[$error]⚠ NON ENREGISTRÉ ({waiting}) — nouvel essai automatique[/]" if self.saver.failing
                  else "[$warning]● saisie en cours[/]" if waiting else "[$success]● enregistré[/]")
+        head = f"Convergence · {region} {info['label'] or ''} · {short_path(self.session.path)}{mode}"
+        if (state, head) == self._topbar:
+            return  # redrawing the same bar on every save costs a layout pass
+        self._topbar = (state, head)
         from textual.content import Content
 
         # The save state comes first: a long path must never push it out of sight.
-        head = Content(f"Convergence · {region} {info['label'] or ''} · {short_path(self.session.path)}{mode}")
-        self.query_one("#topbar", Static).update(Content.assemble(Content.from_markup(state), "  ", head))
+        self.query_one("#topbar", Static).update(Content.assemble(Content.from_markup(state), "  ", Content(head)))
 
     # --- sections ----------------------------------------------------------
 

@@ -206,6 +206,8 @@ class Writes:
                 if queued.key == write.key:
                     if noop:  # back to what the file holds, and nothing after it depends on it
                         del self._queue[i]
+                        if not self._queue:
+                            self.failure = None  # nothing left that the file refused
                     else:
                         self._queue[i] = write
                     return

@@ -75,6 +75,10 @@ class Saver:
         except UserError as exc:  # read-only campaign, a missing name: said at once, nothing queued
             self.owner.notify(exc.message, severity="warning")
             return None
+        if not self.writes.pending:  # it changed nothing (or undid what waited): nothing to write
+            self._stop_timers()
+            self._publish(Flushed())
+            return None
         if self.writes.failing:
             # The file refused the last try: the retry timer tries again; trying on every key would
             # wait for the lock each time.
@@ -103,6 +107,8 @@ class Saver:
         if self._debounce is not None:
             self._debounce.stop()
             self._debounce = None
+        if not self.writes.pending:  # nothing to write (a flush before each navigation): nothing to say
+            return Flushed()
         was_failing = self.writes.failing
         report = self.writes.flush()
         for write, result in report.done:
