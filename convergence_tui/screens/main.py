@@ -23,12 +23,12 @@ from ..messages import AnswerSaved, CampaignLoaded, Navigate, SavedAfterRetry, S
 from ..overview import location_key, next_problem, search_targets
 from ..paths import short_path
 from ..referentiel.values import REGIONS
+from ..usecases.writes import SetAnswer
 from ..widgets.fields import Field
 from ..widgets.form_view import FormView
 from ..widgets.home_view import HomeView
 from ..widgets.keybar import KeyBar
 from ..widgets.level_panel import LevelPanel
-from ..usecases.writes import SetAnswer
 from ..widgets.saving import Saver
 from ..widgets.sidebar import Sidebar
 

@@ -9,13 +9,13 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Static
 
-from ..campaign.data import criterion_scope, split_criterion_scope
+from ..campaign.data import criterion_scope
 from ..commands import bindings
 from ..messages import Navigate
 from ..overview import GridRow, grid_rows
 from ..report.format import STATUS_LABELS
-from .fast_table import Column, FastTable
 from ..usecases.writes import FIELD_WORDS, AddItem, SetAnswer
+from .fast_table import Column, FastTable
 from .saving import Saver
 from .theme import themed
 
@@ -179,9 +179,9 @@ class GridView(Vertical):
         """The rows as stored, with what is queued and not in the file yet shown in their place."""
         self._unsaved = {}
         prefix = f"{self.service_id}/"
-        for write in self.saver.pending:
-            if isinstance(write, SetAnswer) and write.scope.startswith(prefix) and write.field in SHOWN_FIELDS:
-                self._unsaved.setdefault(write.scope[len(prefix):], set()).add(write.field)
+        for w in self.saver.pending:
+            if isinstance(w, SetAnswer) and w.scope.startswith(prefix) and w.field in SHOWN_FIELDS:
+                self._unsaved.setdefault(w.scope[len(prefix):], set()).add(w.field)
         rows = grid_rows(self.session, self.service_id)
         if self._unsaved:
             rows = [self._as_shown(r) for r in rows]
@@ -203,14 +203,15 @@ class GridView(Vertical):
 
     def _saves_changed(self, report) -> None:
         """Rows whose queued values changed or reached the file are drawn again."""
-        before = set(self._unsaved)
         prefix = f"{self.service_id}/"
-        touched = {crit[1] for w, _ in report.done if isinstance(w, SetAnswer)
-                   and (crit := split_criterion_scope(w.scope)) and w.scope.startswith(prefix)}
-        now = {w.scope[len(prefix):] for w in self.saver.pending
-               if isinstance(w, SetAnswer) and w.scope.startswith(prefix) and w.field in SHOWN_FIELDS}
-        if before or now or touched:
-            self.refresh_rows(before | now | touched)
+
+        def rows_of(writes) -> set[str]:
+            return {w.scope[len(prefix):] for w in writes
+                    if isinstance(w, SetAnswer) and w.scope.startswith(prefix) and w.field in SHOWN_FIELDS}
+
+        rows = set(self._unsaved) | rows_of(self.saver.pending) | rows_of(w for w, _ in report.done)
+        if rows:
+            self.refresh_rows(rows)
 
     # --- keys --------------------------------------------------------------
 

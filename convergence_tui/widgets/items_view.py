@@ -11,9 +11,9 @@ from textual.widgets import Static
 
 from ..commands import bindings
 from ..overview import display_value
+from ..usecases.writes import AddItem, DeleteItem, SetAnswer, Write
 from .fast_table import Column, FastTable
 from .form_view import FormView
-from ..usecases.writes import AddItem, DeleteItem, SetAnswer, Write
 from .saving import Saver
 from .sidebar import fit
 from .theme import themed
@@ -75,11 +75,15 @@ class ItemsView(Vertical):
     # --- what is queued, not in the file yet ----------------------------------------
 
     def _concerns(self, write: Write) -> bool:
+        """Whether a write changes this list: an item of its kind added, deleted or edited."""
         if isinstance(write, AddItem):
             return write.kind == self.section.item
-        scope = write.item_id if isinstance(write, DeleteItem) else write.scope if isinstance(write, SetAnswer) \
-            else None
-        item = self.session.data.items.get(scope) if scope else None
+        if isinstance(write, DeleteItem):
+            item = self.session.data.items.get(write.item_id)
+        elif isinstance(write, SetAnswer):
+            item = self.session.data.items.get(write.scope)
+        else:
+            return False
         return item is not None and item.kind == self.section.item
 
     def _show_unsaved(self) -> set[str]:

@@ -10,7 +10,6 @@ file. It posts the messages that name what happened (`AnswerSaved`, `ScoresChang
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -30,7 +29,7 @@ class Saver:
         self.owner = owner  # the screen: it gets the messages and owns the timers
         self.session = session
         self.writes = Writes(session)
-        self._watchers: list[tuple[weakref.ref, Callable[[Flushed], None]]] = []
+        self._watchers: list[tuple[Widget, Callable[[Flushed], None]]] = []
         self._debounce: Timer | None = None
         self._retry: Timer | None = None
 
@@ -61,9 +60,10 @@ class Saver:
 
     def watch(self, widget: Widget, callback: Callable[[Flushed], None]) -> None:
         """Call `callback(report)` whenever what is queued or saved changes, while `widget` is mounted
-        (hidden views too: they show again as they are). Errors propagate (Textual's signals would
-        log and swallow them)."""
-        self._watchers.append((weakref.ref(widget), callback))
+        (hidden views too: they show again as they are); forgotten once it is removed. Errors
+        propagate (Textual's signals would log and swallow them)."""
+        self._watchers = [(w, c) for w, c in self._watchers if w.is_attached]
+        self._watchers.append((widget, callback))
 
     # --- saving ------------------------------------------------------------------
 
@@ -150,12 +150,6 @@ class Saver:
             self.owner.post_message(ScoresChanged(("*",)))
 
     def _publish(self, report: Flushed) -> None:
-        alive = []
-        for ref, callback in self._watchers:
-            widget = ref()
-            if widget is None or not widget.is_attached:
-                continue
-            alive.append((ref, callback))
-        self._watchers = alive
-        for _, callback in list(alive):
+        self._watchers = [(w, c) for w, c in self._watchers if w.is_attached]
+        for _, callback in list(self._watchers):
             callback(report)
