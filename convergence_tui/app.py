@@ -36,6 +36,7 @@ class ConvergenceApp(App):
         self.settings = settings or Settings()
         self.keymap = dict(self.settings.keymap)
         self._filters.append(ControlPictures())  # every line drawn: see widgets/control_pictures.py
+        self.lost: list[str] = []  # changes the person chose to quit without (see action_quit)
 
     def on_mount(self) -> None:
         if self.settings.theme:
@@ -87,12 +88,31 @@ class ConvergenceApp(App):
         return next((s for s in self.screen_stack if isinstance(s, MainScreen)), None)
 
     async def action_quit(self) -> None:
+        """Quit, unless a change is not in the file: then ask (retry, stay, or quit and lose it)."""
         main = self.main_screen()
-        if main is not None and not main.autosave.flush():
-            self.notify("Des réponses ne sont pas enregistrées (disque plein ou en lecture seule) ; "
-                        "libérez de la place puis quittez à nouveau.", severity="error", timeout=10)
+        if main is None or main.saver.flush():
+            self.exit(0)
             return
-        self.exit(0)
+        from .screens.modals import UnsavedQuit
+
+        if not isinstance(self.screen, UnsavedQuit):  # ctrl+q again while asking: still asking
+            self._ask_before_losing(main)
+
+    def _ask_before_losing(self, main) -> None:
+        from .screens.modals import UnsavedQuit
+
+        def chosen(choice: str | None) -> None:
+            if choice == "retry":
+                if main.saver.flush():
+                    self.exit(0)
+                else:
+                    self._ask_before_losing(main)
+            elif choice == "lose":
+                # The person said so: gone, and said again on the terminal (exit status 1).
+                self.lost = main.saver.drop_all()
+                self.exit(return_code=1)
+
+        self.push_screen(UnsavedQuit(main.saver.failure, main.saver.describe()), chosen)
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         main = self.main_screen()
@@ -135,6 +155,9 @@ def run_app(db: Path, referentiel: Path | None, *, review: bool = False) -> int:
     finally:
         if app.session is not None:
             app.session.close()
+    if app.lost:
+        print(f"{db} : {len(app.lost)} modification(s) NON enregistrée(s), abandonnée(s) en quittant :",
+              *(f"  - {line}" for line in app.lost), sep="\n", file=sys.stderr)
     settings.last_db = str(db.resolve())
     try:
         settings.save()

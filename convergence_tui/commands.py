@@ -46,7 +46,8 @@ COMMANDS: tuple[Command, ...] = (
     Command("export", "e", "export", "Exporter", "Exporter le paquet signé (brouillon possible) pour l'ANS."),
     Command("focus_sections", "escape", "back", "Retour", "Revenir en arrière (liste, puis sections).", show=False,
             palette=False),
-    Command("quit", "ctrl+q", "quit", "Quitter", "Quitter (tout est déjà enregistré)."),
+    Command("quit", "ctrl+q", "quit", "Quitter",
+            "Quitter (demande d'abord si une modification n'a pas pu être enregistrée)."),
     *(
         Command(f"section_{n}", str(n), f"goto_section({n})", f"Section {n}", f"Aller à la section {n}.",
                 show=False, palette=False)

@@ -24,11 +24,19 @@ class ScoresChanged(Message):
 
 
 class SaveFailedMessage(Message):
-    """The disk refused a write; the typed value stays on screen."""
+    """The disk refused a write; the value stays on screen, queued, and is tried again."""
 
     def __init__(self, error: str) -> None:
         super().__init__()
         self.error = error
+
+
+class SavedAfterRetry(Message):
+    """Every change that had waited is now in the file (`count` written by this last try)."""
+
+    def __init__(self, count: int) -> None:
+        super().__init__()
+        self.count = count
 
 
 class Navigate(Message):

@@ -70,8 +70,9 @@ def sign_off(session: Session, name: str, role: str) -> dict:
     name, role = name.strip(), role.strip()
     if not name or not role:
         raise UserError("Validation : le nom et la fonction du responsable sont nécessaires.")
-    return session.store.add_signoff(name, role, campaign_digest(session), session.store.last_seq(),
-                                     session.scores_document())
+    # Through the session's write path: a full disk or a locked file is a SaveFailed, not a traceback.
+    return session.add_signoff(name, role, campaign_digest(session), session.store.last_seq(),
+                               session.scores_document())
 
 
 def signoff_line(state: SignoffState) -> tuple[str, str]:

@@ -29,7 +29,7 @@ from .referentiel import Referentiel
 from .referentiel import load as load_referentiel
 from .scoring import CampaignScores, Scorer, scores_document
 from .store import ITEM_FIELD, Cell, Change, JournalRow, Store, now_utc
-from .store.db import check_integrity, read_answers, read_items, reader
+from .store.db import check_integrity, sqlite_problem, read_answers, read_items, reader
 from .store.files import new_campaign_file
 
 ACTION_SCORED_FIELDS = {"service", "criterion", "target_level", "due", "status"}
@@ -43,6 +43,13 @@ class ReferentielChanged(UserError):
 
 class SaveFailed(UserError):
     """The disk refused a write: the value is not saved and must be kept by the caller."""
+
+
+def save_failure(path: Path, exc: sqlite3.Error) -> str:
+    """Why a write was refused, and what to do, in one French sentence (said the same way by the
+    CLI and the TUI; the TUI says on its own that the value waits on screen)."""
+    why, fix = sqlite_problem(path, exc)
+    return f"Enregistrement impossible dans {path} : {why} ; {fix}."
 
 
 @dataclass(frozen=True, slots=True)
@@ -514,18 +521,32 @@ class Session:
 
     # --- the one write path ----------------------------------------------------
 
-    def _commit(self, changes: list[Change], *, op: str = "set", undoes: int | None = None) -> tuple[str, ...]:
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """Around every write: never into an unchecked or read-only file; a write the disk refuses
+        is a `SaveFailed` (nothing changed in the file or in memory), never a traceback."""
         self.ensure_essential()  # the integrity check and the scores come first
         if self.readonly:
             raise UserError(f"{self.path} : campagne ouverte en lecture seule ; aucune modification possible.")
-        before = self._touched_services(changes)
         try:
-            self.store.apply(changes, self.author, op=op, undoes=undoes)
+            yield
         except sqlite3.Error as exc:
-            raise SaveFailed(
-                f"Enregistrement impossible dans {self.path} ({exc}) ; la saisie est conservée à l'écran, "
-                "libérez de la place ou vérifiez les droits, puis réessayez."
-            ) from None
+            raise SaveFailed(save_failure(self.path, exc)) from None
+
+    def wait_for_locks(self, seconds: float) -> None:
+        """How long a write waits for a lock another program holds on the file before failing."""
+        self.store.set_busy_timeout(seconds)
+
+    def add_signoff(self, name: str, role: str, digest: str, journal_seq: int, scores: dict) -> dict:
+        """Record a sign-off (see review.sign_off) through the write path."""
+        with self._writing():
+            return self.store.add_signoff(name, role, digest, journal_seq, scores)
+
+    def _commit(self, changes: list[Change], *, op: str = "set", undoes: int | None = None) -> tuple[str, ...]:
+        self.ensure_essential()  # the items, for what the changes touch
+        before = self._touched_services(changes)
+        with self._writing():
+            self.store.apply(changes, self.author, op=op, undoes=undoes)
         for area in self._areas(changes):
             self.revisions[area] = self.revisions.get(area, 0) + 1
         for ch in changes:

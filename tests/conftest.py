@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -92,20 +90,3 @@ def complete_db(tmp_path):
         assert s.problems() == []
     return db
 
-
-@contextmanager
-def mounted_tmpfs(path: Path, size: str = "4m"):
-    """A real small file system (tests of full disks and read-only folders run as root, as CI does)."""
-    path.mkdir(parents=True, exist_ok=True)
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size},mode=0755", "tmpfs", str(path)],
-                          capture_output=True, text=True)
-    if done.returncode != 0:
-        pytest.fail(f"mount tmpfs impossible ({done.stderr.strip()}): these tests need root, as in CI")
-    try:
-        yield path
-    finally:
-        subprocess.run(["umount", "-l", str(path)], check=False)
-
-
-def remount_read_only(path: Path) -> None:
-    subprocess.run(["mount", "-o", "remount,ro", str(path)], check=True)

@@ -71,10 +71,10 @@ class Tmux:
             raise AssertionError(f"tmux {' '.join(args)} a échoué : {done.stderr.strip()}")
         return done.stdout
 
-    def start(self, argv: list[str]) -> None:
+    def start(self, argv: list[str], width: int = WIDTH, height: int = HEIGHT) -> None:
         # Started in the campaign's folder, as a person would: the top bar shows "c.sqlite". (With a
         # long temporary path, "enregistré" falls off the end of a 100-column top bar.)
-        self("new-session", "-d", "-x", str(WIDTH), "-y", str(HEIGHT), "-s", "app", "-c", str(self.cwd), *argv)
+        self("new-session", "-d", "-x", str(width), "-y", str(height), "-s", "app", "-c", str(self.cwd), *argv)
 
     def respawn(self, argv: list[str]) -> None:
         self("respawn-pane", "-k", "-t", "app", "-c", str(self.cwd), *argv)
@@ -327,15 +327,20 @@ def leave_to_sections(tmux: Tmux) -> None:
     tmux.wait_until(lambda s: "? Aide" in footer(s) and "Niveau 0" not in footer(s), "les sections")
 
 
+def demo_and_program(tmux: Tmux, db: Path) -> list[str]:
+    """A demo campaign made with the CLI, and the command that runs the program on it. The pane's
+    command is the program itself (env execs it): pane_pid is the Python process."""
+    subprocess.run([sys.executable, "-m", "convergence_tui", "demo", "--db", str(db)],
+                   env=tmux.env, check=True, capture_output=True, timeout=120, cwd=db.parent)
+    return ["env", "-u", "PYTHONDONTWRITEBYTECODE", f"HOME={tmux.env['HOME']}",
+            f"XDG_CONFIG_HOME={tmux.env['XDG_CONFIG_HOME']}", f"XDG_DATA_HOME={tmux.env['XDG_DATA_HOME']}",
+            "TERM=xterm-256color", sys.executable, "-m", "convergence_tui", "--db", str(db)]
+
+
 def test_keyboard_answers_survive_kill_9(terminal: Tmux, tmp_path: Path):
     tmux = terminal
     db = tmp_path / "c.sqlite"
-    subprocess.run([sys.executable, "-m", "convergence_tui", "demo", "--db", str(db)],
-                   env=tmux.env, check=True, capture_output=True, timeout=120, cwd=tmp_path)
-    # The pane's command is the program itself (env execs it): pane_pid is the Python process.
-    app = ["env", "-u", "PYTHONDONTWRITEBYTECODE", f"HOME={tmux.env['HOME']}",
-           f"XDG_CONFIG_HOME={tmux.env['XDG_CONFIG_HOME']}", f"XDG_DATA_HOME={tmux.env['XDG_DATA_HOME']}",
-           "TERM=xterm-256color", sys.executable, "-m", "convergence_tui", "--db", str(db)]
+    app = demo_and_program(tmux, db)
 
     services = live_ids(db, "service")
     blockers = live_ids(db, "blocker")
@@ -485,3 +490,55 @@ def test_keyboard_answers_survive_kill_9(terminal: Tmux, tmp_path: Path):
     assert tmux.wait_exit(pid) == ("0", "")
     assert query(db, "pragma integrity_check") == [("ok",)]
     assert stored(db, "campaign", "siret") == (NEW_SIRET, NEW_SIRET, None)
+
+
+def test_a_level_key_while_another_process_locks_the_file_waits_on_screen_then_is_saved(terminal: Tmux,
+                                                                                       tmp_path: Path):
+    """80×24. Another process holds an exclusive SQLite lock on the campaign: a level key shows the
+    new level marked not saved, the file keeps the old one; quitting asks (the list fits); once the
+    lock is released the automatic retry saves it, the screen says so, and ctrl+q quits with 0."""
+    from tests.obstacles import lock_held_by_another_process
+
+    tmux = terminal
+    db = tmp_path / "c.sqlite"
+    app = demo_and_program(tmux, db)
+    svc1 = live_ids(db, "service")[0]
+    name1 = stored(db, svc1, "name")[0]
+    tmux.start(app, width=80, height=24)
+    tmux.wait_for("● enregistré")
+    pid = int(tmux.pane("#{pane_pid}"))
+    tmux.keys("4")
+    tmux.wait_footer("Niveau 0")
+    rows = tmux.wait_until(lambda s: title(s).startswith(name1[:30]) and grid_rows(s)
+                           and grid_cursor(s) == grid_rows(s)[0][0] and grid_rows(s), f"la grille de {name1}")
+    crit, cell = rows[0]
+    level = "1" if cell.rstrip("!") != "1" else "2"
+    scope = f"{svc1}/{crit}"
+    before = stored(db, scope, "level")
+
+    def row_of(screen: str) -> str:
+        return next((line for line in screen.split("\n") if re.search(rf"▕\s+{crit} ", line)), "")
+
+    with lock_held_by_another_process(db) as release:
+        tmux.keys(level)
+        screen = tmux.wait_until(lambda s: s if "NON ENREGISTRÉ (1)" in s and dict(grid_rows(s)).get(crit) == level
+                                 and "NON ENREGISTRÉ" in row_of(s) else None, "le niveau en attente")
+        assert screen.split("\n")[0].lstrip().startswith("⚠ NON ENREGISTRÉ")  # the top bar, first
+        assert stored(db, scope, "level") == before
+        tmux.keys("C-q")
+        tmux.wait_for("quitter maintenant les perdrait")
+        screen = tmux.wait_for("Quitter, perdre (p)")
+        assert f"{crit} ({name1[:10]}" in screen and f"niveau = « {level} »" in screen
+        assert "Rester (échap)" in screen and "Réessayer (r)" in screen
+        tmux.keys("Escape")  # stay
+        tmux.wait_until(lambda s: "perdrait" not in s and "NON ENREGISTRÉ (1)" in s, "la grille, toujours en attente")
+        assert _zombie_status(pid) is None  # still running
+        release()
+    wait_saved(db, scope, "level", int(level), tmux)
+    tmux.wait_until(lambda s: "● enregistré" in s and "NON ENREGISTRÉ" not in s
+                    and dict(grid_rows(s)).get(crit, "").rstrip("!") == level, "le niveau enregistré")
+    tmux.wait_for("Tout ce qui attendait")  # the notification (wrapped at 80 columns)
+    tmux.keys("C-q")
+    assert tmux.wait_exit(pid) == ("0", "")
+    assert query(db, "pragma integrity_check") == [("ok",)]
+    assert stored(db, scope, "level")[::2] == (int(level), None)

@@ -14,7 +14,7 @@ import pytest
 
 from convergence_tui.app import ConvergenceApp
 from convergence_tui.session import Session
-from tests.conftest import mounted_tmpfs, remount_read_only
+from tests.obstacles import lock_held_by_another_process, small_disk
 
 PASSWORD = "motdepasse-pilote"
 
@@ -64,7 +64,7 @@ def test_campaign_files_and_backups_are_private(cli, tmp_path, monkeypatch):
 def read_only_campaign(tmp_path, cli, p12):
     """A demo campaign and a bundle of it in a folder mounted read-only (root cannot write it either)."""
     folder = tmp_path / "ro"
-    with mounted_tmpfs(folder, "32m"):
+    with small_disk(folder, "32m") as disk:
         db = folder / "demo.sqlite"
         assert cli("demo", "--db", db)[0] == 0
         os.environ["CONVERGENCE_P12_PASSWORD"] = PASSWORD
@@ -72,7 +72,7 @@ def read_only_campaign(tmp_path, cli, p12):
             assert cli("export", "--db", db, "--p12", p12, "--draft", "--out", folder / "exports")[0] == 0
         finally:
             del os.environ["CONVERGENCE_P12_PASSWORD"]
-        remount_read_only(folder)
+        disk.read_only()
         before = sorted(p.name for p in folder.rglob("*"))
         yield db
         assert sorted(p.name for p in folder.rglob("*")) == before
@@ -119,12 +119,12 @@ async def test_review_opens_in_a_read_only_folder(read_only_campaign, ref):
 
 def test_demo_on_a_full_disk_leaves_nothing_and_works_once_freed(cli, tmp_path):
     folder = tmp_path / "petit"
-    with mounted_tmpfs(folder, "400k"):
+    with small_disk(folder, "400k"):
         db = folder / "demo.sqlite"
         code, _, err = cli("demo", "--db", db)
         assert code == 2 and "Traceback" not in err and "demo.sqlite" in err, err
         assert list(folder.iterdir()) == []
-    with mounted_tmpfs(folder, "16m"):
+    with small_disk(folder, "16m"):
         assert cli("demo", "--db", db)[0] == 0
         assert sorted(p.name for p in folder.iterdir()) == ["demo.sqlite"]
 
@@ -159,15 +159,25 @@ def test_stale_partial_bundle_removed_by_the_next_export(cli, demo_db, tmp_path,
 
 
 def test_a_full_disk_when_opening_is_said_as_such(cli, tmp_path):
-    folder = tmp_path / "plein"
-    with mounted_tmpfs(folder, "8m"):
-        db = folder / "demo.sqlite"
+    with small_disk(tmp_path / "plein", "8m") as disk:
+        db = disk.folder / "demo.sqlite"
         assert cli("demo", "--db", db)[0] == 0
-        with open(folder / "remplissage", "wb") as f:
-            try:
-                while True:
-                    f.write(b"\0" * 65536)
-            except OSError:
-                pass
+        disk.fill()
         code, _, err = cli("signoff", "--db", db, "--name", "Camille", "--role", "Responsable")
         assert code == 2 and "disque plein" in err and "libérez de la place" in err, err
+
+
+@pytest.mark.parametrize("obstacle", ["disque plein", "verrou"])
+def test_cli_signoff_refused_by_the_file_is_a_sentence_without_a_screen(cli, tmp_path, obstacle):
+    with small_disk(tmp_path / "disque", "8m") as disk:
+        db = disk.folder / "demo.sqlite"
+        assert cli("demo", "--db", db)[0] == 0
+        Session.open(db).close()  # its lock file exists: the write itself is what fails
+        if obstacle == "disque plein":
+            disk.fill()
+            code, _, err = cli("signoff", "--db", db, "--name", "Camille", "--role", "Responsable")
+        else:
+            with lock_held_by_another_process(db):
+                code, _, err = cli("signoff", "--db", db, "--name", "Camille", "--role", "Responsable")
+        assert code == 2 and "Traceback" not in err, err
+        assert "écran" not in err and "demo.sqlite" in err and ("disque plein" in err or "verrouillé" in err), err

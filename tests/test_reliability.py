@@ -224,38 +224,6 @@ def test_restore_refused_while_open(demo_db, cli):
     assert code == 2 and "ouvert par un autre programme" in err
 
 
-async def test_full_disk_keeps_the_value_retries_and_never_says_saved(demo_db):
-    from convergence_tui.widgets.fields import Field
-    from tests.tui_helpers import running, saved, stored, type_text
-
-    async with running(demo_db) as (app, pilot):
-        store = app.session.store
-        real_apply = store.apply
-        failing = {"on": True}
-
-        def apply(*args, **kwargs):
-            if failing["on"]:
-                raise sqlite3.OperationalError("database or disk is full")
-            return real_apply(*args, **kwargs)
-
-        store.apply = apply
-        team = app.screen.query_one("#field-team", Field)
-        team.focus_control()
-        team.control.text = ""
-        await pilot.pause()
-        await type_text(pilot, "Equipe projet")
-        await pilot.pause(0.6)
-        topbar = str(app.screen.query_one("#topbar").render())
-        assert "NON ENREGISTRÉ" in topbar and "enregistré" not in topbar.replace("NON ENREGISTRÉ", "")
-        assert team.control.text == "Equipe projet"  # still on screen
-        assert stored(demo_db, CAMPAIGN, "team")[0] != "Equipe projet"
-        failing["on"] = False  # space freed: the next automatic retry saves it
-        row = await saved(pilot, demo_db, CAMPAIGN, "team", lambda r: r[0] == "Equipe projet", timeout=6)
-        assert row[0] == "Equipe projet"
-        await pilot.pause(0.2)
-        assert "● enregistré" in str(app.screen.query_one("#topbar").render())
-
-
 def test_bundle_holds_no_local_path_or_user_name(tmp_path, demo_db, monkeypatch, cli):
     import getpass
     import zipfile

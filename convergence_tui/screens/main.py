@@ -1,8 +1,8 @@
 """The questionnaire: sections on the left, the current section in the middle, live levels.
 
 Only the current section is mounted: a 500-service campaign opens as fast as
-a small one. Every change goes through the session (see widgets/saving.py and
-widgets/autosave.py); this screen only reacts to what they report.
+a small one. Every change goes through the screen's saver (widgets/saving.py), which keeps what the
+file refuses and retries it; this screen only reacts to what it reports.
 """
 
 from __future__ import annotations
@@ -19,16 +19,17 @@ from textual.widgets import Static
 
 from ..campaign.data import CAMPAIGN, split_criterion_scope
 from ..commands import bindings
-from ..messages import AnswerSaved, CampaignLoaded, Navigate, SaveFailedMessage, ScoresChanged
+from ..messages import AnswerSaved, CampaignLoaded, Navigate, SavedAfterRetry, SaveFailedMessage, ScoresChanged
 from ..overview import location_key, next_problem, search_targets
 from ..paths import short_path
 from ..referentiel.values import REGIONS
-from ..widgets.autosave import Autosaver
+from ..usecases.writes import SetAnswer
 from ..widgets.fields import Field
 from ..widgets.form_view import FormView
 from ..widgets.home_view import HomeView
 from ..widgets.keybar import KeyBar
 from ..widgets.level_panel import LevelPanel
+from ..widgets.saving import Saver
 from ..widgets.sidebar import Sidebar
 
 
@@ -86,13 +87,13 @@ class MainScreen(Screen):
     def __init__(self, session) -> None:
         super().__init__()
         self.session = session
-        self.autosave = Autosaver(self)
+        self.saver = Saver(self, session)  # the one write path of every view of this screen
         self.section_id = HOME
         self.service_id: str | None = None
-        self.save_state = "enregistré"
         self._view = None
         self._kept: dict[str, tuple] = {}  # section id -> (hidden view, revision of what it shows)
         self._first_painted = False
+        self._topbar: tuple[str, str] | None = None  # what the top bar shows (see _refresh_topbar)
         self._damage_said = False
 
     # --- layout ------------------------------------------------------------
@@ -113,6 +114,7 @@ class MainScreen(Screen):
             self.notify("Ce fichier est déjà ouvert en écriture par un autre programme convergence : il est ouvert "
                         "ici en LECTURE SEULE. Fermez l'autre fenêtre puis rouvrez-le pour le modifier.",
                         severity="warning", timeout=15)
+        self.saver.watch(self, lambda report: self._refresh_topbar())
         services = self.session.data.live_ids("service")
         self.service_id = services[0] if services else None
         self.show_home()
@@ -175,7 +177,7 @@ class MainScreen(Screen):
     def _form(self, section, field: str | None = None, defer_below: int | None = None) -> FormView:
         if _offers_services(section.questions):
             self.session.ensure_essential()  # it offers the services, read in the background
-        view = FormView(self.session, section.questions, CAMPAIGN, title=section.title, intro=section.help,
+        view = FormView(self.saver, section.questions, CAMPAIGN, title=section.title, intro=section.help,
                         focus_field=field, defer_below=defer_below)
         view.section_key = section.id
         return view
@@ -199,15 +201,17 @@ class MainScreen(Screen):
         region = REGIONS.get(info["region"] or "", "région ?")
         mode = (" · LECTURE SEULE (ouvert ailleurs)" if self.session.locked_elsewhere
                 else " · lecture seule" if self.session.readonly else "")
-        state = {
-            "enregistré": "[$success]● enregistré[/]",
-            "en cours": "[$warning]● saisie en cours[/]",
-        }.get(self.save_state, f"[$error]⚠ NON ENREGISTRÉ — {self.save_state}[/]")
+        waiting = len(self.saver.pending)
+        state = (f"[$error]⚠ NON ENREGISTRÉ ({waiting}) — nouvel essai automatique[/]" if self.saver.failing
+                 else "[$warning]● saisie en cours[/]" if waiting else "[$success]● enregistré[/]")
+        head = f"Convergence · {region} {info['label'] or ''} · {short_path(self.session.path)}{mode}"
+        if (state, head) == self._topbar:
+            return  # redrawing the same bar on every save costs a layout pass
+        self._topbar = (state, head)
         from textual.content import Content
 
         # The save state comes first: a long path must never push it out of sight.
-        head = Content(f"Convergence · {region} {info['label'] or ''} · {short_path(self.session.path)}{mode}")
-        self.query_one("#topbar", Static).update(Content.assemble(Content.from_markup(state), "  ", head))
+        self.query_one("#topbar", Static).update(Content.assemble(Content.from_markup(state), "  ", Content(head)))
 
     # --- sections ----------------------------------------------------------
 
@@ -222,7 +226,7 @@ class MainScreen(Screen):
     def show_home(self) -> None:
         """The opening view: where to resume (Entrée), completion, sign-off. Shown at start-up and
         with `h`; it is one widget of text, refreshed each time it is shown."""
-        self.autosave.flush()
+        self.saver.flush()
         self.section_id = HOME
         current = self.current_view()
         view = current if _kind(current) == "home" else (self._take_kept(HOME) or HomeView(self.session))
@@ -238,7 +242,7 @@ class MainScreen(Screen):
         if section_id == HOME:
             self.show_home()
             return
-        self.autosave.flush()
+        self.saver.flush()
         ref = self.session.ref
         section = ref.sections_by_id[section_id]
         if section.kind != "form":
@@ -263,14 +267,14 @@ class MainScreen(Screen):
                 start = crit[1] if crit else (field if field in ref.criteria_by_id else "")
                 from ..widgets.grid_view import GridView
 
-                new = GridView(self.session, sid, start) if sid else Static(
+                new = GridView(self.saver, sid, start) if sid else Static(
                     "Aucun service : ajoutez-en dans l'inventaire des services.", classes="view-intro")
         elif _kind(view) in ("list", "form"):
             new = view
         elif section.kind == "list":
             from ..widgets.items_view import ItemsView
 
-            new = ItemsView(self.session, section, open_on=(scope, field) if scope in self.session.data.items
+            new = ItemsView(self.saver, section, open_on=(scope, field) if scope in self.session.data.items
                             else None)
         elif section.kind == "form":
             new = self._form(section, field, defer_below=self.app.size.height)
@@ -280,7 +284,7 @@ class MainScreen(Screen):
         else:
             from ..widgets.validation_view import ValidationView
 
-            new = ValidationView(self.session, section, getattr(self.app, "settings", None) and
+            new = ValidationView(self.saver, section, getattr(self.app, "settings", None) and
                                  self.app.settings.author or "")
         new.section_key = section_id
         self._present(new, current, keep=not rebuild, scope=scope, field=field, crit=crit)
@@ -391,7 +395,7 @@ class MainScreen(Screen):
     def action_back(self) -> None:
         view = self.current_view()
         if _kind(view) == "list" and view.editing:
-            self.autosave.flush()
+            self.saver.flush()
             view.close_editor()
         else:
             self.query_one(Sidebar).focus()
@@ -406,16 +410,11 @@ class MainScreen(Screen):
     @on(Field.Edited)
     def _edited(self, event: Field.Edited) -> None:
         event.stop()
-        self.save_state = "en cours"
-        self._refresh_topbar()
-        self.autosave.edited(event.field, event.raw, event.immediate)
-        if not self.autosave.dirty:  # saved at once (or nothing to save): say so
-            self._after_save()
+        # Typing is saved 300 ms after the last key; Enter, leaving the field or a choice at once.
+        self.saver.save(SetAnswer(event.field.scope, event.field.question.id, event.raw),
+                        debounce=not event.immediate)
 
     def _after_save(self) -> None:
-        if not self.autosave.dirty:
-            self.save_state = "enregistré"
-            self._refresh_topbar()
         view = self.current_view()
         if _kind(view) == "form":
             view.refresh_visibility()
@@ -456,9 +455,18 @@ class MainScreen(Screen):
     @on(SaveFailedMessage)
     def _save_failed(self, event: SaveFailedMessage) -> None:
         event.stop()
-        self.save_state = "nouvel essai automatique"
-        self._refresh_topbar()
-        self.notify(event.error, severity="error", timeout=8)
+        from .modals import UnsavedQuit
+
+        if isinstance(self.app.screen, UnsavedQuit):
+            return  # it says why itself; a toast would hide its buttons at 80×24
+        self.notify(f"{event.error} Gardé à l'écran ; nouvel essai automatique toutes les 2 s.",
+                    title="NON ENREGISTRÉ", severity="error", timeout=10)
+
+    @on(SavedAfterRetry)
+    def _saved_after_retry(self, event: SavedAfterRetry) -> None:
+        event.stop()
+        self.notify("Tout ce qui attendait est maintenant enregistré dans le fichier.", title="Enregistré",
+                    timeout=6)
 
     # --- problems, search, undo, help -----------------------------------------
 
@@ -479,7 +487,7 @@ class MainScreen(Screen):
         return location_key(self.session, self.section_id, CAMPAIGN, "")
 
     def _go_problem(self, backwards: bool) -> None:
-        self.autosave.flush()
+        self.saver.flush()
         problems = self.session.problems()
         target = next_problem(self.session, problems, self._here(), backwards)
         if target is None:
@@ -521,9 +529,13 @@ class MainScreen(Screen):
                      if any(c.id == criterion_id for c in self.session.candidates(sid))), None)
 
     def action_undo(self) -> None:
-        self.autosave.flush()
+        if not self.saver.flush():
+            # Undo reverts what the file holds: with changes still waiting, it would revert the wrong one.
+            self.notify("Des modifications attendent encore d'être enregistrées : l'annulation attend "
+                        "qu'elles le soient.", severity="warning")
+            return
         try:
-            rows = self.app.session.undo()
+            rows = self.session.undo()
         except Exception as exc:  # noqa: BLE001 - UserError in read-only mode
             self.notify(str(exc), severity="warning")
             return
@@ -537,7 +549,7 @@ class MainScreen(Screen):
         self.notify(f"Annulé : {describe(self.session, row)}", title="Annulation")
 
     def action_review(self) -> None:
-        self.autosave.flush()
+        self.saver.flush()
         from .review import ReviewScreen
 
         def done(target) -> None:
@@ -547,10 +559,19 @@ class MainScreen(Screen):
         self.app.push_screen(ReviewScreen(self.session, readonly=self.session.readonly), done)
 
     def action_export(self) -> None:
-        self.autosave.flush()
+        if not self.saver.flush():
+            # The bundle is made from the file: it would not hold what is on screen.
+            self.notify("Des modifications ne sont pas encore enregistrées : l'export attend qu'elles le soient "
+                        "(nouvel essai automatique).", severity="warning")
+            return
         from .export import ExportScreen
 
         self.app.push_screen(ExportScreen(self.session, self.app.settings))
+
+    async def action_quit(self) -> None:
+        """From the palette (its commands run on this screen): the app's quit, which asks first if
+        something is not saved."""
+        await self.app.action_quit()
 
     def action_help(self) -> None:
         from .modals import HelpScreen

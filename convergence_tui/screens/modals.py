@@ -44,6 +44,50 @@ class Confirm(ModalScreen[bool]):
         self.dismiss(event.button.id == "yes")
 
 
+class UnsavedQuit(ModalScreen[str]):
+    """Quitting while changes are not in the file: try again (r), stay (échap), or quit and lose
+    them (p), with the list of what would be lost. Dismisses with "retry", "stay" or "lose"."""
+
+    BINDINGS = [
+        Binding("r", "choose('retry')", "Réessayer", id="unsaved_retry"),
+        Binding("escape,s", "choose('stay')", "Rester", id="unsaved_stay"),
+        Binding("p", "choose('lose')", "Quitter et perdre", id="unsaved_lose"),
+    ]
+    SHOWN = 8  # lines of the list; the rest is counted
+
+    def __init__(self, reason: str | None, lost: list[str]) -> None:
+        super().__init__(classes="modal")
+        self.reason = reason
+        self.lost = lost
+
+    def compose(self) -> ComposeResult:
+        n = len(self.lost)
+        lines = [f"  • {line}" for line in self.lost[:self.SHOWN]]
+        if n > self.SHOWN:
+            lines.append(f"  … et {n - self.SHOWN} autre(s)")
+        with Vertical(classes="dialog unsaved"):
+            yield Static(f"{n} modification(s) NON ENREGISTRÉE(S) ; quitter maintenant les perdrait :",
+                         classes="dialog-title", markup=False)
+            yield Static("\n".join(lines), id="unsaved-list", classes="dialog-text", markup=False)
+            if self.reason:
+                yield Static(self.reason, classes="dialog-text", markup=False)
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Réessayer (r)", id="retry", variant="primary")
+                yield Button("Rester (échap)", id="stay")
+                yield Button("Quitter, perdre (p)", id="lose", variant="error")
+
+    def on_mount(self) -> None:
+        self.app.clear_notifications()  # the toasts of the failure would hide the buttons at 80×24
+        self.query_one("#stay", Button).focus()
+
+    def action_choose(self, choice: str) -> None:
+        self.dismiss(choice)
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id)
+
+
 class TextPrompt(ModalScreen[str | None]):
     """A text to write (justification, comment, evidence). Ctrl+S or Entrée on the button saves."""
 

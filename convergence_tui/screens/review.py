@@ -19,8 +19,8 @@ from ..overview import region_figures
 from ..report.format import STATUS_SHORT, date_fr, pct
 from ..widgets.fast_table import Column, FastTable
 from ..widgets.keybar import KeyBar
-from ..widgets.saving import themed
 from ..widgets.sidebar import STATUS_STYLE
+from ..widgets.theme import themed
 
 TABS = (
     ("completion", "Complétude"),

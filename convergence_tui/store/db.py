@@ -87,25 +87,29 @@ def decode_value(value: Any, is_json: int) -> Any:
     return json.loads(value) if is_json else value
 
 
-def _french_sqlite_error(path: Path, exc: sqlite3.Error) -> UserError:
+def sqlite_problem(path: Path, exc: sqlite3.Error) -> tuple[str, str]:
+    """(why, fix) of an error SQLite raised about the campaign file `path`, in French: one
+    classification for opening (`_french_sqlite_error`) and for writing (the session's SaveFailed)."""
     text = str(exc)
     if "not a database" in text or "malformed" in text:
-        return UserError(
-            f"{path} : fichier de campagne endommagé ou qui n'est pas une base SQLite ; "
-            "restaurez une sauvegarde (« convergence restore ») ou choisissez un autre fichier."
-        )
+        return ("fichier de campagne endommagé ou qui n'est pas une base SQLite",
+                "restaurez une sauvegarde (« convergence restore ») ou choisissez un autre fichier")
     if "full" in text or ("disk I/O" in text and disk_full(path)):
-        return UserError(f"{path} : disque plein ; libérez de la place puis réessayez. Rien n'a été modifié.")
+        return "disque plein", "libérez de la place puis réessayez"
     if "readonly" in text or "read-only" in text:
-        return UserError(f"{path} : écriture impossible (fichier ou dossier en lecture seule) ; vérifiez les droits.")
+        return "fichier ou dossier en lecture seule", "vérifiez les droits puis réessayez"
     if "locked" in text or "busy" in text:
-        return UserError(f"{path} : fichier occupé par un autre programme ; fermez-le puis réessayez.")
+        return "fichier verrouillé par un autre programme", "fermez le programme qui l'utilise puis réessayez"
     if "unable to open" in text:
-        return UserError(f"{path} : ouverture impossible ; vérifiez que le dossier existe et qu'il est accessible.")
+        return "ouverture impossible", "vérifiez que le dossier existe et qu'il est accessible"
     if "disk I/O" in text:
-        return UserError(f"{path} : erreur d'entrée-sortie du disque ; vérifiez le support (clé USB retirée ?) "
-                         "puis réessayez.")
-    return UserError(f"{path} : erreur SQLite ({text}) ; le fichier n'a pas été modifié.")
+        return "erreur d'entrée-sortie du disque", "vérifiez le support (clé USB retirée ?) puis réessayez"
+    return f"erreur SQLite ({text})", "vérifiez le disque et les droits puis réessayez"
+
+
+def _french_sqlite_error(path: Path, exc: sqlite3.Error) -> UserError:
+    why, fix = sqlite_problem(path, exc)
+    return UserError(f"{path} : {why} ; {fix}. Rien n'a été modifié.")
 
 
 def disk_full(path: Path) -> bool:
@@ -231,6 +235,10 @@ class Store:
                     self.db.execute(statement)
             # PRAGMA user_version is transactional in SQLite: it commits with the schema.
             self.conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    def set_busy_timeout(self, seconds: float) -> None:
+        """How long a statement waits for a lock held by another connection before "database is locked"."""
+        self.conn.execute(f"PRAGMA busy_timeout = {int(seconds * 1000)}")
 
     def close(self) -> None:
         try:

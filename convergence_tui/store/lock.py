@@ -47,9 +47,12 @@ class CampaignLock:
         if not _try_lock(fd):
             os.close(fd)
             return False
-        os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()}\n".encode())
         self.fd = fd
+        try:  # who holds it, for the message of a second instance; the lock itself is what matters
+            os.ftruncate(fd, 0)
+            os.write(fd, f"{os.getpid()}\n".encode())
+        except OSError:  # a full disk: SQLite will say so in its own words
+            pass
         return True
 
     def holder(self) -> str:

@@ -61,7 +61,8 @@ class Field(Vertical, can_focus=False):
         q = self.question
         mark = " *" if q.required else ""
         unit = f" ({q.unit})" if q.unit else ""
-        yield Label(f"{q.label}{unit}{mark}", classes="field-label")
+        self.label_text = f"{q.label}{unit}{mark}"
+        yield Label(self.label_text, classes="field-label")
         yield self._control()
         # One widget for the help and the reason a value is invalid, and only when there is one of
         # them (mounted on the first error otherwise): each widget costs a form ~1 ms to mount.
@@ -139,6 +140,12 @@ class Field(Vertical, can_focus=False):
         note.display = bool(message or self.question.help)
         self.error = message
         self.set_class(bool(message), "-invalid")
+
+    def show_unsaved(self, unsaved: bool) -> None:
+        """Mark the field while the file refuses its value (the value stays as typed)."""
+        label = self.query_one(".field-label", Label)
+        label.update(f"{self.label_text}  ⚠ NON ENREGISTRÉ" if unsaved else self.label_text)
+        self.set_class(unsaved, "-unsaved")
 
     def _post(self, raw: Any, immediate: bool) -> None:
         if self._ready:

@@ -8,6 +8,7 @@ from textual.widgets import Static
 
 from ..overview import question_options, visible_questions
 from ..referentiel.models import Question
+from ..usecases.writes import Flushed, SetAnswer
 from .fields import Field
 
 
@@ -21,15 +22,17 @@ class FormView(VerticalScroll, can_focus=False):
     KIND = "form"  # what the screen checks, without importing the class
     DEFAULT_CLASSES = "form-view"
 
-    def __init__(self, session, questions: list[Question], scope: str, title: str = "", intro: str = "",
+    def __init__(self, saver, questions: list[Question], scope: str, title: str = "", intro: str = "",
                  focus_field: str | None = None, defer_below: int | None = None, **kwargs) -> None:
         """`defer_below`: fields below that many rows are mounted only after the first frame
         (`revealed()`, which the screen calls): a section shows as soon as what is in view is ready."""
         super().__init__(**kwargs)
         self.defer_below = defer_below
         self._pending: list[Field] = []
+        self._unsaved: set[str] = set()  # questions marked not saved
         self.focus_field = focus_field
-        self.session = session
+        self.saver = saver
+        self.session = saver.session
         self.questions = questions
         self.scope = scope
         self.title = title
@@ -40,7 +43,6 @@ class FormView(VerticalScroll, can_focus=False):
             yield Static(self.title, classes="view-title", markup=False)
         if self.intro:
             yield Static(self.intro, classes="view-intro", markup=False)
-        data = self.session.data
         visible = visible_questions(self.session, self.questions, self.scope)
         # The field to focus takes the focus as it mounts: the first frame already shows it there.
         target = None
@@ -50,7 +52,9 @@ class FormView(VerticalScroll, can_focus=False):
         rows = 2 + (len(self.intro) // 60 + 2 if self.intro else 0)
         placed = target is None
         for q in self.questions:
-            field = Field(q, self.scope, data.cell(self.scope, q.id), question_options(self.session, q, self.scope),
+            # A value the file has not taken yet is shown as typed (the saver keeps it and retries).
+            field = Field(q, self.scope, self.saver.shown_cell(self.scope, q.id),
+                          question_options(self.session, q, self.scope),
                           readonly=self.session.readonly)
             field.display = visible[q.id]
             if q.id == target:
@@ -64,8 +68,26 @@ class FormView(VerticalScroll, can_focus=False):
                 rows += estimated_rows(q)
 
     def on_mount(self) -> None:
+        self.saver.watch(self, self._saves_changed)
+        self._saves_changed(Flushed())  # built while the file refuses writes: mark what waits
         if self.defer_below is None:
             self.call_after_refresh(self.revealed)
+
+    def _saves_changed(self, report) -> None:
+        """A saved answer shows why it is invalid (or no longer); one the file refused for now is
+        marked not saved until it is in the file."""
+        for write, result in report.done:
+            if isinstance(write, SetAnswer) and write.scope == self.scope:
+                field = self.field(write.field)
+                if field is not None:
+                    field.show_error(result.error)
+        unsaved = {w.field for w in self.saver.pending
+                   if isinstance(w, SetAnswer) and w.scope == self.scope} if self.saver.failing else set()
+        for question_id in unsaved ^ self._unsaved:
+            field = self.field(question_id)
+            if field is not None:
+                field.show_unsaved(question_id in unsaved)
+        self._unsaved = unsaved
 
     def revealed(self) -> None:
         """Once shown: mount the fields held back, and bring the field asked for into view."""

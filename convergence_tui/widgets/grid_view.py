@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
@@ -12,8 +14,10 @@ from ..commands import bindings
 from ..messages import Navigate
 from ..overview import GridRow, grid_rows
 from ..report.format import STATUS_LABELS
+from ..usecases.writes import FIELD_WORDS, AddItem, SetAnswer
 from .fast_table import Column, FastTable
-from .saving import add_item, save_answer, themed
+from .saving import Saver
+from .theme import themed
 
 STATES = {
     "met": ("✓ atteint", "success"),
@@ -22,7 +26,9 @@ STATES = {
     "missing": ("· à remplir", "warning"),
     "not_due": ("– pas encore dû", "text-muted"),
     "invalid": ("⚠ invalide", "error"),
+    "unsaved": ("NON ENREGISTRÉ", "error"),  # a value the file refused for now, retried
 }
+SHOWN_FIELDS = ("level", "comment", "evidence", "justification")
 # What decides (level, due, target, state) comes first: at 80 columns the label is what gets cut.
 COLUMNS = (Column("crit", "Critère", 8), Column("level", "Niv.", 4), Column("due", "Dû", 2),
            Column("final", "Cible", 5), Column("state", "État", 15), Column("axis", "Axe", 3),
@@ -37,12 +43,14 @@ class GridView(Vertical):
     BINDINGS = bindings("grid")
     DEFAULT_CLASSES = "grid-view"
 
-    def __init__(self, session, service_id: str, criterion: str = "", **kwargs) -> None:
+    def __init__(self, saver: Saver, service_id: str, criterion: str = "", **kwargs) -> None:
         super().__init__(**kwargs)
-        self.session = session
+        self.saver = saver
+        self.session = saver.session
         self.service_id = service_id
         self.rows: list[GridRow] = []
         self._by_id: dict[str, GridRow] = {}
+        self._unsaved: dict[str, set[str]] = {}  # criterion -> its fields queued, not in the file yet
         self.start_criterion = criterion
 
     def compose(self) -> ComposeResult:
@@ -51,6 +59,7 @@ class GridView(Vertical):
         yield Static("", id="grid-details", classes="grid-details", markup=False)
 
     def on_mount(self) -> None:
+        self.saver.watch(self, self._saves_changed)
         self.reload()
         self.focus_criterion(self.start_criterion)
 
@@ -64,8 +73,7 @@ class GridView(Vertical):
         return self.query_one("#grid-table", FastTable)
 
     def reload(self) -> None:
-        self.rows = grid_rows(self.session, self.service_id)
-        self._by_id = {r.criterion.id: r for r in self.rows}
+        self._read_rows()
         self.table.set_rows([r.criterion.id for r in self.rows])
         self._refresh_title()
         self._refresh_details()
@@ -85,6 +93,8 @@ class GridView(Vertical):
         if r.needs_evidence or (r.level == "NA" and not r.justification):
             level.append("!", style=self.app.theme_variables.get("warning", ""))
         text, var = STATES[r.state]
+        if r.state == "unsaved":
+            level.stylize(f"reverse {self.app.theme_variables.get('error', '')}")
         return [crit, level, "–" if r.due is None else str(r.due), "–" if r.final is None else str(r.final),
                 themed(self, text, var), c.axis, c.label[:60]]
 
@@ -119,6 +129,10 @@ class GridView(Vertical):
         if c.evidence_from is not None:
             flags.append(f"preuve dès le niveau {c.evidence_from} (p)")
         lines = [f"{c.id} — {c.label}", f"Source : {c.source} · " + " · ".join(flags), c.help]
+        unsaved = self._unsaved.get(c.id)
+        if unsaved:
+            names = ", ".join(FIELD_WORDS[f] for f in SHOWN_FIELDS if f in unsaved)
+            lines.append(f"⚠ NON ENREGISTRÉ ({names}) : gardé ici, nouvel essai automatique.")
         if r.error:
             lines.append(f"⚠ {r.error}")
         if r.level == "NA":
@@ -149,17 +163,55 @@ class GridView(Vertical):
         r = self.current()
         if r is None:
             return
-        result = save_answer(self, criterion_scope(self.service_id, r.criterion.id), field, raw)
-        if result is not None:
-            self.refresh_row(r.criterion.id)
+        # Saved or queued, the row shows it (see _saves_changed).
+        self.saver.save(SetAnswer(criterion_scope(self.service_id, r.criterion.id), field, raw))
 
-    def refresh_row(self, criterion_id: str) -> None:
-        self.rows = grid_rows(self.session, self.service_id)
-        self._by_id = {r.criterion.id: r for r in self.rows}
+    def refresh_rows(self, criteria: set[str]) -> None:
+        self._read_rows()
         # A level changes only its own row's state (due levels depend on the date, not on answers).
-        self.table.refresh_key(criterion_id)
+        for criterion_id in criteria:
+            if criterion_id in self._by_id:
+                self.table.refresh_key(criterion_id)
         self._refresh_title()
         self._refresh_details()
+
+    def _read_rows(self) -> None:
+        """The rows as stored, with what is queued and not in the file yet shown in their place."""
+        self._unsaved = {}
+        prefix = f"{self.service_id}/"
+        for w in self.saver.pending:
+            if isinstance(w, SetAnswer) and w.scope.startswith(prefix) and w.field in SHOWN_FIELDS:
+                self._unsaved.setdefault(w.scope[len(prefix):], set()).add(w.field)
+        rows = grid_rows(self.session, self.service_id)
+        if self._unsaved:
+            rows = [self._as_shown(r) for r in rows]
+        self.rows = rows
+        self._by_id = {r.criterion.id: r for r in self.rows}
+
+    def _as_shown(self, r: GridRow) -> GridRow:
+        fields = self._unsaved.get(r.criterion.id)
+        if not fields:
+            return r
+        scope = criterion_scope(self.service_id, r.criterion.id)
+        shown = {f: self.saver.shown_cell(scope, f) for f in fields}
+        changes = {f: (c.value if c is not None else None) or "" for f, c in shown.items() if f != "level"}
+        if "level" in shown:
+            cell = shown["level"]
+            changes.update(level=cell.value if cell else None, raw=cell.raw if cell else None,
+                           error=cell.error if cell else None)
+        return replace(r, state="unsaved", **changes)
+
+    def _saves_changed(self, report) -> None:
+        """Rows whose queued values changed or reached the file are drawn again."""
+        prefix = f"{self.service_id}/"
+
+        def rows_of(writes) -> set[str]:
+            return {w.scope[len(prefix):] for w in writes
+                    if isinstance(w, SetAnswer) and w.scope.startswith(prefix) and w.field in SHOWN_FIELDS}
+
+        rows = set(self._unsaved) | rows_of(self.saver.pending) | rows_of(w for w, _ in report.done)
+        if rows:
+            self.refresh_rows(rows)
 
     # --- keys --------------------------------------------------------------
 
@@ -203,7 +255,7 @@ class GridView(Vertical):
         values = {"service": self.service_id, "criterion": r.criterion.id}
         if kind == "action" and r.final is not None:
             values["target_level"] = r.final if r.state != "gap" or r.due is None else max(r.due, r.final)
-        item_id = add_item(self, kind, values)
+        item_id = self.saver.save(AddItem(kind, values))
         if item_id:
             section = self.session.ref.list_section(kind)
             self.post_message(Navigate(section.id, item_id))

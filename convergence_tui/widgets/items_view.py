@@ -11,10 +11,12 @@ from textual.widgets import Static
 
 from ..commands import bindings
 from ..overview import display_value
+from ..usecases.writes import AddItem, DeleteItem, SetAnswer, Write
 from .fast_table import Column, FastTable
 from .form_view import FormView
-from .saving import add_item, delete_item, themed
+from .saving import Saver
 from .sidebar import fit
+from .theme import themed
 
 
 # Column widths by question type: every column must show at 80 columns.
@@ -28,10 +30,12 @@ class ItemsView(Vertical):
     BINDINGS = bindings("list")
     DEFAULT_CLASSES = "items-view"
 
-    def __init__(self, session, section, open_on: tuple[str, str] | None = None, **kwargs) -> None:
+    def __init__(self, saver: Saver, section, open_on: tuple[str, str] | None = None, **kwargs) -> None:
         super().__init__(**kwargs)
         self.open_on = open_on
-        self.session = session
+        self.saver = saver
+        self.session = saver.session
+        self._marked: dict[str, str] = {}  # item id -> "delete" or "edit", queued and not in the file
         self.section = section
         self.columns = [q for q in section.questions if q.column] or section.questions[:3]
         self.editing: str | None = None
@@ -42,9 +46,12 @@ class ItemsView(Vertical):
         columns += [Column(q.id, q.label, COLUMN_WIDTHS.get(q.type, 18)) for q in self.columns]
         columns[-1] = Column(columns[-1].key, columns[-1].label, None)
         yield FastTable(columns, self._row_cells, id="items-table")
+        yield Static("", id="items-unsaved", classes="unsaved-note", markup=False)
         yield Static("a ajouter · Entrée modifier · d supprimer · échap revenir", classes="view-hint")
 
     def on_mount(self) -> None:
+        self.query_one("#items-unsaved").display = False
+        self.saver.watch(self, self._saves_changed)
         self.reload()
         if self.open_on is not None:
             self.open_item(*self.open_on)
@@ -63,6 +70,49 @@ class ItemsView(Vertical):
         label = self.section.item_label or "élément"
         self.query_one("#items-title", Static).update(
             Text.assemble((self.section.title, "bold"), f"  {len(items)} {label}{'s' if len(items) > 1 else ''}"))
+        self._show_unsaved()
+
+    # --- what is queued, not in the file yet ----------------------------------------
+
+    def _concerns(self, write: Write) -> bool:
+        """Whether a write changes this list: an item of its kind added, deleted or edited."""
+        if isinstance(write, AddItem):
+            return write.kind == self.section.item
+        if isinstance(write, DeleteItem):
+            item = self.session.data.items.get(write.item_id)
+        elif isinstance(write, SetAnswer):
+            item = self.session.data.items.get(write.scope)
+        else:
+            return False
+        return item is not None and item.kind == self.section.item
+
+    def _show_unsaved(self) -> set[str]:
+        """Say what of this list the file refused for now (a line under the table, a mark on its
+        rows); returns the rows whose mark changed."""
+        mine = [w for w in self.saver.pending if self._concerns(w)] if self.saver.failing else []
+        marked: dict[str, str] = {}
+        for w in mine:
+            if isinstance(w, DeleteItem):
+                marked[w.item_id] = "delete"
+            elif isinstance(w, SetAnswer):
+                marked.setdefault(w.scope, "edit")
+        changed = {k for k in set(marked) | set(self._marked) if marked.get(k) != self._marked.get(k)}
+        self._marked = marked
+        note = self.query_one("#items-unsaved", Static)
+        note.display = bool(mine)
+        if mine:
+            note.update("⚠ NON ENREGISTRÉ — gardé ici, nouvel essai automatique : "
+                        + " · ".join(w.describe(self.session) for w in mine))
+        return changed
+
+    def _saves_changed(self, report) -> None:
+        done = [w for w, _ in report.done if self._concerns(w)]
+        if any(isinstance(w, (AddItem, DeleteItem)) for w in done):
+            self.reload()
+            return
+        for item_id in self._show_unsaved() | {w.scope for w in done if isinstance(w, SetAnswer)}:
+            if item_id in self.table.keys:
+                self.refresh_item(item_id)
 
     def _row_cells(self, item_id: str) -> list:
         return self._cells(self.table.get_row_index(item_id) + 1, item_id)
@@ -72,6 +122,8 @@ class ItemsView(Vertical):
         missing = sum(1 for q in self.section.questions if q.required and data.value(item_id, q.id) is None)
         errors = len(data.errors.get(item_id, ()))
         state = themed(self, f"⚠{missing + errors}", "warning") if missing or errors else themed(self, "✓", "success")
+        if item_id in self._marked:  # queued, not in the file yet (said under the table)
+            state = themed(self, "✗" if self._marked[item_id] == "delete" else "✎", "error", bold=True)
         cells: list = [str(n), state]
         for q in self.columns:
             cell = data.cell(item_id, q.id)
@@ -106,7 +158,7 @@ class ItemsView(Vertical):
         ids = self.session.data.live_ids(self.section.item)
         n = ids.index(item_id) + 1 if item_id in ids else ""
         title = f"{self.section.title} — {self.section.item_label or 'élément'} n° {n}"
-        form = FormView(self.session, self.section.questions, item_id, title=title,
+        form = FormView(self.saver, self.section.questions, item_id, title=title,
                         intro="Tout est enregistré au fil de la saisie. Échap : revenir à la liste.",
                         focus_field=field, id="item-editor")
         self.mount(form, before=self.query_one(".view-hint"))
@@ -146,9 +198,9 @@ class ItemsView(Vertical):
             self.open_item(item_id)
 
     def action_add_item(self) -> None:
-        item_id = add_item(self, self.section.item)
+        # In the table once saved (_saves_changed); said under it while the file refuses it.
+        item_id = self.saver.save(AddItem(self.section.item))
         if item_id:
-            self.reload()
             self.table.move_cursor(row=self.table.get_row_index(item_id))
             self.open_item(item_id)
 
@@ -168,8 +220,7 @@ class ItemsView(Vertical):
 
         def done(yes: bool | None) -> None:
             if yes:
-                delete_item(self, item_id)
-                self.reload()
+                self.saver.save(DeleteItem(item_id))
             self.table.focus()
 
         self.app.push_screen(Confirm(f"Supprimer le {what}{detail} ?{extra}\nCtrl+Z pour annuler ensuite."), done)

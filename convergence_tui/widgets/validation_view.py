@@ -10,7 +10,8 @@ from textual.content import Content
 from textual.widgets import Button, Input, Label, Static
 
 from .. import review
-from ..errors import UserError
+from ..usecases.writes import SignOff, shorten
+from .saving import Saver
 
 
 class ValidationView(VerticalScroll, can_focus=False):
@@ -18,9 +19,11 @@ class ValidationView(VerticalScroll, can_focus=False):
     BINDINGS = [Binding("ctrl+s", "sign", "Valider", id="sign_off")]
     DEFAULT_CLASSES = "form-view"
 
-    def __init__(self, session, section, author: str = "", **kwargs) -> None:
+    def __init__(self, saver: Saver, section, author: str = "", **kwargs) -> None:
         super().__init__(**kwargs)
-        self.session = session
+        self.saver = saver
+        self.session = saver.session
+        self._shown_waiting: SignOff | None = None
         self.section = section
         self.author = author
 
@@ -38,6 +41,7 @@ class ValidationView(VerticalScroll, can_focus=False):
         yield Static("", id="signoff-changes", markup=False)
 
     def on_mount(self) -> None:
+        self.saver.watch(self, self._saves_changed)
         self.refresh_state()
         # The button, not the name: one-letter and digit keys keep navigating from here.
         button = self.query_one("#sign", Button)
@@ -49,6 +53,11 @@ class ValidationView(VerticalScroll, can_focus=False):
         problems = self.session.problems()
         (signoff, colour), (blocking, _) = review.state_lines(state, problems)
         lines = [Content.styled(signoff, f"bold {colour}")]
+        waiting = self._shown_waiting = self._waiting()
+        if waiting is not None:
+            lines.insert(0, Content.styled(
+                f"⚠ Validation par {shorten(waiting.name, 30)} ({shorten(waiting.role, 30)}) NON ENREGISTRÉE : "
+                "gardée ici, nouvel essai automatique.", "bold $error"))
         if problems:
             lines.append(Content(blocking.removesuffix(".") + " (n pour y aller, r pour la revue)."))
         if self.session.readonly:
@@ -67,13 +76,18 @@ class ValidationView(VerticalScroll, can_focus=False):
     def _pressed(self) -> None:
         self.action_sign()
 
+    def _waiting(self) -> SignOff | None:
+        return next((w for w in self.saver.pending if isinstance(w, SignOff)), None)
+
     def action_sign(self) -> None:
         name = self.query_one("#signoff-name", Input).value
         role = self.query_one("#signoff-role", Input).value
-        try:
-            record = review.sign_off(self.session, name, role)
-        except UserError as exc:
-            self.notify(exc.message, severity="error")
-            return
-        self.refresh_state()
-        self.notify(f"Campagne validée par {record['name']} ({record['role']}).", title="Validation")
+        # Said once it is in the file (_saves_changed), shown as waiting while the file refuses it.
+        self.saver.save(SignOff(name, role))
+
+    def _saves_changed(self, report) -> None:
+        record = next((r for w, r in report.done if isinstance(w, SignOff)), None)
+        if record is not None or self._waiting() is not self._shown_waiting:
+            self.refresh_state()
+        if record is not None:
+            self.notify(f"Campagne validée par {record['name']} ({record['role']}).", title="Validation")
