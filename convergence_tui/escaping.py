@@ -41,7 +41,7 @@ def printable(text: object, *, multiline: bool = False) -> str:
 
 def control_characters(text: str, *, multiline: bool = False) -> list[str]:
     """The control characters in `text` (escaped, for a message), empty when there are none."""
-    return sorted({_escape(ch) for ch in text if is_control(ch) and not (multiline and ch in "\n\t")})
+    return sorted({_escape(ch) for ch in _CONTROLS.findall(text) if not (multiline and ch in "\n\t")})
 
 
 def json_printable(text: str) -> str:
