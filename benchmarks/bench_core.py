@@ -11,7 +11,7 @@ from benchmarks.common import command_walls, row, summary, timed
 
 
 def run(db: Path, repeat: int = 200) -> dict:
-    from convergence_tui.session import Session
+    from convergence_tui.usecases.session import Session
 
     results = {}
     with Session.open(db) as s:

@@ -19,7 +19,7 @@ from pathlib import Path
 from benchmarks.common import row, summary
 
 HEAVY = ("pyhanko", "cryptography", "asn1crypto", "convergence_tui.bundle", "convergence_tui.report.html",
-         "convergence_tui.exporting", "jsonschema")
+         "convergence_tui.usecases.exporting", "jsonschema")
 
 
 def _env() -> dict:

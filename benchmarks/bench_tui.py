@@ -101,7 +101,7 @@ def _shown(app, section) -> bool:
 async def _measure(db: Path) -> dict:
     from convergence_tui.app import ConvergenceApp
     from convergence_tui.referentiel import load
-    from convergence_tui.session import Session
+    from convergence_tui.usecases.session import Session
     from convergence_tui.widgets.grid_view import GridView
     from convergence_tui.widgets.level_panel import LevelPanel
 

@@ -11,12 +11,12 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
-from .commands import COMMANDS
+from .ui.commands import COMMANDS
 from .config import Settings
 from .errors import UserError
 from .referentiel import Referentiel
 from .referentiel import load as load_referentiel
-from .session import Session
+from .usecases.session import Session
 from .widgets.control_pictures import ControlPictures
 
 

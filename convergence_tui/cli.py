@@ -215,7 +215,7 @@ def cmd_referentiel_check(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from .demo import make_demo
+    from .usecases.demo import make_demo
 
     db = resolve_db(args)
     summary = make_demo(db, args.referentiel, services=args.services, actions=args.actions)
@@ -225,7 +225,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from .session import Session
+    from .usecases.session import Session
 
     db = resolve_db(args)
     source = args.file
@@ -275,8 +275,8 @@ def _author_from(obj: object) -> str:
 
 
 def cmd_signoff(args: argparse.Namespace) -> int:
-    from .review import sign_off
-    from .session import Session
+    from .usecases.review import sign_off
+    from .usecases.session import Session
 
     with Session.open(resolve_db(args), args.referentiel) as session:
         session.backup()
@@ -291,9 +291,9 @@ def cmd_signoff(args: argparse.Namespace) -> int:
 
 def cmd_status(args: argparse.Namespace) -> int:
     from .report.text import status_text
-    from .session import Session
+    from .usecases.session import Session
 
-    from .review import export_blockers
+    from .usecases.review import export_blockers
 
     with Session.open(resolve_db(args), args.referentiel, readonly=True) as session:
         if args.date:
@@ -348,8 +348,8 @@ def cmd_keygen(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     import os
 
-    from .exporting import blockers_for, export
-    from .session import Session
+    from .usecases.exporting import blockers_for, export
+    from .usecases.session import Session
 
     p12 = args.p12 or (Path(os.environ["CONVERGENCE_P12"]) if os.environ.get("CONVERGENCE_P12") else None)
     if p12 is None:
@@ -429,7 +429,7 @@ def signer_lines(verified) -> list[str]:
 
 def cmd_migrate(args: argparse.Namespace) -> int:
     from .campaign.orphans import find_orphans
-    from .session import Session
+    from .usecases.session import Session
 
     db = resolve_db(args)
     with Session.open(db, args.referentiel, readonly=True) as before:

@@ -69,7 +69,7 @@ def cli(capsys) -> CLI:
 @pytest.fixture
 def complete_db(tmp_path):
     """The worked example of DESIGN.md §4 (d = 2023-01-15), with its plan made complete."""
-    from convergence_tui.session import Session
+    from convergence_tui.usecases.session import Session
 
     db = tmp_path / "mini.sqlite"
     with Session.create(db, MINI, author="Yann", answers={

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sys
 
-from convergence_tui.session import Session
+from convergence_tui.usecases.session import Session
 
 
 def main() -> None:

@@ -12,8 +12,8 @@ PACKAGE = ROOT / "convergence_tui"
 UI = [*sorted((PACKAGE / "screens").glob("*.py")), *sorted((PACKAGE / "widgets").glob("*.py"))]
 FORBIDDEN_IN_UI = {"sqlite3", "sqlite_utils", "zipfile", "cryptography", "pyhanko", "asn1crypto"}
 CORE = ["convergence_tui.referentiel", "convergence_tui.store", "convergence_tui.scoring",
-        "convergence_tui.campaign.answers", "convergence_tui.campaign.problems", "convergence_tui.session",
-        "convergence_tui.usecases.writes", "convergence_tui.overview", "convergence_tui.cli"]
+        "convergence_tui.campaign.answers", "convergence_tui.campaign.problems", "convergence_tui.usecases.session",
+        "convergence_tui.usecases.writes", "convergence_tui.usecases.overview", "convergence_tui.cli"]
 
 
 def imported_modules(path) -> set[str]:

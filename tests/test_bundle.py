@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from convergence_tui.bundle.format import ALL_ENTRIES, CONTENT_ENTRIES, canonical_json, zip_bytes
-from convergence_tui.session import Session
+from convergence_tui.usecases.session import Session
 from tests.conftest import ROOT
 
 PASSWORD = "motdepasse-pilote"
@@ -191,7 +191,7 @@ def test_final_export_refused_with_the_list_then_done_when_complete(cli, identit
 
 
 def test_final_export_of_a_complete_signed_campaign(cli, identity, tmp_path, monkeypatch, complete_db):
-    from convergence_tui import review
+    from convergence_tui.usecases import review
     from tests.conftest import MINI
 
     db = complete_db

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from convergence_tui.bundle.format import CONTENT_ENTRIES, MANIFEST, SIGNATURE, canonical_json, file_list
-from convergence_tui.session import Session
+from convergence_tui.usecases.session import Session
 from tests.conftest import MINI, ROOT
 from tests.test_bundle import OPENSSL, PASSWORD, draft_bundle, entries_of, identity, rezip  # noqa: F401
 
@@ -160,7 +160,7 @@ def test_made_up_validation(cli, draft_bundle, signer_pem, tmp_path):
 
 
 def test_withdrawn_validation_cannot_be_claimed(cli, complete_db, identity, signer_pem, tmp_path, monkeypatch):  # noqa: F811
-    from convergence_tui import review
+    from convergence_tui.usecases import review
 
     with Session.open(complete_db, MINI) as s:
         record = review.sign_off(s, "Camille", "Responsable déléguée")
@@ -319,7 +319,7 @@ def test_summary_escapes_every_value_from_the_bundle(draft_bundle):
 def test_signoffs_are_in_the_answers_document_and_not_in_its_digest(complete_db):
     import jsonschema
 
-    from convergence_tui import review
+    from convergence_tui.usecases import review
     from convergence_tui.campaign.signoffs import answers_digest
 
     with Session.open(complete_db, MINI) as s:
@@ -335,7 +335,7 @@ def test_signoff_recorded_before_this_change_is_still_current(cli, complete_db, 
                                                              monkeypatch):
     """A sign-off stored by the previous version (digest of the document as it then was: no
     `signoffs` key) still covers the campaign, and a final bundle made with it verifies."""
-    from convergence_tui import review
+    from convergence_tui.usecases import review
     from convergence_tui.campaign.answers import to_document
 
     with Session.open(complete_db, MINI) as s:

@@ -20,7 +20,7 @@ def schema(name: str) -> dict:
 
 
 def answers_of(cli, db) -> dict:
-    from convergence_tui.session import Session
+    from convergence_tui.usecases.session import Session
 
     with Session.open(db) as s:
         return s.answers_document()

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from convergence_tui.app import ConvergenceApp
-from convergence_tui.session import Session
+from convergence_tui.usecases.session import Session
 from tests.obstacles import lock_held_by_another_process, small_disk
 
 PASSWORD = "motdepasse-pilote"

@@ -71,7 +71,7 @@ def test_referential_loader_never_crashes(data):
 
 @pytest.fixture(scope="module")
 def answers_doc(_demo_master):
-    from convergence_tui.session import Session
+    from convergence_tui.usecases.session import Session
 
     with Session.open(_demo_master) as s:
         return s.answers_document(), s.ref

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from convergence_tui.campaign.data import CAMPAIGN
-from convergence_tui.overview import resume_point
-from convergence_tui.session import Session
+from convergence_tui.usecases.overview import resume_point
+from convergence_tui.usecases.session import Session
 from convergence_tui.widgets.form_view import FormView
 from convergence_tui.widgets.grid_view import GridView
 from convergence_tui.widgets.home_view import HomeView
@@ -120,7 +120,7 @@ async def test_a_new_campaign_opens_on_begin_then_the_first_form(tmp_path):
 
 
 def test_section_progress_is_recounted_only_after_a_change_where_it_comes_from(demo_db, monkeypatch):
-    import convergence_tui.overview as overview
+    import convergence_tui.usecases.overview as overview
 
     counted = []
     real = overview._count_progress
@@ -163,7 +163,7 @@ async def test_quitting_as_the_first_screen_shows_is_clean(demo_db, monkeypatch)
 
 
 def test_recent_changes_say_undos_and_deletions(demo_db):
-    from convergence_tui.overview import recent_places
+    from convergence_tui.usecases.overview import recent_places
 
     with Session.open(demo_db) as s:
         plan = next(x for x in s.ref.sections if x.kind == "list" and x.item == "action")

@@ -17,7 +17,7 @@ import pytest
 
 from convergence_tui.bundle.format import zip_bytes
 from convergence_tui.referentiel.values import check_value
-from convergence_tui.session import Session
+from convergence_tui.usecases.session import Session
 from tests.conftest import ROOT
 
 PASSWORD = "motdepasse-pilote"

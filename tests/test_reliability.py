@@ -16,7 +16,7 @@ import pytest
 
 from convergence_tui.campaign.data import CAMPAIGN
 from convergence_tui.errors import CampaignLocked, UserError
-from convergence_tui.session import ReferentielChanged, Session
+from convergence_tui.usecases.session import ReferentielChanged, Session
 from convergence_tui.store import SCHEMA_VERSION
 from tests.conftest import MINI, ROOT
 
@@ -88,7 +88,7 @@ def test_second_instance_is_refused_or_read_only(demo_db):
 
 
 def test_lock_released_by_a_crash(demo_db):
-    code = ("import sys, time; from convergence_tui.session import Session; s = Session.open(sys.argv[1]); "
+    code = ("import sys, time; from convergence_tui.usecases.session import Session; s = Session.open(sys.argv[1]); "
             "print('open', flush=True); time.sleep(60)")
     child = subprocess.Popen([sys.executable, "-c", code, str(demo_db)], stdout=subprocess.PIPE, text=True)
     assert child.stdout.readline().strip() == "open"

@@ -12,7 +12,7 @@ import json
 import pytest
 
 from convergence_tui.report.tables import cell
-from convergence_tui.session import Session
+from convergence_tui.usecases.session import Session
 from tests.conftest import MINI
 from tests.test_bundle import PASSWORD, entries_of, identity  # noqa: F401
 

@@ -8,7 +8,7 @@ import pytest
 
 from convergence_tui.campaign.data import CAMPAIGN
 from convergence_tui.errors import UserError
-from convergence_tui.session import Session
+from convergence_tui.usecases.session import Session
 from tests.conftest import MINI
 
 
@@ -268,7 +268,7 @@ def test_revisions_count_changes_by_area(session):
 
 
 def test_unreadable_past_the_first_screen_stays_shown_and_read_only(demo_db, monkeypatch):
-    import convergence_tui.session as session_module
+    import convergence_tui.usecases.session as session_module
 
     real = session_module.read_answers
 

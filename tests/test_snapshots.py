@@ -13,7 +13,7 @@ import pytest
 from convergence_tui.app import ConvergenceApp
 from convergence_tui.config import Settings
 from convergence_tui.referentiel import load
-from convergence_tui.session import Session
+from convergence_tui.usecases.session import Session
 
 SIZES = {"80x24": (80, 24), "160x50": (160, 50)}
 

@@ -10,7 +10,7 @@ import pytest
 from textual.widgets import Input, SelectionList, TextArea
 
 from convergence_tui.campaign.data import CAMPAIGN
-from convergence_tui.messages import AnswerSaved, ScoresChanged
+from convergence_tui.ui.messages import AnswerSaved, ScoresChanged
 from convergence_tui.screens.main import MainScreen
 from convergence_tui.screens.modals import Confirm, HelpScreen, SearchScreen, TextPrompt
 from convergence_tui.widgets.choice import Choice
@@ -398,7 +398,7 @@ async def test_undo_restores_previous_level(demo_db):
 
 
 async def test_help_lists_every_binding(demo_db):
-    from convergence_tui.commands import COMMANDS
+    from convergence_tui.ui.commands import COMMANDS
     from convergence_tui.screens.modals import pretty_keys
 
     async with running(demo_db) as (app, pilot):
@@ -560,7 +560,7 @@ async def test_first_screen_comes_before_the_scores_then_fills_in(demo_db, monke
     the background read, and a form asked for before it is built from what is already read."""
     from convergence_tui.app import ConvergenceApp
     from convergence_tui.referentiel import load
-    from convergence_tui.session import Session
+    from convergence_tui.usecases.session import Session
     from convergence_tui.widgets.form_view import FormView
     from convergence_tui.widgets.home_view import HomeView
     from convergence_tui.widgets.sidebar import Sidebar
@@ -723,7 +723,7 @@ async def test_grid_asked_for_before_the_background_read_waits_for_it(demo_db, m
     """Nothing special in the screen: the grid's own reads wait for (or start) the campaign's read."""
     from convergence_tui.app import ConvergenceApp
     from convergence_tui.referentiel import load
-    from convergence_tui.session import Session
+    from convergence_tui.usecases.session import Session
 
     real_start = Session.load_in_background
     calls = []
@@ -769,7 +769,7 @@ async def test_moving_the_focus_does_not_redraw_the_whole_screen(demo_db):
 async def test_a_form_on_screen_when_damage_is_found_becomes_read_only(demo_db, monkeypatch):
     from convergence_tui.app import ConvergenceApp
     from convergence_tui.referentiel import load
-    from convergence_tui.session import Session
+    from convergence_tui.usecases.session import Session
     from tests.test_session import _damage_a_page_nobody_reads_at_opening
 
     _damage_a_page_nobody_reads_at_opening(demo_db)

@@ -9,7 +9,7 @@ from pathlib import Path
 from convergence_tui.app import ConvergenceApp
 from convergence_tui.config import Settings
 from convergence_tui.referentiel import load
-from convergence_tui.session import Session
+from convergence_tui.usecases.session import Session
 
 
 @asynccontextmanager
@@ -79,7 +79,7 @@ async def goto(pilot, *keys: str):
 def hold_back_background_read(monkeypatch):
     """Keep the screen's start of the background read from happening; returns `release(session)`,
     which starts it as the screen asked (so a test can act before the campaign is read)."""
-    from convergence_tui.session import Session
+    from convergence_tui.usecases.session import Session
 
     asked = []
     real_start = Session.load_in_background

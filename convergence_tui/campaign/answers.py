@@ -16,7 +16,7 @@ from ..referentiel.loader import format_path, french
 from ..referentiel.models import Question, Referentiel
 from ..referentiel.values import check_value, is_empty, text_problem
 from ..scoring.engine import NA
-from ..store.db import Cell
+from ..cells import Cell
 from .data import (
     CAMPAIGN,
     CRITERION_FIELDS,

@@ -17,7 +17,7 @@ from typing import Any
 from ..referentiel.models import Referentiel
 from ..referentiel.values import parse_date
 from ..scoring.engine import ActionInput, ServiceInput
-from ..store.db import Cell
+from ..cells import Cell
 
 CAMPAIGN = "campaign"  # scope of the form answers
 CRITERION_FIELDS = ("level", "comment", "evidence", "justification")

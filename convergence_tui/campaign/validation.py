@@ -8,7 +8,7 @@ from typing import Any
 
 from ..referentiel.values import check_value, is_empty, text_problem
 from ..scoring.engine import NA
-from ..store.db import Cell
+from ..cells import Cell
 from .data import CAMPAIGN, CRITERION_FIELDS, CampaignData, split_criterion_scope
 
 

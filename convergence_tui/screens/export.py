@@ -14,10 +14,10 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Static
 
-from .. import exporting
+from ..usecases import exporting
 from ..campaign.problems import KINDS
 from ..errors import UserError
-from ..review import export_blockers, problem_counts
+from ..usecases.review import export_blockers, problem_counts
 
 
 class ExportScreen(ModalScreen[None]):

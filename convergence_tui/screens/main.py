@@ -18,9 +18,9 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from ..campaign.data import CAMPAIGN, split_criterion_scope
-from ..commands import bindings
-from ..messages import AnswerSaved, CampaignLoaded, Navigate, SavedAfterRetry, SaveFailedMessage, ScoresChanged
-from ..overview import location_key, next_problem, search_targets
+from ..ui.commands import bindings
+from ..ui.messages import AnswerSaved, CampaignLoaded, Navigate, SavedAfterRetry, SaveFailedMessage, ScoresChanged
+from ..usecases.overview import location_key, next_problem, search_targets
 from ..paths import short_path
 from ..referentiel.values import REGIONS
 from ..usecases.writes import SetAnswer
@@ -29,7 +29,7 @@ from ..widgets.form_view import FormView
 from ..widgets.home_view import HomeView
 from ..widgets.keybar import KeyBar
 from ..widgets.level_panel import LevelPanel
-from ..widgets.saving import Saver
+from ..ui.saving import Saver
 from ..widgets.sidebar import Sidebar
 
 

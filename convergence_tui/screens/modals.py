@@ -10,7 +10,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static, TextArea
 
-from ..commands import COMMANDS, FORM_KEYS, SCOPE_TITLES
+from ..ui.commands import COMMANDS, FORM_KEYS, SCOPE_TITLES
 from ..widgets.picker import FuzzyPicker
 
 

@@ -12,15 +12,15 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Static
 
-from .. import review
+from ..usecases import review
 from ..campaign.problems import KINDS
-from ..messages import Navigate
-from ..overview import region_figures
+from ..ui.messages import Navigate
+from ..usecases.overview import region_figures
 from ..report.format import STATUS_SHORT, date_fr, pct
 from ..widgets.fast_table import Column, FastTable
 from ..widgets.keybar import KeyBar
 from ..widgets.sidebar import STATUS_STYLE
-from ..widgets.theme import themed
+from ..ui.theme import themed
 
 TABS = (
     ("completion", "Complétude"),

@@ -14,51 +14,16 @@ import json
 import os
 import sqlite3
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
+from ..cells import ITEM_FIELD, Cell, Change, JournalRow
 from ..errors import CampaignLocked, UserError, os_reason
 from .lock import CampaignLock
 from .migrations import MIGRATIONS, SCHEMA_VERSION
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
-ITEM_FIELD = "@item"  # journal field of an item's own state (kind, position, deleted)
-
-
-class Cell(NamedTuple):
-    """A stored answer: the normalised value, what was typed, and why it is invalid.
-
-    A tuple because a campaign loads ~100,000 of them at start-up.
-    """
-
-    value: Any = None
-    raw: str | None = None
-    error: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Change:
-    scope: str  # "campaign", an item id, or "<service id>/<criterion id>"
-    field: str
-    old: Cell | None
-    new: Cell | None  # None deletes the answer
-
-
-@dataclass(frozen=True, slots=True)
-class JournalRow:
-    seq: int
-    at: str
-    author: str
-    scope: str
-    field: str
-    old: Cell | None
-    new: Cell | None
-    op: str
-    batch: int
-
-
 def now_utc() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 

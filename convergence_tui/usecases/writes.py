@@ -20,10 +20,10 @@ from typing import TYPE_CHECKING, Any
 from ..campaign.data import CAMPAIGN, split_criterion_scope
 from ..errors import UserError
 from ..escaping import printable
-from ..store import Cell
+from ..cells import Cell
 
 if TYPE_CHECKING:
-    from ..session import Session
+    from .session import Session
 
 # How long an interactive write waits for a lock another program holds on the file (SQLite's
 # busy timeout; Python's default is 5 s). The write runs on the UI thread: 5 s would freeze the
@@ -105,7 +105,7 @@ class SetAnswer(Write):
     def changes_nothing(self, session: Session) -> bool:
         # Widgets re-post the value they show (leaving a field, a choice at mount): not a change. Only
         # known once every answer is read (a comment read later could differ).
-        from ..session import same_answer
+        from .session import same_answer
 
         return session.complete and same_answer(session.data.cell(self.scope, self.field),
                                                 session.validate(self.scope, self.field, self.raw))
@@ -156,7 +156,7 @@ class SignOff(Write):
             raise UserError("Validation : le nom et la fonction du responsable sont nécessaires.")
 
     def apply(self, session: Session) -> dict:
-        from ..review import sign_off
+        from .review import sign_off
 
         return sign_off(session, self.name, self.role)
 

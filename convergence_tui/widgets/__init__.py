@@ -1,1 +1,3 @@
-"""Widgets of the TUI; each saves through `saving.py` and shows views from `overview.py`."""
+"""Widgets of the TUI: the section views (one class per kind of section), the sidebar, the level
+panel, tables and fields. They read the campaign through the use cases and save through the screen's
+`Saver` (ui/saving.py); they never import a screen."""

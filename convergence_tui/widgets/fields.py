@@ -18,7 +18,7 @@ from textual.message import Message
 from textual.widgets import Input, Label, Static
 
 from ..referentiel.models import Question
-from ..store import Cell
+from ..cells import Cell
 from .choice import Choice
 
 SELECT_TYPES = ("choice", "yes_no", "region", "category", "service", "criterion", "level")

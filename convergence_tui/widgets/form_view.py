@@ -6,7 +6,7 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from ..overview import question_options, visible_questions
+from ..usecases.overview import question_options, visible_questions
 from ..referentiel.models import Question
 from ..usecases.writes import Flushed, SetAnswer
 from .fields import Field

@@ -10,14 +10,14 @@ from textual.containers import Vertical
 from textual.widgets import Static
 
 from ..campaign.data import criterion_scope
-from ..commands import bindings
-from ..messages import Navigate
-from ..overview import GridRow, grid_rows
+from ..ui.commands import bindings
+from ..ui.messages import Navigate
+from ..usecases.overview import GridRow, grid_rows
 from ..report.format import STATUS_LABELS
 from ..usecases.writes import FIELD_WORDS, AddItem, SetAnswer
 from .fast_table import Column, FastTable
-from .saving import Saver
-from .theme import themed
+from ..ui.saving import Saver
+from ..ui.theme import themed
 
 STATES = {
     "met": ("✓ atteint", "success"),

@@ -11,8 +11,8 @@ from textual.binding import Binding
 from textual.content import Content
 from textual.widgets import Static
 
-from ..messages import Navigate
-from ..overview import recent_places, resume_point
+from ..ui.messages import Navigate
+from ..usecases.overview import recent_places, resume_point
 from ..referentiel.values import REGIONS
 from .sidebar import fit
 
@@ -62,7 +62,7 @@ class HomeView(Static, can_focus=True):
             # Figures that stay cheap at any size (~40 ms at 500 services): the sections' progress
             # and the sign-off; the full list of what blocks an export is the review's (r). (The review
             # module is imported once the campaign is read: not at start-up.)
-            from .. import review
+            from ..usecases import review
 
             rows, overall = review.completion(session)
             percent = f"{overall:.1f}".replace(".", ",")

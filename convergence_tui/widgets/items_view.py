@@ -9,14 +9,14 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Static
 
-from ..commands import bindings
-from ..overview import display_value
+from ..ui.commands import bindings
+from ..usecases.overview import display_value
 from ..usecases.writes import AddItem, DeleteItem, SetAnswer, Write
 from .fast_table import Column, FastTable
 from .form_view import FormView
-from .saving import Saver
+from ..ui.saving import Saver
 from .sidebar import fit
-from .theme import themed
+from ..ui.theme import themed
 
 
 # Column widths by question type: every column must show at 80 columns.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual.content import Content
 from textual.widgets import Static
 
-from ..overview import region_figures, service_figures
+from ..usecases.overview import region_figures, service_figures
 from ..report.format import STATUS_SHORT
 from .sidebar import STATUS_STYLE
 

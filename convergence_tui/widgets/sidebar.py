@@ -6,8 +6,8 @@ from textual.content import Content
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
-from ..messages import Navigate
-from ..overview import section_progress
+from ..ui.messages import Navigate
+from ..usecases.overview import section_progress
 
 STATUS_STYLE = {"convergent": "$success", "partially_convergent": "$warning", "non_convergent": "$error"}
 

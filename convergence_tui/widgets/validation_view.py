@@ -9,9 +9,9 @@ from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
 from textual.widgets import Button, Input, Label, Static
 
-from .. import review
+from ..usecases import review
 from ..usecases.writes import SignOff, shorten
-from .saving import Saver
+from ..ui.saving import Saver
 
 
 class ValidationView(VerticalScroll, can_focus=False):

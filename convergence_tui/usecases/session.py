@@ -18,19 +18,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import __version__
-from .campaign.answers import read_document, to_document
-from .campaign.data import CAMPAIGN, CHILD_KINDS, CampaignData, Item, paused_gc, split_criterion_scope
-from .campaign.problems import Problem, find_problems
-from .campaign.signoffs import SIGNOFFS, signoff_entries
-from .campaign.validation import validate_cell
-from .errors import CampaignLocked, UserError
-from .referentiel import Referentiel
-from .referentiel import load as load_referentiel
-from .scoring import CampaignScores, Scorer, scores_document
-from .store import ITEM_FIELD, Cell, Change, JournalRow, Store, now_utc
-from .store.db import check_integrity, sqlite_problem, read_answers, read_items, reader
-from .store.files import new_campaign_file
+from .. import __version__
+from ..campaign.answers import read_document, to_document
+from ..campaign.data import CAMPAIGN, CHILD_KINDS, CampaignData, Item, paused_gc, split_criterion_scope
+from ..campaign.problems import Problem, find_problems
+from ..campaign.signoffs import SIGNOFFS, signoff_entries
+from ..campaign.validation import validate_cell
+from ..errors import CampaignLocked, UserError
+from ..referentiel import Referentiel
+from ..referentiel import load as load_referentiel
+from ..scoring import CampaignScores, Scorer, scores_document
+from ..store import ITEM_FIELD, Cell, Change, JournalRow, Store, now_utc
+from ..store.db import check_integrity, sqlite_problem, read_answers, read_items, reader
+from ..store.files import new_campaign_file
 
 ACTION_SCORED_FIELDS = {"service", "criterion", "target_level", "due", "status"}
 SERVICE_SCORED_FIELDS = {"name", "category"}
@@ -353,14 +353,14 @@ class Session:
 
     def backup(self):
         """A consistent copy of the campaign, the last few kept (safe to call from a worker thread)."""
-        from .store.backups import make_backup
+        from ..store.backups import make_backup
 
         return make_backup(self.store)
 
     @staticmethod
     def preload() -> None:
         """Load the write path's modules now, so the first keystroke does not pay for them."""
-        from .store.db import preload
+        from ..store.db import preload
 
         preload()
 

@@ -17,7 +17,7 @@ from textual.timer import Timer
 from textual.widget import Widget
 
 from ..errors import UserError
-from ..messages import AnswerSaved, SavedAfterRetry, SaveFailedMessage, ScoresChanged
+from .messages import AnswerSaved, SavedAfterRetry, SaveFailedMessage, ScoresChanged
 from ..usecases.writes import AddItem, DeleteItem, Flushed, SetAnswer, Write, Writes
 
 DEBOUNCE = 0.3

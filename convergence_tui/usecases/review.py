@@ -8,13 +8,13 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from .campaign.problems import KINDS, Problem
-from .campaign.signoffs import SIGNOFF_PROBLEM, answers_digest, signed_by, signoff_problem
-from .campaign.timeline import TimelineRow, plan_timeline
-from .errors import UserError
+from ..campaign.problems import KINDS, Problem
+from ..campaign.signoffs import SIGNOFF_PROBLEM, answers_digest, signed_by, signoff_problem
+from ..campaign.timeline import TimelineRow, plan_timeline
+from ..errors import UserError
 from .overview import section_progress
-from .scoring import service_entry
-from .store import JournalRow
+from ..scoring import service_entry
+from ..store import JournalRow
 
 if TYPE_CHECKING:
     from .session import Session

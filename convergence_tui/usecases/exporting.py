@@ -14,8 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .campaign.problems import Problem
-from .errors import UserError
+from ..campaign.problems import Problem
+from ..errors import UserError
 from .review import export_blockers
 
 
@@ -75,7 +75,7 @@ def open_identity(p12: Path, password: str, created: dt.datetime, chain: Path | 
                   chain_origin: str = "--chain"):
     """The signing identity (wrong password, unreadable file, expired certificate, one that may not
     sign, or a chain that does not hold its issuer: a UserError)."""
-    from .bundle.signing import load_identity
+    from ..bundle.signing import load_identity
 
     return load_identity(p12, password, at=created, chain=chain, chain_origin=chain_origin)
 
@@ -83,8 +83,8 @@ def open_identity(p12: Path, password: str, created: dt.datetime, chain: Path | 
 def chain_notes(identity) -> list[str]:
     """What the signature will carry besides the signer's certificate, and a warning when the
     certificate's issuer is not among it (the ANS then authenticates the signer only if it holds it)."""
-    from .bundle.signing import subject_of_der
-    from .escaping import printable
+    from ..bundle.signing import subject_of_der
+    from ..escaping import printable
 
     notes = []
     if identity.chain:
@@ -109,7 +109,7 @@ class Prepared:
     missing: int
 
     def write(self, out_dir: Path, progress: Callable[[str], None] = lambda _: None) -> ExportResult:
-        from .bundle.writer import write_bundle
+        from ..bundle.writer import write_bundle
 
         written = write_bundle(self.entries, self.meta, self.identity, out_dir, self.created, progress)
         return ExportResult(written.path, written.fingerprint, self.draft, self.missing)
@@ -117,12 +117,12 @@ class Prepared:
 
 def prepare(session, identity, problems: list[Problem], draft: bool, created: dt.datetime,
             progress: Callable[[str], None] = lambda _: None) -> Prepared:
-    from .bundle.derived import derived_entries
-    from .bundle.format import canonical_json
-    from .bundle.writer import manifest_claims, utc_stamp
-    from .campaign.rebuilt import rebuild
-    from .campaign.signoffs import latest_signoff
-    from .referentiel.official import pin_of
+    from ..bundle.derived import derived_entries
+    from ..bundle.format import canonical_json
+    from ..bundle.writer import manifest_claims, utc_stamp
+    from ..campaign.rebuilt import rebuild
+    from ..campaign.signoffs import latest_signoff
+    from ..referentiel.official import pin_of
 
     answers = session.answers_document()
     scores = session.scores_document()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual.message import Message
 
-from .session import SaveResult
+from ..usecases.session import SaveResult
 
 
 class AnswerSaved(Message):

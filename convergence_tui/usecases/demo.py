@@ -14,11 +14,11 @@ import datetime as dt
 import random
 from pathlib import Path
 
-from .campaign.formats import ANSWERS_FORMAT, ANSWERS_VERSION
-from .errors import UserError
-from .referentiel import Referentiel
-from .referentiel import load as load_referentiel
-from .referentiel.values import luhn_ok
+from ..campaign.formats import ANSWERS_FORMAT, ANSWERS_VERSION
+from ..errors import UserError
+from ..referentiel import Referentiel
+from ..referentiel import load as load_referentiel
+from ..referentiel.values import luhn_ok
 
 SEED = 53
 REFERENCE_DATE = "2026-12-31"
