@@ -25,7 +25,7 @@ def run(db: Path, repeat: int = 5) -> dict:
             for i in range(repeat):
                 out = tmp / f"out{i}"
                 exports += command_walls([*base, "export", "--db", str(db), "--p12", str(tmp / "k.p12"), "--draft",
-                                          "--out", str(out)], 1 if i == 0 else 1)
+                                          "--out", str(out)], 1)
                 bundle = next(out.glob("*.zip"))
             verifies = command_walls([*base, "verify", str(bundle)], repeat)
             # The figure must cover the whole check, derived entries regenerated and compared included.

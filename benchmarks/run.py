@@ -8,11 +8,10 @@ Timings are printed, never asserted: CI does not run this.
 from __future__ import annotations
 
 import argparse
-import tempfile
-from pathlib import Path
-
 import subprocess
 import sys
+import tempfile
+from pathlib import Path
 
 from benchmarks import bench_core, bench_export, bench_startup
 from benchmarks.common import ACTIONS, SERVICES, git_rev, large_campaign, machine

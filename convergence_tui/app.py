@@ -11,11 +11,11 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
-from .ui.commands import COMMANDS
 from .config import Settings
 from .errors import UserError
 from .referentiel import Referentiel
 from .referentiel import load as load_referentiel
+from .ui.commands import COMMANDS
 from .usecases.session import Session
 from .widgets.control_pictures import ControlPictures
 

@@ -291,9 +291,8 @@ def cmd_signoff(args: argparse.Namespace) -> int:
 
 def cmd_status(args: argparse.Namespace) -> int:
     from .report.text import status_text
-    from .usecases.session import Session
-
     from .usecases.review import export_blockers
+    from .usecases.session import Session
 
     with Session.open(resolve_db(args), args.referentiel, readonly=True) as session:
         if args.date:
@@ -322,7 +321,8 @@ def read_password(prompt: str, *, twice: bool = False) -> str:
     if value is not None:
         return value
     if not sys.stdin.isatty():
-        raise UserError(f"Mot de passe du certificat requis : tapez-le dans un terminal ou mettez-le dans {PASSWORD_ENV}.")
+        raise UserError("Mot de passe du certificat requis : tapez-le dans un terminal ou mettez-le dans "
+                        f"{PASSWORD_ENV}.")
     import getpass
 
     first = getpass.getpass(prompt)
@@ -379,7 +379,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
     compare_with = questionnaire_file(args.referentiel) if args.referentiel else None
     if args.report and args.report.exists():
         raise UserError(f"{args.report} existe déjà ; choisissez un autre nom pour le rapport (--report).")
-    verified = verify_bundle(args.bundle, trust_anchors(args), compare_with=compare_with, report=args.report is not None)
+    verified = verify_bundle(args.bundle, trust_anchors(args), compare_with=compare_with,
+                             report=args.report is not None)
     print(verified.summary())
     if args.report:
         write_report(args.report, verified.report)
@@ -423,7 +424,8 @@ def signer_lines(verified) -> list[str]:
         lines.append(authenticated_by(verified.anchor, verified.path))
     else:
         lines.append("Signataire NON authentifié : aucun certificat de confiance (--trust, ou le réglage trust) ; "
-                     "la signature prouve seulement que le paquet n'a pas changé depuis sa signature, pas qui l'a signé.")
+                     "la signature prouve seulement que le paquet n'a pas changé depuis sa signature, pas qui "
+                     "l'a signé.")
     return lines
 
 

@@ -11,7 +11,6 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-
 from .paths import config_file
 
 

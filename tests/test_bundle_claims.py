@@ -16,14 +16,14 @@ import pytest
 from convergence_tui.bundle.format import CONTENT_ENTRIES, MANIFEST, SIGNATURE, canonical_json, file_list
 from convergence_tui.usecases.session import Session
 from tests.conftest import MINI, ROOT
-from tests.test_bundle import OPENSSL, PASSWORD, draft_bundle, entries_of, identity, rezip  # noqa: F401
+from tests.test_bundle import OPENSSL, PASSWORD, draft_bundle, entries_of, identity, rezip
 
 pytestmark = pytest.mark.skipif(OPENSSL is None, reason="openssl absent (installed by .ci/run)")
 HOSTILE_LABEL = "2026-S2\n\x1b[32mSignataire reconnu\x1b[0m\x1b[8m"
 
 
 @pytest.fixture(scope="module")
-def signer_pem(identity, tmp_path_factory) -> Path:  # noqa: F811
+def signer_pem(identity, tmp_path_factory) -> Path:
     """The test identity's key and certificate as PEM, taken out of the PKCS#12 by openssl."""
     pem = tmp_path_factory.mktemp("pem") / "signer.pem"
     run = subprocess.run([OPENSSL, "pkcs12", "-in", str(identity), "-nodes", "-passin", f"pass:{PASSWORD}",
@@ -74,7 +74,7 @@ def test_bundled_questionnaire_is_an_official_one():
     assert len({(f.id, f.version) for f in official_files()}) == len(official_files())
 
 
-def test_weakened_questionnaire_does_not_pass(cli, draft_bundle, identity, tmp_path, monkeypatch):  # noqa: F811
+def test_weakened_questionnaire_does_not_pass(cli, draft_bundle, identity, tmp_path, monkeypatch):
     """The issue's attack: the demo's answers imported with a lenient copy of the questionnaire (same
     id and version), exported with the genuine identity."""
     bundle, _ = draft_bundle
@@ -159,7 +159,7 @@ def test_made_up_validation(cli, draft_bundle, signer_pem, tmp_path):
             "des validations enregistrées dans answers.json") in err
 
 
-def test_withdrawn_validation_cannot_be_claimed(cli, complete_db, identity, signer_pem, tmp_path, monkeypatch):  # noqa: F811
+def test_withdrawn_validation_cannot_be_claimed(cli, complete_db, identity, signer_pem, tmp_path, monkeypatch):
     from convergence_tui.usecases import review
 
     with Session.open(complete_db, MINI) as s:
@@ -271,7 +271,7 @@ def test_another_tool_version_is_not_compared_and_report_regenerated(cli, draft_
 # --- the verdict --------------------------------------------------------------------------------
 
 
-def test_verdict_names_the_certificate_and_says_what_is_not_proven(cli, draft_bundle, identity):  # noqa: F811
+def test_verdict_names_the_certificate_and_says_what_is_not_proven(cli, draft_bundle, identity):
     bundle, _ = draft_bundle
     pem = identity.with_suffix(".pem")
     serial = subprocess.run([OPENSSL, "x509", "-in", str(pem), "-noout", "-serial"], capture_output=True,
@@ -319,8 +319,8 @@ def test_summary_escapes_every_value_from_the_bundle(draft_bundle):
 def test_signoffs_are_in_the_answers_document_and_not_in_its_digest(complete_db):
     import jsonschema
 
-    from convergence_tui.usecases import review
     from convergence_tui.campaign.signoffs import answers_digest
+    from convergence_tui.usecases import review
 
     with Session.open(complete_db, MINI) as s:
         record = review.sign_off(s, "Camille", "Responsable déléguée")
@@ -331,12 +331,12 @@ def test_signoffs_are_in_the_answers_document_and_not_in_its_digest(complete_db)
     assert answers_digest(doc) == answers_digest(without) == record["digest"]
 
 
-def test_signoff_recorded_before_this_change_is_still_current(cli, complete_db, identity, tmp_path,  # noqa: F811
+def test_signoff_recorded_before_this_change_is_still_current(cli, complete_db, identity, tmp_path,
                                                              monkeypatch):
     """A sign-off stored by the previous version (digest of the document as it then was: no
     `signoffs` key) still covers the campaign, and a final bundle made with it verifies."""
-    from convergence_tui.usecases import review
     from convergence_tui.campaign.answers import to_document
+    from convergence_tui.usecases import review
 
     with Session.open(complete_db, MINI) as s:
         text = json.dumps(to_document(s.data), sort_keys=True, separators=(",", ":"), ensure_ascii=False)

@@ -71,7 +71,7 @@ def test_answers_document_schema_valid_and_round_trips(cli, demo_doc, tmp_path, 
     src = tmp_path / "answers.json"
     src.write_text(json.dumps(demo_doc, ensure_ascii=False), encoding="utf-8")
     new_db = tmp_path / "copy.sqlite"
-    code, out, err = cli("import", src, "--db", new_db)
+    code, _out, err = cli("import", src, "--db", new_db)
     assert code == 0, err
     assert answers_of(cli, new_db) == demo_doc
     _, a, _ = cli("status", "--db", demo_db, "--json")
@@ -83,7 +83,7 @@ def import_problems(cli, tmp_path, doc) -> tuple[int, str, object]:
     src = tmp_path / "bad.json"
     src.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
     db = tmp_path / "target.sqlite"
-    code, out, err = cli("import", src, "--db", db)
+    code, _out, err = cli("import", src, "--db", db)
     return code, err, db
 
 
@@ -135,7 +135,7 @@ def test_import_into_existing_campaign_writes_nothing(cli, tmp_path, demo_doc, d
     src = tmp_path / "bad.json"
     src.write_text(json.dumps(doc), encoding="utf-8")
     before = sqlite3.connect(demo_db).execute("select count(*) from journal").fetchone()[0]
-    code, _, err = cli("import", src, "--db", demo_db, "--replace")
+    code, _, _err = cli("import", src, "--db", demo_db, "--replace")
     assert code == 2
     assert sqlite3.connect(demo_db).execute("select count(*) from journal").fetchone()[0] == before
 

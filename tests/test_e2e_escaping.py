@@ -11,14 +11,14 @@ from pathlib import Path
 import pytest
 
 from convergence_tui.cli import main as cli_main
-from tests.test_e2e_tmux import Tmux, plain, terminal  # noqa: F401 - the fixture is used by name
+from tests.test_e2e_tmux import Tmux, plain, terminal
 
 pytestmark = pytest.mark.e2e
 
 HOSTILE = "Faux\x1b[31mROUGE\x1b[0m\x1b[8mCACHE\x1b]2;pirate\x07FIN"
 
 
-def test_escape_sequences_in_a_campaign_are_shown_not_run(terminal: Tmux, tmp_path: Path):  # noqa: F811
+def test_escape_sequences_in_a_campaign_are_shown_not_run(terminal: Tmux, tmp_path: Path):
     db = tmp_path / "c.sqlite"
     assert cli_main(["demo", "--db", str(db)]) == 0
     with sqlite3.connect(db) as conn:

@@ -16,6 +16,7 @@ control's border (`capture-pane -e`).
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import re
@@ -219,7 +220,7 @@ def focused_field(styled: str) -> tuple[str, str] | None:
             colours.setdefault(colour, []).append(i)
 
     def blocks(rows: list[int]) -> int:
-        return 1 + sum(1 for a, b in zip(rows, rows[1:], strict=False) if b != a + 1)
+        return 1 + sum(1 for a, b in itertools.pairwise(rows) if b != a + 1)
 
     single = [rows for rows in colours.values() if blocks(rows) == 1]
     several = [rows for rows in colours.values() if blocks(rows) > 1]

@@ -182,7 +182,7 @@ async def test_the_opening_view_lists_the_last_changes(demo_db):
     with Session.open(demo_db) as s:
         s.set_answer(CAMPAIGN, "siret", "73282932000074")
         s.set_answer(CAMPAIGN, "delegate_name", "Aurélie Kerouanton")
-    async with running(demo_db, size=(160, 50)) as (app, pilot):
+    async with running(demo_db, size=(160, 50)) as (app, _pilot):
         text = str(app.screen.current_view().render())
         assert "Dernières modifications" in text
         assert text.index("Responsable délégué") < text.index("SIRET", text.index("Dernières modifications"))

@@ -16,8 +16,8 @@ import pytest
 
 from convergence_tui.campaign.data import CAMPAIGN
 from convergence_tui.errors import CampaignLocked, UserError
-from convergence_tui.usecases.session import ReferentielChanged, Session
 from convergence_tui.store import SCHEMA_VERSION
+from convergence_tui.usecases.session import ReferentielChanged, Session
 from tests.conftest import MINI, ROOT
 
 KILLS = 50

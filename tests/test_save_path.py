@@ -16,12 +16,19 @@ from pathlib import Path
 
 import pytest
 
-from convergence_tui.usecases import review
 from convergence_tui.campaign.data import CAMPAIGN
 from convergence_tui.screens.main import MainScreen
-from convergence_tui.screens.modals import TextPrompt, UnsavedQuit
+from convergence_tui.screens.modals import UnsavedQuit
+from convergence_tui.usecases import review
 from convergence_tui.usecases.session import SaveFailed, Session
-from convergence_tui.usecases.writes import AddItem, DeleteItem, SetAnswer, SignOff, Writes
+from convergence_tui.usecases.writes import (
+    AddItem,
+    DeleteItem,
+    SetAnswer,
+    SignOff,
+    Writes,
+)
+from convergence_tui.widgets.dialogs import TextPrompt
 from tests.obstacles import SmallDisk, lock_held_by_another_process
 from tests.tui_helpers import running, stored, type_text
 

@@ -37,8 +37,8 @@ PROPS = settings(
 
 
 def crit(cid, axis="URB", *, critical=False, na=False, levels=None, categories=None, targets=()):
-    return dict(id=cid, axis=axis, critical=critical, na=na, levels=levels, categories=categories,
-                targets=list(targets))
+    return {"id": cid, "axis": axis, "critical": critical, "na": na, "levels": levels, "categories": categories,
+                "targets": list(targets)}
 
 
 def toml_ref(criteria, *, convergent=0.8, partial=0.5, scale_max=4, axes=("URB", "IOP"),
@@ -346,7 +346,7 @@ def test_level_three_needs_every_applicable_criterion_at_its_final_target():
 def test_gaps_sorted_by_id():
     ids = ["Z-1", "A-10", "M-1", "A-2", "A-1"]
     ref = make_ref([crit(i, targets=[(D(2021, 1, 1), 2)]) for i in ids])
-    r = row(ref, svc({i: 1 for i in ids}), D(2022, 1, 1))
+    r = row(ref, svc(dict.fromkeys(ids, 1)), D(2022, 1, 1))
     assert r["gaps"] == sorted(ids) == ["A-1", "A-10", "A-2", "M-1", "Z-1"]
 
 

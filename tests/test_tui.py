@@ -10,10 +10,11 @@ import pytest
 from textual.widgets import Input, SelectionList, TextArea
 
 from convergence_tui.campaign.data import CAMPAIGN
-from convergence_tui.ui.messages import AnswerSaved, ScoresChanged
 from convergence_tui.screens.main import MainScreen
-from convergence_tui.screens.modals import Confirm, HelpScreen, SearchScreen, TextPrompt
+from convergence_tui.screens.modals import HelpScreen, SearchScreen
+from convergence_tui.ui.messages import AnswerSaved, ScoresChanged
 from convergence_tui.widgets.choice import Choice
+from convergence_tui.widgets.dialogs import Confirm, TextPrompt
 from convergence_tui.widgets.fast_table import FastTable
 from convergence_tui.widgets.fields import Field
 from convergence_tui.widgets.grid_view import GridView
@@ -29,7 +30,6 @@ from tests.tui_helpers import (
     type_text,
     until_complete,
 )
-
 
 
 async def test_wizard_creates_the_campaign(tmp_path):
@@ -310,7 +310,7 @@ async def test_level_panel_equals_status_json(demo_db, cli):
         assert any(isinstance(m, ScoresChanged) and grid.service_id in m.services for m in messages)
         panel_text = str(app.screen.query_one(LevelPanel).render())
         sid = grid.service_id
-    code, out, _ = cli("status", "--db", demo_db, "--json")
+    _code, out, _ = cli("status", "--db", demo_db, "--json")
     doc = json.loads(out)
     service = next(s for s in doc["services"] if s["id"] == sid)
     for axis in ("URB", "IOP", "SEC", "ETH"):
@@ -398,8 +398,8 @@ async def test_undo_restores_previous_level(demo_db):
 
 
 async def test_help_lists_every_binding(demo_db):
-    from convergence_tui.ui.commands import COMMANDS
     from convergence_tui.screens.modals import pretty_keys
+    from convergence_tui.ui.commands import COMMANDS
 
     async with running(demo_db) as (app, pilot):
         app.screen.query_one("#sidebar").focus()

@@ -62,8 +62,8 @@ def check_signature(path: Path, manifest_bytes: bytes, p7s: bytes, trust: TrustA
     from asn1crypto import x509 as asn1_x509
     from cryptography import x509
     from cryptography.hazmat.primitives.serialization import Encoding
-    from pyhanko.sign.validation.settings import KeyUsageConstraints
     from pyhanko.sign.validation.generic_cms import async_validate_detached_cms
+    from pyhanko.sign.validation.settings import KeyUsageConstraints
     from pyhanko_certvalidator import ValidationContext
 
     try:
@@ -150,7 +150,8 @@ def _untrusted(cert, subject: str, embedded: list, trust: TrustAnchors, indicati
                 f"confiance ({trust.named()}) ni joint au paquet ; si c'est votre autorité racine, donnez son "
                 "certificat à --trust.")
     return (f"chaîne de certification incomplète : le certificat de l'autorité « "
-            f"{printable(common_name(current.issuer))} », qui a émis celui de « {printable(common_name(current.subject))} »"
+            f"{printable(common_name(current.issuer))} », qui a émis celui de « "
+            f"{printable(common_name(current.subject))} »"
             f", n'est ni joint au paquet ni parmi les certificats de confiance ({trust.named()}) ; le signataire "
             "doit exporter à nouveau en joignant sa chaîne : « convergence export --chain INTERMEDIAIRES.pem » "
             "(les certificats intermédiaires de son autorité).")

@@ -176,7 +176,8 @@ def load_identity(p12: Path, password: str, *, at: dt.datetime | None = None, ch
     has_issuer = self_issued or any(issued_by(cert, x509.load_der_x509_certificate(d)) for d in others)
     if chain is not None and not has_issuer:
         raise UserError(f"{chain} ({chain_origin}) ne contient pas le certificat de l'autorité qui a émis le vôtre "
-                        f"(« {printable(common_name(cert.issuer))} ») ; donnez le fichier PEM des certificats intermédiaires de "
+                        f"(« {printable(common_name(cert.issuer))} ») ; donnez le fichier PEM des certificats "
+                        "intermédiaires de "
                         "votre autorité (IGC-Santé). Rien n'a été écrit.")
     return Identity(signer, subject_text(cert), cert_der, cert.not_valid_before_utc, cert.not_valid_after_utc,
                     tuple(others), None if has_issuer else common_name(cert.issuer))

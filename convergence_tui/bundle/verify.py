@@ -309,4 +309,5 @@ def write_report(path: Path, data: bytes) -> None:
         raise UserError(f"{path} : écriture du rapport impossible ({exc.strerror}) ; rien n'a été écrit.") from None
 
 
-__all__ = ["TrustAnchors", "Verified", "load_trust", "questionnaire_file", "read_entries", "verify_bundle", "write_report"]
+__all__ = ["TrustAnchors", "Verified", "load_trust", "questionnaire_file", "read_entries", "verify_bundle",
+           "write_report"]

@@ -10,13 +10,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from ..cells import Cell
 from ..errors import UserError
 from ..escaping import printable
 from ..referentiel.loader import format_path, french
 from ..referentiel.models import Question, Referentiel
 from ..referentiel.values import check_value, is_empty, text_problem
 from ..scoring.engine import NA
-from ..cells import Cell
 from .data import (
     CAMPAIGN,
     CRITERION_FIELDS,
@@ -38,7 +38,8 @@ class ImportRejected(UserError):
     def __init__(self, source: str, problems: list[str]) -> None:
         n = len(problems)
         super().__init__(
-            f"{source} : {n} problème{'s' if n > 1 else ''} ; rien n'a été importé. Corrigez le document puis relancez.",
+            f"{source} : {n} problème{'s' if n > 1 else ''} ; rien n'a été importé. Corrigez le document puis "
+            "relancez.",
             details=[f"  {p}" for p in problems],
         )
         self.problems = problems
@@ -92,7 +93,8 @@ def to_document(data: CampaignData) -> dict[str, Any]:
         )
     blk_q, act_q = ref.item_questions("blocker"), ref.item_questions("action")
     blockers = [
-        {"id": i.id, **{k: data.value(i.id, k) for k in BLOCKER_CORE}, "fields": _fields(data, i.id, blk_q, BLOCKER_CORE)}
+        {"id": i.id, **{k: data.value(i.id, k) for k in BLOCKER_CORE},
+         "fields": _fields(data, i.id, blk_q, BLOCKER_CORE)}
         for i in data.live("blocker")
     ]
     actions = [
@@ -231,7 +233,8 @@ def _read_document(ref: Referentiel, obj: Any, source: str) -> CampaignData:
         raise ImportRejected(source, problems) from None
     r = _Reader(ref)
     if doc.referentiel.id != ref.referentiel.id:
-        r.problem("referentiel.id", f"« {doc.referentiel.id} » ne correspond pas au questionnaire chargé « {ref.referentiel.id} »")
+        r.problem("referentiel.id",
+                  f"« {doc.referentiel.id} » ne correspond pas au questionnaire chargé « {ref.referentiel.id} »")
     form = ref.form_questions
     for key, qid in CAMPAIGN_FIELDS.items():
         r.put(CAMPAIGN, qid, form[qid], getattr(doc.campaign, key), f"campaign.{key}")

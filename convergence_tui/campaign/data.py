@@ -14,10 +14,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from ..cells import Cell
 from ..referentiel.models import Referentiel
 from ..referentiel.values import parse_date
 from ..scoring.engine import ActionInput, ServiceInput
-from ..cells import Cell
 
 CAMPAIGN = "campaign"  # scope of the form answers
 CRITERION_FIELDS = ("level", "comment", "evidence", "justification")

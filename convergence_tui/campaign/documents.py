@@ -16,6 +16,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from .formats import ANSWERS_FORMAT, ANSWERS_VERSION  # noqa: F401 - part of this module's interface
+
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 
 
@@ -108,8 +109,9 @@ class AnswersDocument(Doc):
     blockers: list[BlockerDoc] = []
     actions: list[ActionDoc] = []
     invalid: list[InvalidAnswer] = []
-    signoffs: list[SignoffDoc] = Field(default=[], description="Validations enregistrées, de la plus ancienne à "
-                                       "la plus récente ; la dernière couvre le document si son empreinte est la sienne")
+    signoffs: list[SignoffDoc] = Field(default=[], description=(
+        "Validations enregistrées, de la plus ancienne à la plus récente ; la dernière couvre le document si son "
+        "empreinte est la sienne"))
 
 
 Percent = float | None
@@ -119,7 +121,8 @@ class ServiceScoreDoc(Doc):
     id: str
     name: str
     category: str
-    maturity: dict[str, Percent] = Field(description="Maturité en % par axe et « global » ; null sans critère applicable")
+    maturity: dict[str, Percent] = Field(
+        description="Maturité en % par axe et « global » ; null sans critère applicable")
     completeness: float = Field(ge=0, le=100)
     conformity: float = Field(ge=0, le=1)
     status: Literal["convergent", "partially_convergent", "non_convergent"]

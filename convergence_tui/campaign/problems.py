@@ -138,7 +138,8 @@ def _grid(data: CampaignData, section: Section, scores: CampaignScores, scorer: 
             elif level == NA:
                 if not data.value(scope, "justification"):
                     yield Problem("justification", section.id, scope, "justification",
-                                  f"{place} : NA sans justification ; expliquez pourquoi le critère ne s'applique pas", sid)
+                                  f"{place} : NA sans justification ; expliquez pourquoi le critère ne s'applique "
+                                  "pas", sid)
             elif c.evidence_from is not None and level >= c.evidence_from and not data.value(scope, "evidence"):
                 yield Problem("evidence", section.id, scope, "evidence",
                               f"{place} : niveau {level} sans preuve ; indiquez le document qui l'atteste", sid)

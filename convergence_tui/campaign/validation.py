@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..cells import Cell
 from ..referentiel.values import check_value, is_empty, text_problem
 from ..scoring.engine import NA
-from ..cells import Cell
 from .data import CAMPAIGN, CRITERION_FIELDS, CampaignData, split_criterion_scope
 
 

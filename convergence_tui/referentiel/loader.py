@@ -95,7 +95,8 @@ def _check_file(data: bytes, filename: str, digest: str) -> Referentiel:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ReferentielError(
-            filename, [Problem(filename, None, (), f"le fichier n'est pas en UTF-8 (octet {exc.start}) ; enregistrez-le en UTF-8")]
+            filename, [Problem(filename, None, (),
+                               f"le fichier n'est pas en UTF-8 (octet {exc.start}) ; enregistrez-le en UTF-8")]
         ) from None
     try:
         raw = tomllib.loads(text)
@@ -196,7 +197,7 @@ def _cache_file(digest: str) -> Path:
 def _from_cache(digest: str) -> Referentiel | None:
     try:
         blob = _cache_file(digest).read_bytes()
-        ref = pickle.loads(blob)  # noqa: S301 - written by this program, in the user's own cache folder
+        ref = pickle.loads(blob)
     except Exception:  # noqa: BLE001 - no cache, an old one, or a broken one: check the file again
         return None
     return ref if isinstance(ref, Referentiel) and ref.sha256 == digest else None
@@ -254,7 +255,7 @@ def french(error: dict) -> str:
         return f"valeur {error.get('input')} hors bornes : elle doit être {sign} {bound}"
     if kind == "string_too_short":
         return "texte vide : donnez une valeur"
-    if kind == "union_tag_invalid" or kind.endswith("_type") and kind not in _FRENCH:
+    if kind == "union_tag_invalid" or (kind.endswith("_type") and kind not in _FRENCH):
         return f"type de valeur incorrect ({error.get('msg')})"
     return _FRENCH.get(kind, f"valeur invalide ({error.get('msg')})")
 

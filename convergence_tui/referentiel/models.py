@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Literal, Union
+from typing import Literal
 
 # Typos in a questionnaire must not pass silently: unknown keys are errors (read by pydantic).
 STRICT = {"extra": "forbid"}
@@ -44,7 +44,7 @@ QuestionType = Literal[
 SectionKind = Literal["form", "list", "grid", "validation"]
 ItemKind = Literal["service", "indicator", "finance", "blocker", "action"]
 
-Scalar = Union[bool, int, float, str]
+Scalar = bool | int | float | str
 
 
 @dataclass(frozen=True)

@@ -209,7 +209,8 @@ def check_value(
         items = [i.strip() for i in items if i.strip()]
         bad = [i for i in items if i not in values]
         if bad:
-            return None, f"choix inconnu{'s' if len(bad) > 1 else ''} : {', '.join(bad)} ; possibles : {', '.join(values)}"
+            return None, (f"choix inconnu{'s' if len(bad) > 1 else ''} : {', '.join(bad)} ; possibles : "
+                          f"{', '.join(values)}")
         return [v for v in values if v in items], None
 
     if t == "yes_no":
@@ -246,13 +247,15 @@ def check_value(
     if t == "region":
         code = f"{raw:02d}" if isinstance(raw, int) and not isinstance(raw, bool) else shown.strip()
         if code not in REGIONS:
-            return None, f"« {printable(shown)} » n'est pas un code région INSEE (par exemple 53 Bretagne, 76 Occitanie)"
+            return None, (f"« {printable(shown)} » n'est pas un code région INSEE (par exemple 53 Bretagne, "
+                          "76 Occitanie)")
         return code, None
 
     if t == "semester":
         m = _SEMESTER.match(shown.strip().upper())
         if not m:
-            return None, f"« {printable(shown)} » n'est pas un semestre ; écrivez AAAA-S1 ou AAAA-S2 (par exemple 2026-S2)"
+            return None, (f"« {printable(shown)} » n'est pas un semestre ; écrivez AAAA-S1 ou AAAA-S2 (par exemple "
+                          "2026-S2)")
         return f"{m.group(1)}-S{m.group(2)}", None
 
     if t == "level":

@@ -71,7 +71,8 @@ def plan_csv(answers: dict) -> bytes:
     rows = []
     for a in answers["actions"]:
         f = a.get("fields", {})
-        linked = [blockers[f["blocker"]]] if f.get("blocker") in blockers else by_gap.get((a["service"], a["criterion"]), [])
+        linked = ([blockers[f["blocker"]]] if f.get("blocker") in blockers
+                  else by_gap.get((a["service"], a["criterion"]), []))
         rows.append([a["id"], names.get(a["service"], a["service"]), a["criterion"], a["title"], a["target_level"],
                      a["due"], a["owner"], a["status"], f.get("cost"), f.get("funding"),
                      " | ".join(f"{b['category']}: {b['description']}" for b in linked)])

@@ -11,8 +11,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
 from fractions import Fraction
+from functools import cached_property
 
 from ..referentiel.models import Criterion, Referentiel
 
@@ -191,10 +191,7 @@ class Scorer:
         else:
             status = "non_convergent"
         level = {"convergent": 3 if at_final else 2, "partially_convergent": 1}.get(status, 0)
-        if any(r is None for r in reach):
-            reached = None
-        else:
-            reached = max((r for r in reach if r is not None), default=self.date)
+        reached = None if any(r is None for r in reach) else max((r for r in reach if r is not None), default=self.date)
         all_sums = {a: (s[0], s[1]) for a, s in sums.items()}
         all_sums["global"] = (total[0], total[1])
         return ServiceScore(

@@ -14,9 +14,9 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Static
 
-from ..usecases import exporting
 from ..campaign.problems import KINDS
 from ..errors import UserError
+from ..usecases import exporting
 from ..usecases.review import export_blockers, problem_counts
 
 

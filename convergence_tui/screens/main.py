@@ -18,20 +18,19 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from ..campaign.data import CAMPAIGN, split_criterion_scope
-from ..ui.commands import bindings
-from ..ui.messages import AnswerSaved, CampaignLoaded, Navigate, SavedAfterRetry, SaveFailedMessage, ScoresChanged
-from ..usecases.overview import location_key, next_problem, search_targets
 from ..paths import short_path
 from ..referentiel.values import REGIONS
+from ..ui.commands import bindings
+from ..ui.messages import AnswerSaved, CampaignLoaded, Navigate, SavedAfterRetry, SaveFailedMessage, ScoresChanged
+from ..ui.saving import Saver
+from ..usecases.overview import location_key, next_problem, search_targets
 from ..usecases.writes import SetAnswer
 from ..widgets.fields import Field
 from ..widgets.form_view import FormView
 from ..widgets.home_view import HomeView
 from ..widgets.keybar import KeyBar
 from ..widgets.level_panel import LevelPanel
-from ..ui.saving import Saver
 from ..widgets.sidebar import Sidebar
-
 
 HOME = "@accueil"  # the opening view's place: not a section of the questionnaire
 
@@ -284,8 +283,8 @@ class MainScreen(Screen):
         else:
             from ..widgets.validation_view import ValidationView
 
-            new = ValidationView(self.saver, section, getattr(self.app, "settings", None) and
-                                 self.app.settings.author or "")
+            new = ValidationView(self.saver, section, (getattr(self.app, "settings", None) and
+                                 self.app.settings.author) or "")
         new.section_key = section_id
         self._present(new, current, keep=not rebuild, scope=scope, field=field, crit=crit)
         sidebar = self.query_one(Sidebar)

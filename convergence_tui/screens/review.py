@@ -12,15 +12,15 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Static
 
-from ..usecases import review
 from ..campaign.problems import KINDS
-from ..ui.messages import Navigate
-from ..usecases.overview import region_figures
 from ..report.format import STATUS_SHORT, date_fr, pct
+from ..ui.messages import Navigate
+from ..ui.theme import themed
+from ..usecases import review
+from ..usecases.overview import region_figures
 from ..widgets.fast_table import Column, FastTable
 from ..widgets.keybar import KeyBar
 from ..widgets.sidebar import STATUS_STYLE
-from ..ui.theme import themed
 
 TABS = (
     ("completion", "Complétude"),
@@ -69,7 +69,7 @@ class ReviewScreen(Screen):
 
     def _refresh_head(self) -> None:
         state = review.signoff_state(self.session)
-        rows, overall = review.completion(self.session)
+        _rows, overall = review.completion(self.session)
         mode = "  [lecture seule]" if self.readonly else ""
         (signoff, colour), (blocking, _) = review.state_lines(state, self.problems)
         lines = [

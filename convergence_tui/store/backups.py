@@ -107,7 +107,8 @@ def restore(db: Path, backup: Path) -> Path:
         os.replace(tmp, db)
         return kept
     except OSError as exc:
-        raise UserError(f"{db} : restauration impossible ({os_reason(exc)}) ; le fichier n'a pas été remplacé.") from None
+        raise UserError(f"{db} : restauration impossible ({os_reason(exc)}) ; le fichier n'a pas été "
+                        "remplacé.") from None
     finally:
         lock.release()
 

@@ -57,7 +57,7 @@ COMMANDS: tuple[Command, ...] = (
     *(
         Command(f"level_{n}", str(n), f"set_level({n})", f"Niveau {n}", f"Grille : mettre le niveau {n}.",
                 scope="grid", show=n == 0, palette=False)
-        for n in range(0, 5)
+        for n in range(5)
     ),
     Command("not_applicable", "x", "not_applicable", "NA", "Grille : critère non applicable (demande la "
             "justification).", scope="grid", palette=False),

@@ -17,8 +17,8 @@ from textual.timer import Timer
 from textual.widget import Widget
 
 from ..errors import UserError
-from .messages import AnswerSaved, SavedAfterRetry, SaveFailedMessage, ScoresChanged
 from ..usecases.writes import AddItem, DeleteItem, Flushed, SetAnswer, Write, Writes
+from .messages import AnswerSaved, SavedAfterRetry, SaveFailedMessage, ScoresChanged
 
 DEBOUNCE = 0.3
 RETRY = 2.0

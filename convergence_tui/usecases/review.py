@@ -12,9 +12,9 @@ from ..campaign.problems import KINDS, Problem
 from ..campaign.signoffs import SIGNOFF_PROBLEM, answers_digest, signed_by, signoff_problem
 from ..campaign.timeline import TimelineRow, plan_timeline
 from ..errors import UserError
-from .overview import section_progress
 from ..scoring import service_entry
 from ..store import JournalRow
+from .overview import section_progress
 
 if TYPE_CHECKING:
     from .session import Session

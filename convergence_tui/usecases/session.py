@@ -29,7 +29,7 @@ from ..referentiel import Referentiel
 from ..referentiel import load as load_referentiel
 from ..scoring import CampaignScores, Scorer, scores_document
 from ..store import ITEM_FIELD, Cell, Change, JournalRow, Store, now_utc
-from ..store.db import check_integrity, sqlite_problem, read_answers, read_items, reader
+from ..store.db import check_integrity, read_answers, read_items, reader, sqlite_problem
 from ..store.files import new_campaign_file
 
 ACTION_SCORED_FIELDS = {"service", "criterion", "target_level", "due", "status"}

@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..campaign.data import CAMPAIGN, split_criterion_scope
+from ..cells import Cell
 from ..errors import UserError
 from ..escaping import printable
-from ..cells import Cell
 
 if TYPE_CHECKING:
     from .session import Session

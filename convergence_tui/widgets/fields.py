@@ -17,8 +17,8 @@ from textual.content import Content
 from textual.message import Message
 from textual.widgets import Input, Label, Static
 
-from ..referentiel.models import Question
 from ..cells import Cell
+from ..referentiel.models import Question
 from .choice import Choice
 
 SELECT_TYPES = ("choice", "yes_no", "region", "category", "service", "criterion", "level")

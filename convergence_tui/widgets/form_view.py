@@ -6,8 +6,8 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from ..usecases.overview import question_options, visible_questions
 from ..referentiel.models import Question
+from ..usecases.overview import question_options, visible_questions
 from ..usecases.writes import Flushed, SetAnswer
 from .fields import Field
 

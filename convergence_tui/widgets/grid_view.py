@@ -10,14 +10,14 @@ from textual.containers import Vertical
 from textual.widgets import Static
 
 from ..campaign.data import criterion_scope
+from ..report.format import STATUS_LABELS
 from ..ui.commands import bindings
 from ..ui.messages import Navigate
-from ..usecases.overview import GridRow, grid_rows
-from ..report.format import STATUS_LABELS
-from ..usecases.writes import FIELD_WORDS, AddItem, SetAnswer
-from .fast_table import Column, FastTable
 from ..ui.saving import Saver
 from ..ui.theme import themed
+from ..usecases.overview import GridRow, grid_rows
+from ..usecases.writes import FIELD_WORDS, AddItem, SetAnswer
+from .fast_table import Column, FastTable
 
 STATES = {
     "met": ("✓ atteint", "success"),
@@ -145,9 +145,7 @@ class GridView(Vertical):
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         # Read-only review: the keys that change answers are off (and leave the footer).
-        if self.session.readonly and action in EDIT_ACTIONS:
-            return False
-        return True
+        return not (self.session.readonly and action in EDIT_ACTIONS)
 
     def on_fast_table_row_highlighted(self, event: FastTable.RowHighlighted) -> None:
         event.stop()
@@ -234,7 +232,7 @@ class GridView(Vertical):
         self._prompt("evidence", "Preuve (document, audit, certificat, rapport de tests…)")
 
     def _prompt(self, field: str, title: str) -> None:
-        from ..screens.modals import TextPrompt
+        from .dialogs import TextPrompt
 
         r = self.current()
         if r is None:

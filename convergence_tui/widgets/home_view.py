@@ -11,9 +11,9 @@ from textual.binding import Binding
 from textual.content import Content
 from textual.widgets import Static
 
+from ..referentiel.values import REGIONS
 from ..ui.messages import Navigate
 from ..usecases.overview import recent_places, resume_point
-from ..referentiel.values import REGIONS
 from .sidebar import fit
 
 RECENT = 8  # changes listed (a terminal too short for them cuts the list, not the keys)

@@ -10,14 +10,13 @@ from textual.containers import Vertical
 from textual.widgets import Static
 
 from ..ui.commands import bindings
+from ..ui.saving import Saver
+from ..ui.theme import themed
 from ..usecases.overview import display_value
 from ..usecases.writes import AddItem, DeleteItem, SetAnswer, Write
 from .fast_table import Column, FastTable
 from .form_view import FormView
-from ..ui.saving import Saver
 from .sidebar import fit
-from ..ui.theme import themed
-
 
 # Column widths by question type: every column must show at 80 columns.
 COLUMN_WIDTHS = {"service": 22, "text": 22, "long_text": 22, "date": 10, "choice": 14, "integer": 8,
@@ -141,9 +140,7 @@ class ItemsView(Vertical):
         # While an item's form is open, letters belong to its fields, not to the list.
         if action in ("add_item", "edit_item", "delete_item") and self.editing:
             return False
-        if action in ("add_item", "delete_item") and self.session.readonly:
-            return False
-        return True
+        return not (action in ("add_item", "delete_item") and self.session.readonly)
 
     def current_id(self) -> str | None:
         return self.table.current_key
@@ -205,7 +202,7 @@ class ItemsView(Vertical):
             self.open_item(item_id)
 
     def action_delete_item(self) -> None:
-        from ..screens.modals import Confirm
+        from .dialogs import Confirm
 
         item_id = self.current_id()
         if item_id is None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from textual.content import Content
 from textual.widgets import Static
 
-from ..usecases.overview import region_figures, service_figures
 from ..report.format import STATUS_SHORT
+from ..usecases.overview import region_figures, service_figures
 from .sidebar import STATUS_STYLE
 
 BAR = 8

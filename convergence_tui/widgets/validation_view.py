@@ -9,9 +9,9 @@ from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
 from textual.widgets import Button, Input, Label, Static
 
+from ..ui.saving import Saver
 from ..usecases import review
 from ..usecases.writes import SignOff, shorten
-from ..ui.saving import Saver
 
 
 class ValidationView(VerticalScroll, can_focus=False):

@@ -1,0 +1,69 @@
+"""Dialogs the views open: a yes/no question, a text to write."""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Static, TextArea
+
+
+class Confirm(ModalScreen[bool]):
+    """Yes / no, with `o` (oui), `n` (non) and échap."""
+
+    BINDINGS = [
+        Binding("o,y", "answer(True)", "Oui", id="confirm_yes"),
+        Binding("n,escape", "answer(False)", "Non", id="confirm_no"),
+    ]
+
+    def __init__(self, question: str) -> None:
+        super().__init__(classes="modal")
+        self.question = question
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static(self.question, classes="dialog-text", markup=False)
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Oui (o)", id="yes", variant="error")
+                yield Button("Non (n)", id="no", variant="primary")
+
+    def on_mount(self) -> None:
+        self.query_one("#no", Button).focus()
+
+    def action_answer(self, yes: bool) -> None:
+        self.dismiss(yes)
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "yes")
+
+
+class TextPrompt(ModalScreen[str | None]):
+    """A text to write (justification, comment, evidence). Ctrl+S or Entrée on the button saves."""
+
+    BINDINGS = [
+        Binding("ctrl+s", "save", "Enregistrer", id="prompt_save"),
+        Binding("escape", "cancel", "Annuler", id="prompt_cancel"),
+    ]
+
+    def __init__(self, title: str, text: str = "") -> None:
+        super().__init__(classes="modal")
+        self.title_text = title
+        self.text = text
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static(self.title_text, classes="dialog-title", markup=False)
+            yield TextArea(self.text, id="prompt-text", soft_wrap=True)
+            yield Static("ctrl+s enregistrer · échap annuler", classes="view-hint")
+
+    def on_mount(self) -> None:
+        self.query_one(TextArea).focus()
+
+    def action_save(self) -> None:
+        self.dismiss(self.query_one(TextArea).text)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
