@@ -342,7 +342,7 @@ def test_signoff_recorded_before_this_change_is_still_current(cli, complete_db, 
         text = json.dumps(to_document(s.data), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
         old_digest = hashlib.sha256(text.encode("utf-8")).hexdigest()  # the formula before sign-offs were in it
         # journal_seq 0: the state is recognised by its digest, not by "nothing journaled since".
-        s.store.add_signoff("Camille", "Responsable déléguée", old_digest, 0, s.scores_document())
+        s.add_signoff("Camille", "Responsable déléguée", old_digest, 0, s.scores_document())
         assert review.signoff_state(s).current
     monkeypatch.setenv("CONVERGENCE_P12_PASSWORD", PASSWORD)
     code, _, err = cli("export", "--referentiel", MINI, "--db", complete_db, "--p12", identity,

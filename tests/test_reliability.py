@@ -66,7 +66,7 @@ def test_sigkill_at_random_moments_loses_no_returned_save(demo_db):
         survived += 1
     assert survived == KILLS
     with Session.open(demo_db) as s:  # and the campaign still opens, lock released by the kernel
-        assert s.store.integrity_ok()
+        assert s._store.integrity_ok()
 
 
 def test_second_instance_is_refused_or_read_only(demo_db):
@@ -210,7 +210,7 @@ def test_backups_rotated_and_restored(demo_db, cli):
     assert code == 0, err
     with Session.open(demo_db) as s:
         assert s.data.value(CAMPAIGN, "team") != "changé après la sauvegarde"
-        assert s.store.integrity_ok()
+        assert s._store.integrity_ok()
     # The replaced file was kept: nothing is lost by restoring either.
     kept = list_backups(demo_db)[0]
     conn = sqlite3.connect(f"{kept.path.as_uri()}?mode=ro", uri=True)

@@ -179,13 +179,13 @@ def test_lazy_open_reads_the_campaign_answers_first_then_the_same_campaign(demo_
     with Session.open(demo_db, readonly=True) as full:
         expected_cells, expected_scores = dict(full.data.cells), _scores_doc(full)
     with Session.open(demo_db, lazy=True) as s:
-        assert s.stage == "first" and not s.scored and not s.store.checked
+        assert s.stage == "first" and not s.scored and not s._store.checked
         assert s.data.value(CAMPAIGN, "region") == full.data.value(CAMPAIGN, "region")
         assert {scope for scope, _ in s.data.cells} == {CAMPAIGN}  # no item, no level read yet
         assert s.data.live_ids("service") == []
         assert _scores_doc(s) == expected_scores  # asking for scores waits for them
         assert s.data.live_ids("service") == full.data.live_ids("service")
-        assert s.stage == "essential" and s.store.checked
+        assert s.stage == "essential" and s._store.checked
         s.ensure_complete()
         assert s.data.cells == expected_cells
 
@@ -268,7 +268,7 @@ def test_revisions_count_changes_by_area(session):
 
 
 def test_unreadable_past_the_first_screen_stays_shown_and_read_only(demo_db, monkeypatch):
-    import convergence_tui.usecases.session as session_module
+    import convergence_tui.usecases.loading as session_module
 
     real = session_module.read_answers
 

@@ -24,6 +24,7 @@ from ..ui.commands import bindings
 from ..ui.messages import AnswerSaved, CampaignLoaded, Navigate, SavedAfterRetry, SaveFailedMessage, ScoresChanged
 from ..ui.saving import Saver
 from ..usecases.overview import location_key, next_problem, search_targets
+from ..usecases.undo import describe
 from ..usecases.writes import SetAnswer
 from ..widgets.fields import Field
 from ..widgets.form_view import FormView
@@ -577,14 +578,3 @@ class MainScreen(Screen):
 
         self.app.push_screen(HelpScreen(getattr(self.app, "keymap", {})))
 
-
-def describe(session, row) -> str:
-    if row.field == "@item":
-        return f"{'suppression' if row.op == 'delete' else 'création'} de {row.scope}"
-    crit = split_criterion_scope(row.scope)
-    if crit:
-        return f"{crit[1]} ({session.data.name_of(crit[0]) or crit[0]}) : {row.field}"
-    if row.scope == CAMPAIGN:
-        q = session.ref.form_questions.get(row.field)
-        return q.label if q else row.field
-    return f"{row.scope} : {row.field}"

@@ -167,7 +167,7 @@ class ReviewScreen(Screen):
         f = r.figures
         style = STATUS_STYLE[f["status"]].lstrip("$")
         if r.level_change is None:
-            change = "nouveau" if self.session.store.signoffs() else "—"
+            change = "nouveau" if self.session.signoffs() else "—"
         else:
             change = f"niveau {r.level_change:+d}, maturité {r.maturity_change:+.1f}".replace(".", ",") \
                 if r.maturity_change is not None else f"niveau {r.level_change:+d}"

@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING, Any
 
 from ..campaign.data import CAMPAIGN, ITEM_PREFIX, criterion_scope, split_criterion_scope
 from ..campaign.problems import Problem
+from ..cells import ITEM_FIELD
 from ..referentiel.models import Criterion, Question, Section
 from ..referentiel.values import REGIONS, is_visible
 from ..scoring import NA, region_entry, service_entry
-from ..store import ITEM_FIELD
 
 if TYPE_CHECKING:
     from .session import Session

@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING
 from ..campaign.problems import KINDS, Problem
 from ..campaign.signoffs import SIGNOFF_PROBLEM, answers_digest, signed_by, signoff_problem
 from ..campaign.timeline import TimelineRow, plan_timeline
+from ..cells import JournalRow
 from ..errors import UserError
 from ..scoring import service_entry
-from ..store import JournalRow
 from .overview import section_progress
 
 if TYPE_CHECKING:
@@ -50,14 +50,14 @@ class SignoffState:
 
 
 def signoff_state(session: Session) -> SignoffState:
-    signoffs = session.store.signoffs()
+    signoffs = session.signoffs()
     if not signoffs:
         return SignoffState(None, False)
     last = signoffs[-1]
     # Nothing journaled since the sign-off: the campaign is the one signed (every change, undo and
     # import is journaled), no need to hash it (~250 ms at 500 services).
-    current = last["journal_seq"] == session.store.last_seq() or last["digest"] == campaign_digest(session)
-    changes = [] if current else session.store.journal(since=last["journal_seq"])
+    current = last["journal_seq"] == session.last_seq() or last["digest"] == campaign_digest(session)
+    changes = [] if current else session.journal(since=last["journal_seq"])
     return SignoffState(last, current, changes)
 
 
@@ -71,7 +71,7 @@ def sign_off(session: Session, name: str, role: str) -> dict:
     if not name or not role:
         raise UserError("Validation : le nom et la fonction du responsable sont nécessaires.")
     # Through the session's write path: a full disk or a locked file is a SaveFailed, not a traceback.
-    return session.add_signoff(name, role, campaign_digest(session), session.store.last_seq(),
+    return session.add_signoff(name, role, campaign_digest(session), session.last_seq(),
                                session.scores_document())
 
 
@@ -145,7 +145,7 @@ class ServiceRow:
 
 def service_rows(session: Session) -> list[ServiceRow]:
     state_scores = {}
-    signoffs = session.store.signoffs()
+    signoffs = session.signoffs()
     if signoffs:
         state_scores = {s["id"]: s for s in signoffs[-1]["scores"]["services"]}
     rows = []

@@ -1,9 +1,11 @@
-"""Use cases on one open campaign: the only way screens and commands change anything.
+"""One open campaign: the only way screens and commands read or change it.
 
-The data path of one change: `set_answer()` validates the value, writes the
-value and its journal row in one SQLite transaction, updates the in-memory
-campaign, and re-scores only the service it touches. Nothing here imports
-Textual; the app turns results into messages.
+The data path of one change: `set_answer()` validates the value, writes the value and its journal
+row in one SQLite transaction (`commit()`, the one write path), updates the in-memory campaign, and
+re-scores only the service it touches. The file itself (the store) is never handed out: screens
+read `data` (the in-memory model, never to be changed but through these methods), the scores and
+what the methods return. Opening (opening.py), background loading (loading.py), undo (undo.py)
+and import (importing.py) live in modules of their own. Nothing here imports Textual.
 """
 
 from __future__ import annotations
@@ -11,36 +13,28 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import sqlite3
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .. import __version__
-from ..campaign.answers import read_document, to_document
+from ..campaign.answers import to_document
 from ..campaign.data import CAMPAIGN, CHILD_KINDS, CampaignData, Item, paused_gc, split_criterion_scope
 from ..campaign.problems import Problem, find_problems
 from ..campaign.signoffs import SIGNOFFS, signoff_entries
 from ..campaign.validation import validate_cell
-from ..errors import CampaignLocked, UserError
+from ..cells import ITEM_FIELD, Cell, Change, JournalRow
+from ..errors import UserError
 from ..referentiel import Referentiel
-from ..referentiel import load as load_referentiel
 from ..scoring import CampaignScores, Scorer, scores_document
-from ..store import ITEM_FIELD, Cell, Change, JournalRow, Store, now_utc
-from ..store.db import check_integrity, read_answers, read_items, reader, sqlite_problem
-from ..store.files import new_campaign_file
+from ..store import Store
+from ..store.db import sqlite_problem
+from .loading import Loading
+from .opening import ReferentielChanged
 
 ACTION_SCORED_FIELDS = {"service", "criterion", "target_level", "due", "status"}
 SERVICE_SCORED_FIELDS = {"name", "category"}
-DEFAULT_AUTHOR = "anonyme"
-
-
-class ReferentielChanged(UserError):
-    """The campaign was filled with another version of the questionnaire."""
-
-
 class SaveFailed(UserError):
     """The disk refused a write: the value is not saved and must be kept by the caller."""
 
@@ -78,53 +72,6 @@ def same_answer(old: Cell | None, new: Cell | None) -> bool:
     return old == new
 
 
-class _Loading:
-    """The rest of a campaign opened with `lazy`, read by a thread of its own (with its own read-only
-    connection): first what scores need, then the long lists. The main thread installs the results
-    (`Session.ensure_essential`, `ensure_complete`), waiting for them if it needs them sooner."""
-
-    def __init__(self, path: Path, ref: Referentiel, date: dt.date, check: bool,
-                 notify: Callable[[str], None] | None) -> None:
-        self.essential: tuple | None = None  # (data, scorer, scores, damage)
-        self.deferred: list | None = None
-        self.error: Exception | None = None
-        self.essential_ready = threading.Event()
-        self.complete_ready = threading.Event()
-        self._args = (path, ref, date, check)
-        self._notify = notify or (lambda stage: None)
-        # A daemon: quitting does not wait for a read nobody needs any more.
-        threading.Thread(target=self._run, name="convergence-load", daemon=True).start()
-
-    def _run(self) -> None:
-        path, ref, date, check = self._args
-        try:
-            conn = reader(path)
-            try:
-                damage = None
-                if check:
-                    try:
-                        check_integrity(conn)
-                    except sqlite3.DatabaseError as exc:
-                        damage = str(exc)
-                data = CampaignData(ref)
-                with paused_gc():
-                    data.load(read_items(conn), read_answers(conn, "essential"))
-                scorer = Scorer(ref, date)
-                self.essential = (data, scorer, scorer.score_all(data.service_inputs()), damage)
-                self.essential_ready.set()
-                self._notify("essential")
-                with paused_gc():
-                    self.deferred = list(read_answers(conn, "deferred"))
-            finally:
-                conn.close()
-        except Exception as exc:  # noqa: BLE001 - handed to the main thread, which says it
-            self.error = exc
-        finally:
-            self.essential_ready.set()
-            self.complete_ready.set()
-            self._notify("complete")
-
-
 class Session:
     def __init__(self, store: Store, ref: Referentiel, data: CampaignData, author: str, *,
                  scored: bool = True) -> None:
@@ -133,8 +80,8 @@ class Session:
         # "essential": plus what scores need; "complete": every answer.
         self.stage = "complete"
         self.damage: str | None = None  # set when a background integrity check fails
-        self._loading: _Loading | None = None
-        self.store = store
+        self._loading: Loading | None = None
+        self._store = store
         self.ref = ref
         self.data = data
         self.author = author
@@ -145,6 +92,7 @@ class Session:
         # view kept hidden is shown again only if nothing changed in the areas it shows (revision_of()).
         self.revisions: dict[str, int] = {}
         self._cache: dict[Any, tuple] = {}  # see cached()
+        self._signoffs: list[dict] | None = None  # see signoffs()
         if scored:
             self._rescore_all()
 
@@ -170,128 +118,36 @@ class Session:
         """Whether scores are in memory (always, except just after a `lazy` opening)."""
         return self._scores is not None
 
-    # --- opening ---------------------------------------------------------------
+    # --- opening (usecases/opening.py) -----------------------------------------------
 
     @classmethod
-    def open(
-        cls,
-        db: Path | str,
-        referentiel: Path | str | Referentiel | None = None,
-        *,
-        readonly: bool = False,
-        author: str | None = None,
-        migrate: bool = False,
-        fallback_readonly: bool = False,
-        lazy: bool = False,
-    ) -> Session:
-        """Open a campaign. `fallback_readonly`: when another instance writes it, open it read-only
-        (the TUI then says so) instead of refusing. `lazy`: load only what the first screen shows
-        (the campaign's own answers: the opening view, the first form); the integrity check, the
-        items, the scores and the other answers come from `load_in_background()` or, at the latest,
-        with the first use that needs them
-        (`ensure_essential()`, `ensure_complete()`); nothing is written before the check."""
-        ref = referentiel if isinstance(referentiel, Referentiel) else load_referentiel(referentiel)
-        locked_elsewhere = False
-        try:
-            store = Store.open(db, readonly=readonly, check=not lazy or migrate)
-        except CampaignLocked:
-            if not fallback_readonly:
-                raise
-            store = Store.open(db, readonly=True)
-            locked_elsewhere = True
-        try:
-            meta = store.meta()
-            pinned = (meta.get("referentiel_id"), meta.get("referentiel_version"), meta.get("referentiel_sha256"))
-            if pinned[0] not in (None, ref.referentiel.id):
-                raise UserError(
-                    f"{db} : campagne d'un autre questionnaire (« {pinned[0]} ») que celui chargé "
-                    f"(« {ref.referentiel.id} ») ; passez le bon fichier avec --referentiel."
-                )
-            changed = pinned[0] is not None and pinned[2] not in (None, ref.sha256)
-            if changed and not migrate and not store.readonly:
-                what = (f"la version {pinned[1]}" if pinned[1] != ref.referentiel.version
-                        else f"une autre variante de la version {pinned[1]}")
-                raise ReferentielChanged(
-                    f"{db} : campagne remplie avec {what} du questionnaire ; le questionnaire chargé est la "
-                    f"version {ref.referentiel.version}. Lancez « convergence migrate --db {db} » pour passer à "
-                    "cette version : toutes les réponses sont gardées (celles qui ne correspondent plus à rien "
-                    "restent listées comme orphelines)."
-                )
-            data = CampaignData(ref)
-            with paused_gc():
-                # Lazy: no item at all (services, actions… come with the background read).
-                data.load([] if lazy else store.items(), store.answers("first" if lazy else "all"))
-        except BaseException:
-            store.close()
-            raise
-        # The campaign's ~100,000 cells live as long as the session: keep the
-        # cyclic GC from walking them on every collection (50 ms pauses).
-        gc.freeze()
-        session = cls(store, ref, data, author or meta.get("author") or DEFAULT_AUTHOR, scored=not lazy)
-        session.locked_elsewhere = locked_elsewhere
-        session.stage = "first" if lazy else "complete"
-        if changed and migrate and not store.readonly:
-            session._repin(pinned)
-        return session
+    def open(cls, db: Path | str, referentiel: Path | str | Referentiel | None = None, **options: Any) -> Session:
+        """Open a campaign file: see `opening.open_campaign` for the options."""
+        from .opening import open_campaign
 
-    def _repin(self, old: tuple) -> None:
-        """Follow a new questionnaire version: a journaled change of the pin, no answer touched."""
-        ref = self.ref
-        new = {"id": ref.referentiel.id, "version": ref.referentiel.version, "sha256": ref.sha256}
-        before = {"id": old[0], "version": old[1], "sha256": old[2]}
-        self.store.repin(before, new, self.author)
+        return open_campaign(cls, db, referentiel, **options)
 
     @classmethod
-    def create(
-        cls,
-        db: Path | str,
-        referentiel: Path | str | Referentiel | None = None,
-        *,
-        author: str,
-        answers: dict[str, Any] | None = None,
-    ) -> Session:
+    def create(cls, db: Path | str, referentiel: Path | str | Referentiel | None = None, *, author: str,
+               answers: dict[str, Any] | None = None) -> Session:
         """A new campaign file, pinned to the questionnaire, with its first form answers; open."""
-        ref = referentiel if isinstance(referentiel, Referentiel) else load_referentiel(referentiel)
-        with cls.creating(db, ref, author=author, answers=answers):
-            pass
+        from .opening import creating_campaign
+
+        with creating_campaign(cls, db, referentiel, author=author, answers=answers) as session:
+            ref = session.ref
         return cls.open(db, ref, author=author)
 
     @classmethod
-    @contextmanager
-    def creating(
-        cls,
-        db: Path | str,
-        referentiel: Path | str | Referentiel | None = None,
-        *,
-        author: str,
-        answers: dict[str, Any] | None = None,
-    ) -> Iterator[Session]:
-        """A new campaign being filled (demo, import into a new file): built under a temporary name
-        and given its name only when the block ends without error, so a failure leaves nothing."""
-        ref = referentiel if isinstance(referentiel, Referentiel) else load_referentiel(referentiel)
-        path = Path(db)
-        if path.exists() and path.stat().st_size > 0:
-            raise UserError(f"{path} : ce fichier existe déjà ; choisissez un autre nom ou ouvrez-le.")
-        with new_campaign_file(path) as tmp:
-            store = Store.open(tmp, create=True)
-            try:
-                store.set_meta(
-                    referentiel_id=ref.referentiel.id,
-                    referentiel_version=ref.referentiel.version,
-                    referentiel_sha256=ref.sha256,
-                    created_at=now_utc(),
-                    tool_version=__version__,
-                    author=author,
-                )
-                session = cls(store, ref, CampaignData(ref), author)
-                if answers:
-                    session.set_many(CAMPAIGN, answers)
-                yield session
-            finally:
-                store.close()
+    def creating(cls, db: Path | str, referentiel: Path | str | Referentiel | None = None, *, author: str,
+                 answers: dict[str, Any] | None = None):
+        """A new campaign being filled, given its name only if the block ends without error (see
+        `opening.creating_campaign`)."""
+        from .opening import creating_campaign
+
+        return creating_campaign(cls, db, referentiel, author=author, answers=answers)
 
     def close(self) -> None:
-        self.store.close()
+        self._store.close()
 
     # --- lazy loading ------------------------------------------------------------
 
@@ -299,7 +155,7 @@ class Session:
         """Read the rest of a `lazy` campaign in a thread; `notify("essential")` then `notify("complete")`
         are called from that thread (they must not block) when each part can be installed."""
         if self.stage != "complete" and self._loading is None:
-            self._loading = _Loading(self.store.path, self.ref, self._scoring_date(), not self.store.checked,
+            self._loading = Loading(self._store.path, self.ref, self._scoring_date(), not self._store.checked,
                                      notify)
 
     def ensure_essential(self) -> None:
@@ -316,7 +172,7 @@ class Session:
             self._damaged(str(loading.error))
         else:
             self.data, self._scorer, self._scores, damage = loading.essential
-            self.store.checked = True
+            self._store.checked = True
             if damage:
                 self._damaged(damage)
         self.stage = "essential"
@@ -339,7 +195,7 @@ class Session:
 
     def _damaged(self, reason: str) -> None:
         # Never write into a damaged file: what is on screen stays readable, nothing is changed.
-        self.store.readonly = True
+        self._store.readonly = True
         self.damage = self.damage or (
             f"{self.path} : fichier de campagne endommagé ({reason}) ; il est ouvert en LECTURE SEULE. "
             "Restaurez une sauvegarde (« convergence restore ») avant de le modifier.")
@@ -355,7 +211,7 @@ class Session:
         """A consistent copy of the campaign, the last few kept (safe to call from a worker thread)."""
         from ..store.backups import make_backup
 
-        return make_backup(self.store)
+        return make_backup(self._store)
 
     @staticmethod
     def preload() -> None:
@@ -374,14 +230,14 @@ class Session:
 
     @property
     def readonly(self) -> bool:
-        return self.store.readonly
+        return self._store.readonly
 
     @property
     def path(self) -> Path:
-        return self.store.path
+        return self._store.path
 
     def meta(self) -> dict[str, Any]:
-        return self.store.meta()
+        return self._store.meta()
 
     def _scoring_date(self) -> dt.date:
         return self._date_override or self.data.reference_date or dt.date.today()
@@ -404,7 +260,7 @@ class Session:
         """The answers document (DESIGN.md §5), with the sign-offs recorded in the campaign."""
         self.ensure_complete()
         doc = to_document(self.data)
-        signoffs = self.store.signoffs()
+        signoffs = self.signoffs()
         if signoffs:
             doc[SIGNOFFS] = signoff_entries(signoffs)
         return doc
@@ -412,8 +268,22 @@ class Session:
     def scores_document(self) -> dict:
         return scores_document(self.ref, self.scores)
 
-    def journal(self, limit: int | None = None) -> list[JournalRow]:
-        return self.store.journal(limit=limit)
+    def journal(self, limit: int | None = None, *, since: int = 0) -> list[JournalRow]:
+        """The journal, newest first (after the row `since`, at most `limit` rows)."""
+        return self._store.journal(since=since, limit=limit)
+
+    def last_seq(self) -> int:
+        """The position of the newest journal row (what a sign-off covers)."""
+        return self._store.last_seq()
+
+    def last_undoable_batch(self) -> list[JournalRow]:
+        return self._store.last_undoable_batch()
+
+    def signoffs(self) -> list[dict]:
+        """The sign-offs recorded in the campaign, oldest first (read once, then kept up to date)."""
+        if self._signoffs is None:
+            self._signoffs = self._store.signoffs()
+        return list(self._signoffs)
 
     def candidates(self, service_id: str):
         category = self.data.category_of(service_id)
@@ -432,7 +302,7 @@ class Session:
         old = self.data.cell(scope, field)
         if same_answer(old, new):
             return SaveResult(scope, field, old, changed=False)
-        rescored = self._commit([Change(scope, field, old, new)])
+        rescored = self.commit([Change(scope, field, old, new)])
         return SaveResult(scope, field, new, changed=True, rescored=rescored)
 
     def set_level(self, service_id: str, criterion_id: str, level: int | str | None) -> SaveResult:
@@ -446,7 +316,7 @@ class Session:
             new, old = self.validate(scope, field, raw), self.data.cell(scope, field)
             if not same_answer(old, new):
                 changes.append(Change(scope, field, old, new))
-        rescored = self._commit(changes) if changes else ()
+        rescored = self.commit(changes) if changes else ()
         return [SaveResult(c.scope, c.field, c.new, True, rescored) for c in changes]
 
     # --- repeating items -------------------------------------------------------
@@ -466,7 +336,7 @@ class Session:
                     changes.append(Change(item_id, field, None, cell))
         finally:
             self.data.put_item(None, item_id)
-        self._commit(changes)
+        self.commit(changes)
         return item_id
 
     def dependents(self, item_id: str) -> list[Item]:
@@ -483,41 +353,20 @@ class Session:
             for i in targets
             if not i.deleted
         ]
-        self._commit(changes, op="delete")
+        self.commit(changes, op="delete")
         return [c.scope for c in changes]
 
     def undo(self) -> list[JournalRow]:
-        """Revert the last change still in effect (a whole batch); returns what was undone."""
-        if self.readonly:
-            raise UserError("Campagne en lecture seule : rien à annuler.")
-        self.ensure_complete()
-        rows = self.store.last_undoable_batch()
-        if not rows:
-            return []
-        changes = [Change(r.scope, r.field, r.new, r.old) for r in rows]  # rows come newest first
-        self._commit(changes, op="undo", undoes=rows[0].batch)
-        return rows
+        """Revert the last change still in effect (a whole batch): see `undo.undo`."""
+        from .undo import undo
 
-    # --- import ----------------------------------------------------------------
-
-    def is_empty(self) -> bool:
-        return not any(scope != CAMPAIGN for scope, _ in self.data.cells) and not self.data.items
+        return undo(self)
 
     def import_document(self, obj: Any, source: str, *, replace: bool = False) -> CampaignData:
-        """Load an answers document; everything is checked before anything is written."""
-        self.ensure_complete()
-        incoming = read_document(self.ref, obj, source)
-        if not self.is_empty() and not replace:
-            raise UserError(
-                f"{self.path} : la campagne contient déjà des réponses ; importez dans un nouveau fichier "
-                "(--db) ou ajoutez --replace pour tout remplacer (l'opération reste annulable)."
-            )
-        changes = [Change(s, f, c, None) for (s, f), c in self.data.cells.items()]
-        changes += [Change(i, ITEM_FIELD, Cell(it.state()), None) for i, it in self.data.items.items()]
-        changes += [Change(i, ITEM_FIELD, None, Cell(it.state())) for i, it in incoming.items.items()]
-        changes += [Change(s, f, None, c) for (s, f), c in incoming.cells.items()]
-        self._commit(changes, op="import")
-        return incoming
+        """Load an answers document: see `importing.import_document`."""
+        from .importing import import_document
+
+        return import_document(self, obj, source, replace=replace)
 
     # --- the one write path ----------------------------------------------------
 
@@ -535,18 +384,23 @@ class Session:
 
     def wait_for_locks(self, seconds: float) -> None:
         """How long a write waits for a lock another program holds on the file before failing."""
-        self.store.set_busy_timeout(seconds)
+        self._store.set_busy_timeout(seconds)
 
     def add_signoff(self, name: str, role: str, digest: str, journal_seq: int, scores: dict) -> dict:
-        """Record a sign-off (see review.sign_off) through the write path."""
+        """Record a sign-off (see signoff.sign_off) through the write path."""
         with self._writing():
-            return self.store.add_signoff(name, role, digest, journal_seq, scores)
+            record = self._store.add_signoff(name, role, digest, journal_seq, scores)
+        self._signoffs = [*self.signoffs(), record]
+        return record
 
-    def _commit(self, changes: list[Change], *, op: str = "set", undoes: int | None = None) -> tuple[str, ...]:
+    def commit(self, changes: list[Change], *, op: str = "set", undoes: int | None = None) -> tuple[str, ...]:
+        """Write changes and their journal rows in one transaction, then update the campaign in memory
+        and re-score what they touch; returns the services re-scored (("*",) for all). The one write
+        path: every use case that changes the campaign comes through here."""
         self.ensure_essential()  # the items, for what the changes touch
         before = self._touched_services(changes)
         with self._writing():
-            self.store.apply(changes, self.author, op=op, undoes=undoes)
+            self._store.apply(changes, self.author, op=op, undoes=undoes)
         for area in self._areas(changes):
             self.revisions[area] = self.revisions.get(area, 0) + 1
         for ch in changes:
@@ -630,4 +484,4 @@ class Session:
         self._scores = self._scorer.score_all(self.data.service_inputs())
 
 
-__all__ = ["CHILD_KINDS", "SaveFailed", "SaveResult", "Session"]
+__all__ = ["CHILD_KINDS", "ReferentielChanged", "SaveFailed", "SaveResult", "Session"]

@@ -1,0 +1,39 @@
+"""Undo (`ctrl+z`): the latest change still in effect — a whole journal batch, one action of a
+person (a blocker added pre-filled, an import) — is reverted, and the revert is journaled too."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ..campaign.data import CAMPAIGN, split_criterion_scope
+from ..cells import ITEM_FIELD, Change, JournalRow
+from ..errors import UserError
+
+if TYPE_CHECKING:
+    from .session import Session
+
+
+def undo(session: Session) -> list[JournalRow]:
+    """Revert the last change still in effect; returns the journal rows undone (newest first)."""
+    if session.readonly:
+        raise UserError("Campagne en lecture seule : rien à annuler.")
+    session.ensure_complete()
+    rows = session.last_undoable_batch()
+    if not rows:
+        return []
+    changes = [Change(r.scope, r.field, r.new, r.old) for r in rows]  # rows come newest first
+    session.commit(changes, op="undo", undoes=rows[0].batch)
+    return rows
+
+
+def describe(session: Session, row: JournalRow) -> str:
+    """What a journal row changed, in a few French words (« Annulé : … »)."""
+    if row.field == ITEM_FIELD:
+        return f"{'suppression' if row.op == 'delete' else 'création'} de {row.scope}"
+    crit = split_criterion_scope(row.scope)
+    if crit:
+        return f"{crit[1]} ({session.data.name_of(crit[0]) or crit[0]}) : {row.field}"
+    if row.scope == CAMPAIGN:
+        q = session.ref.form_questions.get(row.field)
+        return q.label if q else row.field
+    return f"{row.scope} : {row.field}"
