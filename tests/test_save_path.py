@@ -20,7 +20,8 @@ from convergence_tui.campaign.data import CAMPAIGN
 from convergence_tui.screens.main import MainScreen
 from convergence_tui.screens.modals import UnsavedQuit
 from convergence_tui.usecases import review
-from convergence_tui.usecases.session import SaveFailed, Session
+from convergence_tui.usecases.results import SaveFailed
+from convergence_tui.usecases.session import Session
 from convergence_tui.usecases.writes import (
     AddItem,
     DeleteItem,

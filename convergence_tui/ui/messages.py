@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual.message import Message
 
-from ..usecases.session import SaveResult
+from ..usecases.results import SaveResult
 
 
 class AnswerSaved(Message):

@@ -15,12 +15,11 @@ import gc
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ..campaign.answers import to_document
-from ..campaign.data import CAMPAIGN, CHILD_KINDS, CampaignData, Item, paused_gc, split_criterion_scope
+from ..campaign.data import CHILD_KINDS, CampaignData, Item, paused_gc
 from ..campaign.problems import Problem, find_problems
 from ..campaign.signoffs import SIGNOFFS, signoff_entries
 from ..campaign.validation import validate_cell
@@ -29,47 +28,10 @@ from ..errors import UserError
 from ..referentiel import Referentiel
 from ..scoring import CampaignScores, Scorer, scores_document
 from ..store import Store
-from ..store.db import sqlite_problem
+from .changes import areas_of, touched_services
 from .loading import Loading
 from .opening import ReferentielChanged
-
-ACTION_SCORED_FIELDS = {"service", "criterion", "target_level", "due", "status"}
-SERVICE_SCORED_FIELDS = {"name", "category"}
-class SaveFailed(UserError):
-    """The disk refused a write: the value is not saved and must be kept by the caller."""
-
-
-def save_failure(path: Path, exc: sqlite3.Error) -> str:
-    """Why a write was refused, and what to do, in one French sentence (said the same way by the
-    CLI and the TUI; the TUI says on its own that the value waits on screen)."""
-    why, fix = sqlite_problem(path, exc)
-    return f"Enregistrement impossible dans {path} : {why} ; {fix}."
-
-
-@dataclass(frozen=True, slots=True)
-class SaveResult:
-    scope: str
-    field: str
-    cell: Cell | None
-    changed: bool  # False when the value was already stored (nothing written)
-    rescored: tuple[str, ...] = ()  # services whose scores changed; ("*",) for all
-
-    @property
-    def error(self) -> str | None:
-        return self.cell.error if self.cell else None
-
-
-def same_answer(old: Cell | None, new: Cell | None) -> bool:
-    """Equal for saving purposes: a valid value equals itself however it was typed.
-
-    Widgets re-emit values when they are restored (a choice at mount, an Input
-    when set in code): these must not become journal rows.
-    """
-    if old is None or new is None:
-        return old is new
-    if old.error is None and new.error is None:
-        return old.value == new.value and type(old.value) is type(new.value)
-    return old == new
+from .results import SaveFailed, SaveResult, same_answer, save_failure
 
 
 class Session:
@@ -398,10 +360,10 @@ class Session:
         and re-score what they touch; returns the services re-scored (("*",) for all). The one write
         path: every use case that changes the campaign comes through here."""
         self.ensure_essential()  # the items, for what the changes touch
-        before = self._touched_services(changes)
+        before = touched_services(self.data, changes)
         with self._writing():
             self._store.apply(changes, self.author, op=op, undoes=undoes)
-        for area in self._areas(changes):
+        for area in areas_of(self.data, changes):
             self.revisions[area] = self.revisions.get(area, 0) + 1
         for ch in changes:
             if ch.field == ITEM_FIELD:
@@ -412,7 +374,7 @@ class Session:
                 )
             else:
                 self.data.put(ch.scope, ch.field, ch.new)
-        touched = before | self._touched_services(changes)
+        touched = before | touched_services(self.data, changes)
         if "*" in touched:
             self._rescore_all()
             return ("*",)
@@ -436,48 +398,6 @@ class Session:
     def revision_of(self, areas) -> tuple[int, ...]:
         """Where the areas stand (changes committed in each); equal tuples: nothing there changed."""
         return tuple(self.revisions.get(a, 0) for a in sorted(areas))
-
-    def _areas(self, changes: list[Change]) -> set[str]:
-        kinds = {ch.scope: (ch.new or ch.old).value["kind"] for ch in changes if ch.field == ITEM_FIELD}
-        out = set()
-        for ch in changes:
-            if ch.scope == CAMPAIGN:  # and per question: a form shows only its own (and their conditions)
-                out.update(("campaign", f"campaign:{ch.field}"))
-            elif split_criterion_scope(ch.scope):
-                out.add("levels")
-            else:
-                item = self.data.items.get(ch.scope)
-                out.add(kinds.get(ch.scope) or (item.kind if item else "?"))
-        return out
-
-    def _touched_services(self, changes: list[Change]) -> set[str]:
-        """Services whose scores may change; "*" when everything must be re-scored."""
-        out: set[str] = set()
-        for ch in changes:
-            crit = split_criterion_scope(ch.scope)
-            if crit:
-                if ch.field == "level":
-                    out.add(crit[0])
-                continue
-            if ch.scope == CAMPAIGN:
-                if ch.field == "reference_date":
-                    out.add("*")
-                continue
-            item = self.data.items.get(ch.scope)
-            if ch.field == ITEM_FIELD:
-                kind = (ch.new or ch.old).value["kind"]
-                if kind in ("service", "action"):
-                    out.add("*")
-                continue
-            if item is None:
-                continue
-            if item.kind == "service" and ch.field in SERVICE_SCORED_FIELDS:
-                out.add(item.id)
-            elif item.kind == "action" and ch.field in ACTION_SCORED_FIELDS:
-                sid = self.data.value(item.id, "service")
-                if sid:
-                    out.add(sid)
-        return out
 
     def _rescore_all(self) -> None:
         self._scorer = Scorer(self.ref, self._scoring_date())

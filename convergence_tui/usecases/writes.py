@@ -105,7 +105,7 @@ class SetAnswer(Write):
     def changes_nothing(self, session: Session) -> bool:
         # Widgets re-post the value they show (leaving a field, a choice at mount): not a change. Only
         # known once every answer is read (a comment read later could differ).
-        from .session import same_answer
+        from .results import same_answer
 
         return session.complete and same_answer(session.data.cell(self.scope, self.field),
                                                 session.validate(self.scope, self.field, self.raw))
