@@ -256,7 +256,7 @@ def cmd_import(args: argparse.Namespace) -> int:
             n_services, n_cells, flagged = load_into(session)
     else:
         with Session.open(db, args.referentiel) as session:
-            session.backup()  # before replacing anything
+            backup_or_say(session)  # before replacing anything
             n_services, n_cells, flagged = load_into(session)
     for line in signed_by:
         print(line)
@@ -279,7 +279,7 @@ def cmd_signoff(args: argparse.Namespace) -> int:
     from .usecases.session import Session
 
     with Session.open(resolve_db(args), args.referentiel) as session:
-        session.backup()
+        backup_or_say(session)
         record = sign_off(session, args.name, args.role)
         left = session.problems()
     print(f"Campagne validée par {record['name']} ({record['role']}) le {record['at']}.")
@@ -388,6 +388,16 @@ def cmd_verify(args: argparse.Namespace) -> int:
     return 0
 
 
+def backup_or_say(session) -> None:
+    """A copy before a change; one that cannot be made (its folder full) is said, and the change goes
+    on: it is journaled and can be undone."""
+    try:
+        session.backup()
+    except UserError as exc:
+        print(f"Attention : {exc.message} La modification est faite quand même (elle reste annulable).",
+              file=sys.stderr)
+
+
 def trust_anchors(args: argparse.Namespace):
     """The certificates `--trust` names, else those of the settings file's `trust` (set once by the
     ANS), else None: the signature is then checked, its signer not authenticated."""
@@ -395,7 +405,14 @@ def trust_anchors(args: argparse.Namespace):
 
     if args.trust:
         return load_trust(args.trust, "--trust")
-    settings = load_settings("Aucun certificat de confiance n'en a été lu.")
+    from .config import Settings
+
+    settings = Settings.load()
+    if settings.problem:
+        # It may name the trust anchors: verifying without them would say "not authenticated" where
+        # the person expects "authenticated", and a script would take the bundle. Stop instead.
+        raise UserError(f"{settings.problem} Ses certificats de confiance (réglage trust) ne peuvent donc pas être "
+                        "lus : corrigez-le, ou donnez les certificats avec --trust.")
     if not settings.trust:
         return None
     return load_trust([settings.path_of(t) for t in settings.trust], f"réglage trust de {settings.origin}")

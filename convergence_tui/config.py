@@ -13,6 +13,8 @@ from pathlib import Path
 
 from .paths import config_file
 
+MAX_SETTINGS_BYTES = 1024 * 1024  # a few lines of settings; checked before parsing
+
 
 @dataclass
 class Settings:
@@ -30,10 +32,15 @@ class Settings:
     def load(cls, path: Path | None = None) -> Settings:
         path = path or config_file()
         try:
+            if path.stat().st_size > MAX_SETTINGS_BYTES:
+                raise ValueError(f"{path.stat().st_size} octets, bien plus qu'un fichier de réglages")
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             return cls()
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        except RecursionError:
+            return cls(problem=f"{path} illisible (tableaux imbriqués sur des centaines de niveaux) ; réglages par "
+                               "défaut utilisés, corrigez ou supprimez ce fichier.")
+        except (OSError, UnicodeDecodeError, ValueError) as exc:  # TOMLDecodeError is a ValueError
             return cls(problem=f"{path} illisible ({exc}) ; réglages par défaut utilisés, corrigez ou supprimez "
                                "ce fichier.")
         keymap = data.get("keymap", {})

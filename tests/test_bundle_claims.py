@@ -196,9 +196,41 @@ def test_created_before_the_semester_began(cli, draft_bundle, tmp_path):
         m["created_at"] = "2026-06-30T10:00:00Z"
         m["signer"] = {"subject": "Camille Le Goff — convergence-tui (pilote)", "certificate_sha256": cert_sha}
 
+    # Re-signed by openssl, whose signature says when it was made (now): the two dates disagree.
     code, _, err = cli("verify", forge(entries_of(bundle), pem, tmp_path, backdate))
+    assert code == 1 and ("date de création 2026-06-30T10:00:00Z différente de l'heure de signature inscrite "
+                          "dans manifest.json.p7s") in err
+    # Signed with the backdated time in the signature too (pyhanko lets a signer say any time).
+    from convergence_tui.bundle.signing import load_identity, sign_detached
+
+    entries = entries_of(bundle)
+    manifest = json.loads(entries[MANIFEST])
+    backdate(manifest)
+    manifest["files"] = file_list({k: v for k, v in entries.items() if k in CONTENT_ENTRIES})
+    manifest_bytes = canonical_json(manifest, pretty=True)
+    when = dt.datetime(2026, 6, 30, 10, tzinfo=dt.UTC)
+    p7s = sign_detached(load_identity(p12, PASSWORD, at=when), manifest_bytes, when)
+    forged = rezip({**entries, MANIFEST: manifest_bytes, SIGNATURE: p7s}, tmp_path / "antidate.zip")
+    code, _, err = cli("verify", forged)
     assert code == 1
     assert "créé le 2026-06-30T10:00:00Z, avant le début du semestre 2026-S2 (01/07/2026)" in err
+
+
+def test_created_in_the_future(cli, draft_bundle, tmp_path):
+    from convergence_tui.bundle.signing import keygen, load_identity, sign_detached
+
+    p12 = tmp_path / "futur.p12"
+    keygen(p12, "Camille Le Goff", PASSWORD)
+    bundle, _ = draft_bundle
+    entries = entries_of(bundle)
+    manifest = json.loads(entries[MANIFEST])
+    when = (dt.datetime.now(dt.UTC) + dt.timedelta(days=30)).replace(microsecond=0)
+    manifest["created_at"] = f"{when:%Y-%m-%dT%H:%M:%SZ}"
+    manifest["signer"]["certificate_sha256"] = load_identity(p12, PASSWORD).fingerprint
+    manifest_bytes = canonical_json(manifest, pretty=True)
+    p7s = sign_detached(load_identity(p12, PASSWORD, at=when), manifest_bytes, when)
+    code, _, err = cli("verify", rezip({**entries, MANIFEST: manifest_bytes, SIGNATURE: p7s}, tmp_path / "f.zip"))
+    assert code == 1 and "date à venir : date de création fausse" in err
 
 
 def test_signer_named_by_the_manifest_must_be_the_certificate(cli, draft_bundle, signer_pem, tmp_path):

@@ -117,16 +117,33 @@ async def test_review_opens_in_a_read_only_folder(read_only_campaign, ref):
 # --- point 11: no leftovers ------------------------------------------------------------
 
 
-def test_demo_on_a_full_disk_leaves_nothing_and_works_once_freed(cli, tmp_path):
+@pytest.mark.parametrize("size", ["400k", "1400k", "2000k"])
+def test_demo_on_a_full_disk_leaves_nothing_and_works_once_freed(cli, tmp_path, size):
+    """Too small to write anything, or enough for the pages but not for folding the log into the file
+    (the campaign must not be renamed into place without its content)."""
     folder = tmp_path / "petit"
-    with small_disk(folder, "400k"):
+    with small_disk(folder, size):
         db = folder / "demo.sqlite"
-        code, _, err = cli("demo", "--db", db)
-        assert code == 2 and "Traceback" not in err and "demo.sqlite" in err, err
+        code, out, err = cli("demo", "--db", db)
+        assert code == 2 and "Traceback" not in err and str(db) in err and "disque plein" in err, out + err
+        assert ".nouveau" not in err
         assert list(folder.iterdir()) == []
     with small_disk(folder, "16m"):
         assert cli("demo", "--db", db)[0] == 0
         assert sorted(p.name for p in folder.iterdir()) == ["demo.sqlite"]
+        assert cli("status", "--db", db)[0] == 0
+
+
+def test_import_into_a_new_file_on_a_full_disk_leaves_nothing(cli, tmp_path, demo_db):
+    with Session.open(demo_db) as s:
+        doc = s.answers_document()
+    source = tmp_path / "reponses.json"
+    source.write_text(__import__("json").dumps(doc), encoding="utf-8")
+    with small_disk(tmp_path / "petit", "1400k") as disk:
+        db = disk.folder / "c.sqlite"
+        code, out, err = cli("import", source, "--db", db)
+        assert code == 2 and "disque plein" in err and "Importé" not in out, out + err
+        assert list(disk.folder.iterdir()) == []
 
 
 def test_a_killed_demo_leaves_a_temporary_file_the_next_one_removes(tmp_path):
@@ -181,3 +198,33 @@ def test_cli_signoff_refused_by_the_file_is_a_sentence_without_a_screen(cli, tmp
                 code, _, err = cli("signoff", "--db", db, "--name", "Camille", "--role", "Responsable")
         assert code == 2 and "Traceback" not in err, err
         assert "écran" not in err and "demo.sqlite" in err and ("disque plein" in err or "verrouillé" in err), err
+
+
+def test_a_full_backup_folder_is_said_and_leaves_no_empty_backup(cli, tmp_path, demo_db, monkeypatch):
+    with small_disk(tmp_path / "donnees", "1m") as disk:
+        monkeypatch.setenv("XDG_DATA_HOME", str(disk.folder))
+        disk.fill()
+        code, out, err = cli("signoff", "--db", demo_db, "--name", "Camille", "--role", "Responsable")
+        assert code == 0 and "Sauvegarde" in err and "impossible" in err and "Traceback" not in err, out + err
+        assert "Campagne validée" in out
+        disk.free()
+        assert [p for p in disk.folder.rglob("*") if p.is_file()] == []  # no empty or partial backup left
+        # A backup made empty by an older version is refused by restore, the campaign left as it was.
+        from convergence_tui.store.backups import folder_for
+
+        folder = folder_for(demo_db)
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "demo-20261201T100000000000Z.sqlite").write_bytes(b"")
+        before = demo_db.read_bytes()
+        code, _, err = cli("restore", "--db", demo_db, "1")
+        assert code == 2 and "endommagée ou vide" in err
+        assert demo_db.read_bytes() == before
+
+
+def test_backups_are_single_files(demo_db):
+    with Session.open(demo_db) as s:
+        for _ in range(7):
+            s.backup()
+        backup = s.backup()
+    assert sorted(p.name for p in backup.parent.iterdir() if not p.name.endswith(".sqlite")) == []
+    assert len(list(backup.parent.iterdir())) == 5

@@ -39,6 +39,13 @@ keyUsage = critical,nonRepudiation
 [encipherment]
 basicConstraints = critical,CA:FALSE
 keyUsage = critical,keyEncipherment
+[tls]
+basicConstraints = critical,CA:FALSE
+keyUsage = critical,digitalSignature
+extendedKeyUsage = serverAuth
+[impersonation]
+basicConstraints = critical,CA:FALSE
+keyUsage = critical,digitalSignature
 """
 
 
@@ -297,15 +304,22 @@ def test_trust_anchors_set_once_in_the_settings_file(cli, pki, chained_bundle, t
     assert code == 2 and "disparue.pem" in err and f"réglage trust de {config}" in err
 
 
-def test_settings_trust_of_the_wrong_type_is_said_and_nothing_is_authenticated(cli, chained_bundle, tmp_path,
-                                                                                monkeypatch):
+@pytest.mark.parametrize("text", ["trust = 3\n", 'trust = "root.pem\n', "trust = [1]\n",
+                                  "x = " + "[" * 5000 + "]" * 5000 + "\n", "x = " + "9" * 5000 + "\n"],
+                         ids=["wrong type", "syntax", "not a path", "5000-deep", "5000-digit"])
+def test_settings_that_cannot_be_read_stop_verify(cli, chained_bundle, tmp_path, monkeypatch, text):
+    """They may name the trust anchors: verifying without them would say « not authenticated » where a
+    script at the ANS expects « authenticated » (and take the bundle). Exit 2 with the place to fix."""
+    config = write_config(tmp_path, text, monkeypatch)
+    code, out, err = cli("verify", chained_bundle)
+    assert code == 2 and str(config) in err and "--trust" in err and "Traceback" not in err, out + err
+    assert cli("verify", chained_bundle, "--trust", tmp_path / "absent.pem")[0] == 2  # --trust is read alone
+
+
+def test_settings_that_cannot_be_read_are_kept(tmp_path, monkeypatch):
     from convergence_tui.config import Settings
 
     config = write_config(tmp_path, "trust = 3\n", monkeypatch)
-    code, out, err = cli("verify", chained_bundle)
-    assert code == 0
-    assert "Attention" in err and "« trust » doit être la liste des fichiers PEM" in err
-    assert "Authentifié par" not in out
     # The app saves its settings on quit: a file it could not read is left for the user to fix.
     settings = Settings.load()
     settings.last_db = "/ailleurs.sqlite"
@@ -431,3 +445,33 @@ async def test_tui_export_embeds_the_chain_of_the_settings(pki, demo_db, tmp_pat
     (bundle,) = (tmp_path / "exports").glob("*.zip")
     assert embedded_subjects(bundle) == ["Camille Le Goff", "IGC Intermédiaire Test"]
     assert openssl_verify(bundle, pki / "root.pem", tmp_path).returncode == 0
+
+
+def test_a_pilot_certificate_given_as_trusted_is_not_an_authority(cli, pki, demo_db, tmp_path, password):
+    """A pilot's self-signed certificate authenticates that pilot; a certificate made with the pilot's
+    key in someone else's name (« Directeur ANS ») is refused, as openssl refuses it."""
+    folder = tmp_path / "pilote"
+    folder.mkdir()
+    (folder / "ext.cnf").write_text(EXTENSIONS)
+    assert cli("keygen", "--out", folder / "pilote.p12", "--name", "Camille Le Goff, GRADeS")[0] == 0
+    openssl(folder, "pkcs12", "-in", "pilote.p12", "-nodes", "-nocerts", "-passin", f"pass:{PASSWORD}",
+            "-out", "pilote.key")
+    issue(folder, "faux", "/CN=Directeur ANS/O=ANS/C=FR", "impersonation", ca="pilote")
+    pkcs12(folder, "faux", "faux.p12")
+    code, _, err, bundle = export(cli, demo_db, folder / "faux.p12", tmp_path / "out", "--chain",
+                                  folder / "pilote.pem")
+    assert code == 0 and bundle is not None, err
+    code, out, err = cli("verify", bundle, "--trust", folder / "pilote.pem")
+    assert code == 1 and "n'est pas une autorité de certification" in err and "Directeur ANS" in err, out + err
+    assert openssl_verify(bundle, folder / "pilote.pem", tmp_path).returncode != 0
+    code, out, _ = cli("verify", bundle)  # intact, but nobody is authenticated: said so
+    assert code == 0 and "NON authentifié" in out
+
+
+def test_a_certificate_for_another_purpose_may_not_sign(cli, pki, demo_db, tmp_path, password):
+    """An extended key usage without e-mail protection (a TLS server's): openssl's cms -verify
+    refuses it, so export refuses it first, with the reason."""
+    issue(pki, "tls", "/CN=serveur.esante.fr/O=GIP e-Santé/C=FR", "tls")
+    pkcs12(pki, "tls", "tls.p12", "-certfile", "int.pem")
+    code, _, err, bundle = export(cli, demo_db, pki / "tls.p12", tmp_path / "out")
+    assert code == 2 and bundle is None and "usage étendu" in err and "emailProtection" in err, err

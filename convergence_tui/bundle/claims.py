@@ -81,6 +81,10 @@ def check_campaign(path: Path, manifest: Mapping, answers: Mapping) -> None:
 
 def check_created_at(path: Path, manifest: Mapping, created: dt.datetime) -> None:
     """Not before the campaign's semester began (the certificate's validity is the signature's check)."""
+    # A day of grace for a laptop whose clock is a little ahead; beyond, the date is made up.
+    if created > dt.datetime.now(dt.UTC) + dt.timedelta(days=1):
+        raise refused(path, f"créé le {printable(manifest['created_at'])}, date à venir : date de création fausse "
+                            f"(ou horloge de l'ordinateur du signataire déréglée) ; {REFUSED}")
     label = manifest["campaign"]["label"]
     start = semester_start(label)
     if start is not None and created.date() < start:

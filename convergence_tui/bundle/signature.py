@@ -94,6 +94,13 @@ def check_signature(path: Path, manifest_bytes: bytes, p7s: bytes, trust: TrustA
     if not (status.intact and status.valid):
         raise fail(path, f"signature invalide : {MANIFEST} a été modifié après la signature, ou la signature "
                          "est altérée ; ne faites pas confiance à ce paquet.")
+    # The manifest's created_at and the signingTime the signature carries are both the signer's word:
+    # they must tell the same day (a manifest backdated after signing does not), not the same second.
+    declared = _signing_time(signed_data)
+    if declared is None or abs((declared - signing_time).total_seconds()) > 86400:
+        said = f"{declared:%Y-%m-%dT%H:%M:%SZ}" if declared is not None else "absente"
+        raise fail(path, f"{MANIFEST} : date de création {signing_time:%Y-%m-%dT%H:%M:%SZ} différente de l'heure "
+                         f"de signature inscrite dans {SIGNATURE} ({said}) ; paquet refusé.")
     der = status.signing_cert.dump()
     cert = x509.load_der_x509_certificate(der)
     subject = subject_of_der(der)
@@ -112,12 +119,46 @@ def check_signature(path: Path, manifest_bytes: bytes, p7s: bytes, trust: TrustA
         return Signer(subject, der, False)
     if status.trusted:
         chain = [x509.load_der_x509_certificate(c.dump()) for c in status.validation_path]
-        return Signer(subject, der, True, trust.source_of(chain[0].public_bytes(Encoding.DER)),
-                      tuple(common_name(c.subject) for c in chain))
+        anchor_der = chain[0].public_bytes(Encoding.DER)
+        if len(chain) > 1 and not is_authority(chain[0]):
+            # pyhanko trusts an anchor as it is; openssl, and the ANS, accept an anchor as the issuer of
+            # another certificate only if it is a certification authority. A pilot's own certificate
+            # given to --trust authenticates that pilot, never a certificate made with its key.
+            raise fail(path, f"le certificat de confiance « {printable(common_name(chain[0].subject))} » "
+                             f"({printable(trust.source_of(anchor_der))}) n'est pas une autorité de certification "
+                             f"(CA:FALSE ou sans keyCertSign) : il n'authentifie que son titulaire, pas « "
+                             f"{printable(subject)} », dont le certificat a été fabriqué avec sa clé ; paquet refusé.")
+        return Signer(subject, der, True, trust.source_of(anchor_der), tuple(common_name(c.subject) for c in chain))
     if der in trust.certificates:  # the signer's own certificate given as trusted (a pilot's, self-signed)
         return Signer(subject, der, True, trust.source_of(der), (common_name(cert.subject),))
     raise fail(path, _untrusted(cert, subject, [x509.load_der_x509_certificate(d) for d in embedded if d != der],
                                 trust, status.trust_problem_indic, signing_time))
+
+
+def is_authority(cert) -> bool:
+    """A certification authority (basicConstraints CA:TRUE, and keyCertSign when the usage is said)."""
+    from cryptography import x509
+
+    try:
+        if not cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca:
+            return False
+    except x509.ExtensionNotFound:
+        return False
+    try:
+        return bool(cert.extensions.get_extension_for_class(x509.KeyUsage).value.key_cert_sign)
+    except x509.ExtensionNotFound:
+        return True
+
+
+def _signing_time(signed_data) -> dt.datetime | None:
+    """The signingTime attribute the signer put in the signature (it is signed)."""
+    try:
+        for attr in signed_data["signer_infos"][0]["signed_attrs"]:
+            if attr["type"].native == "signing_time":
+                return attr["values"][0].native.astimezone(dt.UTC)
+    except Exception:  # noqa: BLE001 - a malformed attribute is the same as none
+        return None
+    return None
 
 
 def _untrusted(cert, subject: str, embedded: list, trust: TrustAnchors, indication, signing_time) -> str:

@@ -85,7 +85,19 @@ def signing_usage_problem(cert) -> str | None:
     """Why `cert` (a cryptography certificate) may not sign, or None. Without a keyUsage extension a
     certificate is not restricted (RFC 5280 §4.2.1.3), and openssl accepts it too."""
     from cryptography import x509
+    from cryptography.x509.oid import ExtendedKeyUsageOID
 
+    try:
+        purposes = cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+    except x509.ExtensionNotFound:
+        purposes = None
+    # An extended usage, when there is one, must allow signing documents: openssl's `cms -verify`
+    # (what the ANS can run without us) refuses any other purpose, a TLS server's for instance.
+    if purposes is not None and not ({ExtendedKeyUsageOID.EMAIL_PROTECTION, ExtendedKeyUsageOID.ANY_EXTENDED_KEY_USAGE}
+                                     & set(purposes)):
+        names = ", ".join(getattr(p, "_name", None) or p.dotted_string for p in purposes)
+        return (f"son usage étendu ({names}) n'autorise pas la signature de documents : il faut la protection "
+                "des courriels (emailProtection) ou aucun usage étendu")
     try:
         usage = cert.extensions.get_extension_for_class(x509.KeyUsage).value
     except x509.ExtensionNotFound:

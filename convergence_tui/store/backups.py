@@ -38,7 +38,8 @@ def make_backup(store, keep: int = KEPT) -> Path:
     target = folder / f"{store.path.stem}-{stamp}.sqlite"
     store.backup_to(target)
     for old in list_backups(store.path)[keep:]:
-        old.path.unlink(missing_ok=True)
+        for path in (old.path, *(Path(f"{old.path}{s}") for s in ("-wal", "-shm", "-journal"))):
+            path.unlink(missing_ok=True)
     return target
 
 
@@ -82,10 +83,15 @@ def restore(db: Path, backup: Path) -> Path:
     try:
         check = reader(backup)
         try:
-            if check.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
-                raise UserError(f"{backup} : sauvegarde endommagée ; choisissez-en une autre.")
+            sound = check.execute("PRAGMA integrity_check").fetchone()[0] == "ok" and check.execute(
+                "select count(*) from sqlite_master where type = 'table' and name in ('meta', 'answers', 'journal')"
+            ).fetchone()[0] == 3
+        except sqlite3.Error:
+            sound = False
         finally:
             check.close()
+        if not sound:  # an empty file (a backup interrupted by an older version), or not a campaign
+            raise UserError(f"{backup} : sauvegarde endommagée ou vide ; choisissez-en une autre.")
         folder = folder_for(db)
         folder.mkdir(parents=True, exist_ok=True)
         kept = None

@@ -356,20 +356,47 @@ class Store:
 
     # --- maintenance ---------------------------------------------------------
 
+    def seal(self) -> None:
+        """Fold the write-ahead log into the file and check it: a new campaign is renamed into place
+        only once the file alone holds it. (Closing folds the log silently, and on a full disk it
+        cannot: the file would be renamed without its content.)"""
+        try:
+            busy, logged, folded = self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            if busy or logged != folded:
+                raise sqlite3.OperationalError("database or disk is full")
+            check_integrity(self.conn)
+        except sqlite3.Error as exc:
+            raise _french_sqlite_error(self.path, exc) from None
+
     def integrity_ok(self) -> bool:
         return self.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
     def backup_to(self, target: Path) -> None:
-        """A consistent copy through SQLite's backup API, from a connection of the calling thread."""
+        """A consistent copy through SQLite's backup API, from a connection of the calling thread. It is
+        written under a temporary name and renamed once whole and checked, one file without a WAL beside
+        it; a failure (a full disk) leaves nothing and is a UserError."""
+        tmp = target.with_name(f".{target.name}.partielle")
         source = reader(self.path)
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
-            create_private(target)
-            dest = sqlite3.connect(target)
+            create_private(tmp)
+            dest = sqlite3.connect(tmp)
             try:
                 source.backup(dest)
+                dest.execute("PRAGMA journal_mode=DELETE")  # a backup is one file, nothing beside it
+                check_integrity(dest)
             finally:
                 dest.close()
+            os.replace(tmp, target)
+        except (sqlite3.Error, OSError) as exc:
+            for path in (tmp, Path(f"{tmp}-journal"), Path(f"{tmp}-wal"), Path(f"{tmp}-shm")):
+                try:
+                    path.unlink(missing_ok=True)
+                except OSError:
+                    pass
+            why = os_reason(exc) if isinstance(exc, OSError) else sqlite_problem(target, exc)[0]
+            raise UserError(f"Sauvegarde de {self.path} impossible dans {target.parent} ({why}) ; "
+                            "libérez de la place dans ce dossier.") from None
         finally:
             source.close()
 

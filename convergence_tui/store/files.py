@@ -66,6 +66,9 @@ def new_campaign_file(final: Path) -> Iterator[Path]:
     try:
         yield tmp
         _publish(tmp, final)
+    except UserError as exc:  # said of the file the person named, not of its temporary name
+        exc.message = exc.message.replace(str(tmp), str(final))
+        raise
     finally:
         for path in (tmp, *_side_files(tmp)):
             try:

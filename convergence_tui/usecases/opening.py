@@ -125,5 +125,6 @@ def creating_campaign(
             if answers:
                 session.set_many(CAMPAIGN, answers)
             yield session
+            store.seal()  # everything in the file itself before it is given its name
         finally:
             store.close()
