@@ -120,6 +120,8 @@ def read_entries(path: Path) -> dict[str, bytes]:
         for info in infos:
             name = info.filename
             shown = printable(name)  # a name may hold a line break or ESC: never printed raw
+            if not name:  # checked first: zipfile's is_dir() raises IndexError on an empty name
+                raise _fail(path, "entrée sans nom ; paquet refusé.")
             if name.startswith(("/", "\\")) or ":" in name or "\\" in name or ".." in name.split("/"):
                 raise _fail(path, f"entrée « {shown} » : chemin absolu ou remontant (..) ; paquet refusé.")
             mode = info.external_attr >> 16
