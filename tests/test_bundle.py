@@ -402,3 +402,16 @@ async def test_tui_export_screen(demo_db, identity, tmp_path, monkeypatch):
         assert str(bundle.name) in log and "Empreinte SHA-256" in log
         assert screen.query_one("#export-password").value == ""  # not kept once used
         assert app.settings.p12 == str(identity)
+
+
+def test_nameless_entry_is_refused(tmp_path):
+    """Python's zip module fails on an entry named "" (found by the fuzzer): refused first."""
+    from convergence_tui.bundle.verify import verify_bundle
+    from convergence_tui.errors import VerificationError
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr(zipfile.ZipInfo(""), b"")
+    (path := tmp_path / "b.zip").write_bytes(buf.getvalue())
+    with pytest.raises(VerificationError, match="entrée sans nom"):
+        verify_bundle(path)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from ..campaign.problems import Problem
 from ..campaign.signoffs import latest_signoff, signed_by
@@ -26,12 +27,12 @@ REFUSED = "affirmation fausse, paquet refusé."
 refused = fail  # the one way a bundle is said to fail (bundle/signature.py)
 
 
-def _campaign(c: Mapping) -> str:
+def _campaign(c: Mapping[str, Any]) -> str:
     return (f"« {printable(c.get('region'))} / {printable(c.get('label'))} » (niveaux dus au "
             f"{printable(c.get('reference_date'))})")
 
 
-def check_questionnaire(path: Path, pin: Mapping, ref: Referentiel, ref_bytes: bytes,
+def check_questionnaire(path: Path, pin: Mapping[str, Any], ref: Referentiel, ref_bytes: bytes,
                         compare_with: tuple[str, bytes] | None, or_official: bool) -> str:
     """Whether the bundle's questionnaire may be trusted: OFFICIAL, or the name of the file it equals.
 
@@ -65,21 +66,21 @@ def check_questionnaire(path: Path, pin: Mapping, ref: Referentiel, ref_bytes: b
     return found
 
 
-def check_signer(path: Path, manifest: Mapping, subject: str) -> None:
+def check_signer(path: Path, manifest: Mapping[str, Any], subject: str) -> None:
     said = manifest["signer"]["subject"]
     if said != subject:
         raise refused(path, f"le manifeste nomme le signataire « {printable(said)} » mais le certificat qui a signé "
                           f"est celui de « {printable(subject)} » ; {REFUSED}")
 
 
-def check_campaign(path: Path, manifest: Mapping, answers: Mapping) -> None:
+def check_campaign(path: Path, manifest: Mapping[str, Any], answers: Mapping[str, Any]) -> None:
     said, found = manifest["campaign"], answers["campaign"]
     if dict(said) != dict(found):
         raise refused(path, f"le manifeste annonce la campagne {_campaign(said)} mais answers.json dit "
                           f"{_campaign(found)} ; {REFUSED}")
 
 
-def check_created_at(path: Path, manifest: Mapping, created: dt.datetime) -> None:
+def check_created_at(path: Path, manifest: Mapping[str, Any], created: dt.datetime) -> None:
     """Not before the campaign's semester began (the certificate's validity is the signature's check)."""
     # A day of grace for a laptop whose clock is a little ahead; beyond, the date is made up.
     if created > dt.datetime.now(dt.UTC) + dt.timedelta(days=1):
@@ -92,12 +93,12 @@ def check_created_at(path: Path, manifest: Mapping, created: dt.datetime) -> Non
                           f"{printable(label)} ({start:%d/%m/%Y}) : date de création fausse ; {REFUSED}")
 
 
-def check_validation(path: Path, manifest: Mapping, answers: Mapping) -> None:
+def check_validation(path: Path, manifest: Mapping[str, Any], answers: Mapping[str, Any]) -> None:
     """A validation only when it is the latest sign-off recorded in the answers and covers them."""
     said = manifest["validation"]
     last, current = latest_signoff(answers)
     if said is None:
-        if current:
+        if last is not None and current:
             raise refused(path, f"le manifeste ne mentionne pas la validation de {printable(signed_by(last))} qui "
                               f"couvre ces réponses ; {REFUSED}")
         return
@@ -105,12 +106,12 @@ def check_validation(path: Path, manifest: Mapping, answers: Mapping) -> None:
     if not any({k: s[k] for k in ("name", "role", "at")} == said for s in answers.get("signoffs") or []):
         raise refused(path, f"le manifeste annonce une validation par {who}, absente des validations enregistrées "
                             f"dans answers.json ; {REFUSED}")
-    if not current or {k: last[k] for k in ("name", "role", "at")} != said:
+    if not current or last is None or {k: last[k] for k in ("name", "role", "at")} != said:
         raise refused(path, f"le manifeste annonce une validation par {who}, mais elle ne couvre pas ces réponses "
                             f"(empreinte différente, ou une validation plus récente existe) ; {REFUSED}")
 
 
-def check_final(path: Path, manifest: Mapping, blockers: list[Problem]) -> None:
+def check_final(path: Path, manifest: Mapping[str, Any], blockers: list[Problem]) -> None:
     """`draft: false` only when nothing blocks a final export."""
     if manifest["draft"] or not blockers:
         return

@@ -7,6 +7,7 @@ copies, so that a derived entry can only say what the data produce.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from ..campaign.problems import Problem
 from ..campaign.rebuilt import Rebuilt
@@ -14,14 +15,16 @@ from ..campaign.rebuilt import Rebuilt
 DERIVED_ENTRIES = ("plan.csv", "rapport.html", "services.csv")
 
 
-def report_bytes(rebuilt: Rebuilt, claims: Mapping, blockers: list[Problem]) -> bytes:
+def report_bytes(rebuilt: Rebuilt, claims: Mapping[str, Any], blockers: list[Problem]) -> bytes:
     from ..report import html
     from ..report.data import report_data
 
     return html.render(report_data(rebuilt, claims, blockers if claims["draft"] else []))
 
 
-def derived_entries(rebuilt: Rebuilt, claims: Mapping, blockers: list[Problem] | None = None) -> dict[str, bytes]:
+def derived_entries(
+    rebuilt: Rebuilt, claims: Mapping[str, Any], blockers: list[Problem] | None = None
+) -> dict[str, bytes]:
     """`claims`: the manifest without its file list; `blockers`: `rebuilt.blockers()` when already
     computed (a draft's report lists them)."""
     from ..report import tables

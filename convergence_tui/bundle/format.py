@@ -7,6 +7,7 @@ import io
 import json
 import zipfile
 from collections.abc import Mapping
+from typing import Any
 
 BUNDLE_FORMAT = "convergence-bundle"
 BUNDLE_VERSION = 1
@@ -26,7 +27,7 @@ MAX_TOTAL_BYTES = 256 * 1024 * 1024
 MAX_RATIO = 200  # uncompressed / compressed: beyond, a zip bomb
 
 
-def canonical_json(obj, *, pretty: bool = False) -> bytes:
+def canonical_json(obj: Any, *, pretty: bool = False) -> bytes:
     """The bytes written for a JSON entry: key order as given, UTF-8, final newline.
 
     Compact by default: with an indent, the json module uses its pure-Python
@@ -42,7 +43,7 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def file_list(entries: Mapping[str, bytes]) -> list[dict]:
+def file_list(entries: Mapping[str, bytes]) -> list[dict[str, Any]]:
     return [{"path": name, "size": len(data), "sha256": sha256(data)} for name, data in sorted(entries.items())]
 
 

@@ -10,11 +10,16 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from ..errors import VerificationError
 from ..escaping import printable
 from .format import MANIFEST, SIGNATURE
 from .signing import common_name, issued_by, read_certificates, signing_usage_problem, subject_of_der
+
+if TYPE_CHECKING:
+    from cryptography import x509
+    from pyhanko.sign.ades.report import AdESSubIndic
 
 
 def fail(path: Path, message: str, details: Iterable[str] = ()) -> VerificationError:
@@ -117,7 +122,7 @@ def check_signature(path: Path, manifest_bytes: bytes, p7s: bytes, trust: TrustA
                          f"({signing_time:%d/%m/%Y} ; valable du {not_before:%d/%m/%Y} au {not_after:%d/%m/%Y}).")
     if trust is None:
         return Signer(subject, der, False)
-    if status.trusted:
+    if status.trusted and status.validation_path is not None:  # (pyhanko's `trusted` implies a path)
         chain = [x509.load_der_x509_certificate(c.dump()) for c in status.validation_path]
         anchor_der = chain[0].public_bytes(Encoding.DER)
         if len(chain) > 1 and not is_authority(chain[0]):
@@ -135,7 +140,7 @@ def check_signature(path: Path, manifest_bytes: bytes, p7s: bytes, trust: TrustA
                                 trust, status.trust_problem_indic, signing_time))
 
 
-def is_authority(cert) -> bool:
+def is_authority(cert: x509.Certificate) -> bool:
     """A certification authority (basicConstraints CA:TRUE, and keyCertSign when the usage is said)."""
     from cryptography import x509
 
@@ -150,24 +155,27 @@ def is_authority(cert) -> bool:
         return True
 
 
-def _signing_time(signed_data) -> dt.datetime | None:
+def _signing_time(signed_data: Any) -> dt.datetime | None:
     """The signingTime attribute the signer put in the signature (it is signed)."""
     try:
         for attr in signed_data["signer_infos"][0]["signed_attrs"]:
             if attr["type"].native == "signing_time":
-                return attr["values"][0].native.astimezone(dt.UTC)
+                when: dt.datetime = attr["values"][0].native
+                return when.astimezone(dt.UTC)
     except Exception:  # noqa: BLE001 - a malformed attribute is the same as none
         return None
     return None
 
 
-def _untrusted(cert, subject: str, embedded: list, trust: TrustAnchors, indication, signing_time) -> str:
+def _untrusted(cert: x509.Certificate, subject: str, embedded: list[x509.Certificate], trust: TrustAnchors,
+               indication: AdESSubIndic | None, signing_time: dt.datetime) -> str:
     """Why no path leads from the signer to an anchor, in words: the link that is missing (the
     signer exported without --chain), a chain that ends at another authority, or a path refused."""
     from cryptography import x509
 
     anchors = [x509.load_der_x509_certificate(d) for d in trust.certificates]
-    current, authorities = cert, []
+    current = cert
+    authorities: list[x509.Certificate] = []
     for _ in range(len(embedded) + 1):
         anchor = next((a for a in anchors if issued_by(current, a)), None)
         if anchor is not None:
@@ -198,7 +206,7 @@ def _untrusted(cert, subject: str, embedded: list, trust: TrustAnchors, indicati
             "(les certificats intermédiaires de son autorité).")
 
 
-def _not_an_authority(cert, signing_time) -> str | None:
+def _not_an_authority(cert: x509.Certificate, signing_time: dt.datetime) -> str | None:
     """Why an intermediate of the path may not vouch for the signer, or None."""
     from cryptography import x509
 

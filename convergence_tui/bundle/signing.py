@@ -12,16 +12,21 @@ import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import UserError, os_reason
 from ..escaping import printable
+
+if TYPE_CHECKING:
+    from cryptography import x509
+    from pyhanko.sign.signers import SimpleSigner
 
 DIGEST = "sha256"
 
 
 @dataclass(frozen=True)
 class Identity:
-    signer: object  # pyhanko SimpleSigner
+    signer: SimpleSigner | None  # None in what keygen returns: it describes the new identity, it does not sign
     subject: str
     certificate_der: bytes
     not_before: dt.datetime
@@ -44,16 +49,16 @@ class Identity:
         return x509.load_der_x509_certificate(self.certificate_der).public_bytes(Encoding.PEM)
 
 
-def subject_text(cert) -> str:
+def subject_text(cert: x509.Certificate) -> str:
     """A certificate's subject as people read it: "Camille Le Goff — GIP e-Santé (FR)"."""
     return name_text(cert.subject)
 
 
-def name_text(x509_name) -> str:
+def name_text(x509_name: x509.Name) -> str:
     """An X.509 name (a subject or an issuer) as people read it."""
     from cryptography.x509.oid import NameOID
 
-    def first(oid) -> str:
+    def first(oid: x509.ObjectIdentifier) -> str:
         values = x509_name.get_attributes_for_oid(oid)
         return str(values[0].value) if values else ""
 
@@ -69,7 +74,7 @@ def subject_of_der(der: bytes) -> str:
     return subject_text(x509.load_der_x509_certificate(der))
 
 
-def common_name(name) -> str:
+def common_name(name: x509.Name) -> str:
     """An issuer's or subject's x509.Name in a path of authorities (its common name, else the whole name)."""
     from cryptography.x509.oid import NameOID
 
@@ -81,7 +86,7 @@ def common_name(name) -> str:
 SIGNING_USAGES = "« signature numérique » (digitalSignature) ou « non-répudiation » (nonRepudiation)"
 
 
-def signing_usage_problem(cert) -> str | None:
+def signing_usage_problem(cert: x509.Certificate) -> str | None:
     """Why `cert` (a cryptography certificate) may not sign, or None. Without a keyUsage extension a
     certificate is not restricted (RFC 5280 §4.2.1.3), and openssl accepts it too."""
     from cryptography import x509
@@ -113,7 +118,7 @@ def signing_usage_problem(cert) -> str | None:
             f"{SIGNING_USAGES}")
 
 
-def issued_by(cert, issuer) -> bool:
+def issued_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
     """`issuer` names and signed `cert` (cryptography certificates)."""
     from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 
@@ -124,7 +129,7 @@ def issued_by(cert, issuer) -> bool:
     return True
 
 
-def read_certificates(path: Path, role: str) -> list:
+def read_certificates(path: Path, role: str) -> list[x509.Certificate]:
     """The certificates of a PEM (one or more) or DER file, as cryptography objects.
     `role` names where the path came from, for the message (« --trust », « le réglage trust de … »)."""
     from cryptography import x509
@@ -201,10 +206,12 @@ def sign_detached(identity: Identity, content: bytes, signing_time: dt.datetime)
 
     from pyhanko.sign.signers.pdf_cms import PdfCMSSignedAttributes
 
+    assert identity.signer is not None, "an identity from load_identity signs; keygen's only describes"
     attrs = PdfCMSSignedAttributes(signing_time=signing_time)
     info = asyncio.run(identity.signer.async_sign_general_data(content, DIGEST, detached=True,
                                                                signed_attr_settings=attrs))
-    return info.dump()
+    der: bytes = info.dump()  # asn1crypto has no types
+    return der
 
 
 def keygen_targets(out: Path) -> tuple[Path, Path]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from typing import Any
 
 from .. import __version__
 from ..escaping import printable
@@ -37,9 +38,9 @@ def certificate_facts(der: bytes) -> CertificateFacts:
 
 @dataclass(frozen=True)
 class Verified:
-    manifest: dict
-    answers: dict
-    scores: dict
+    manifest: dict[str, Any]
+    answers: dict[str, Any]
+    scores: dict[str, Any]
     signer_subject: str  # from the certificate
     fingerprint: str  # SHA-256 of the signer's certificate
     trusted: bool

@@ -11,7 +11,7 @@ import stat
 import zipfile
 import zlib
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -120,6 +120,8 @@ def read_entries(path: Path) -> dict[str, bytes]:
         for info in infos:
             name = info.filename
             shown = printable(name)  # a name may hold a line break or ESC: never printed raw
+            if not name:  # checked first: zipfile's is_dir() raises IndexError on an empty name
+                raise _fail(path, "entrée sans nom ; paquet refusé.")
             if name.startswith(("/", "\\")) or ":" in name or "\\" in name or ".." in name.split("/"):
                 raise _fail(path, f"entrée « {shown} » : chemin absolu ou remontant (..) ; paquet refusé.")
             mode = info.external_attr >> 16
@@ -156,14 +158,17 @@ def read_entries(path: Path) -> dict[str, bytes]:
         return out
 
 
-def _json(path: Path, name: str, data: bytes):
+def _json(path: Path, name: str, data: bytes) -> Any:
     try:
         return parse_json(data, name)
     except UserError as exc:
         raise _fail(path, exc.message) from None
 
 
-def _schema(path: Path, name: str, model, obj):
+_Model = TypeVar("_Model", bound=BaseModel)
+
+
+def _schema(path: Path, name: str, model: type[_Model], obj: Any) -> _Model:
     try:
         return model.model_validate(obj)
     except ValidationError as exc:
@@ -264,7 +269,7 @@ def verify_bundle(path: Path, trust_der: TrustAnchors | bytes | list[bytes] | No
                     blockers=len(blockers), derived_compared=same_tool, report=regenerated)
 
 
-def _first_difference(expected: dict, found: dict) -> str:
+def _first_difference(expected: dict[str, Any], found: dict[str, Any]) -> str:
     if expected["region"] != found["region"]:
         return "chiffres de la région différents"
     by_id = {s["id"]: s for s in found["services"]}

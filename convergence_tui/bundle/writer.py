@@ -9,6 +9,7 @@ import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from .. import __version__
 from ..errors import UserError, os_reason
@@ -30,7 +31,7 @@ from .signing import Identity, sign_detached
 @dataclass(frozen=True)
 class Written:
     path: Path
-    manifest: dict
+    manifest: dict[str, Any]
     fingerprint: str
 
 
@@ -38,7 +39,7 @@ def utc_stamp(when: dt.datetime) -> str:
     return when.astimezone(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
-def manifest_claims(meta: dict, identity: Identity, created_at: str) -> dict:
+def manifest_claims(meta: dict[str, Any], identity: Identity, created_at: str) -> dict[str, Any]:
     """The manifest without its file list: what the derived entries (the report) are made from,
     before they exist to be listed."""
     return {
@@ -54,11 +55,13 @@ def manifest_claims(meta: dict, identity: Identity, created_at: str) -> dict:
     }
 
 
-def build_manifest(entries: Mapping[str, bytes], meta: dict, identity: Identity, created_at: str) -> dict:
+def build_manifest(
+    entries: Mapping[str, bytes], meta: dict[str, Any], identity: Identity, created_at: str
+) -> dict[str, Any]:
     return {**manifest_claims(meta, identity, created_at), "files": file_list(entries)}
 
 
-def write_bundle(entries: Mapping[str, bytes], meta: dict, identity: Identity, out_dir: Path,
+def write_bundle(entries: Mapping[str, bytes], meta: dict[str, Any], identity: Identity, out_dir: Path,
                  created: dt.datetime, progress: Callable[[str], None] = lambda _: None) -> Written:
     if sorted(entries) != sorted(CONTENT_ENTRIES):
         raise AssertionError(f"bundle entries {sorted(entries)}")  # our bug, not the user's

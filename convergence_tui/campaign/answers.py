@@ -8,7 +8,8 @@ merely incomplete (missing answers, justification, evidence) is accepted.
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Collection, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from ..cells import Cell
 from ..errors import UserError
@@ -27,6 +28,9 @@ from .data import (
     split_criterion_scope,
 )
 from .formats import ANSWERS_FORMAT, ANSWERS_VERSION
+
+if TYPE_CHECKING:  # pydantic models: imported only when a document is read
+    from .documents import ActionDoc, BlockerDoc
 
 CAMPAIGN_FIELDS = {"region": "region", "label": "campaign_label", "reference_date": "reference_date"}
 SERVICE_CORE = ("name", "category")
@@ -48,7 +52,7 @@ class ImportRejected(UserError):
 # --- writing ------------------------------------------------------------------
 
 
-def _fields(data: CampaignData, item_id: str, questions: dict[str, Question], skip: tuple[str, ...]) -> dict:
+def _fields(data: CampaignData, item_id: str, questions: dict[str, Question], skip: tuple[str, ...]) -> dict[str, Any]:
     return {
         qid: data.value(item_id, qid)
         for qid in questions
@@ -65,7 +69,7 @@ def to_document(data: CampaignData) -> dict[str, Any]:
     }
     svc_q = ref.item_questions("service")
     ind_q, fin_q = ref.item_questions("indicator"), ref.item_questions("finance")
-    children: dict[str, dict[str, list]] = {}
+    children: dict[str, dict[str, list[dict[str, Any]]]] = {}
     for kind, key, questions in (("indicator", "indicators", ind_q), ("finance", "finances", fin_q)):
         for item in data.live(kind):
             sid = data.value(item.id, "service")
@@ -175,7 +179,7 @@ class _Reader:
     # Called for each of the ~65,000 values of a large campaign (an import, a verify, the export's
     # own check): the location is only spelled out for a value that is wrong (`where` + `suffix`).
     def put(self, scope: str, field: str, q: Question, raw: Any, where: str, suffix: str = "",
-            ctx: dict | None = None) -> None:
+            ctx: Mapping[str, Collection[str]] | None = None) -> None:
         if ctx:
             value, error = check_value(q, raw, scale_max=self.scale_max, **ctx)
         else:
@@ -185,8 +189,8 @@ class _Reader:
         elif value is not None:  # None without an error: empty, i.e. not answered
             self.data.cells[(scope, field)] = Cell(value, raw if type(raw) is str else _as_raw(raw))
 
-    def fields(self, item_id: str, kind: str, fields: dict, where: str, skip: tuple[str, ...],
-               ctx: dict | None = None) -> None:
+    def fields(self, item_id: str, kind: str, fields: dict[str, Any], where: str, skip: tuple[str, ...],
+               ctx: Mapping[str, Collection[str]] | None = None) -> None:
         questions = self.ref.item_questions(kind)
         for qid, raw in fields.items():
             q = questions.get(qid)
@@ -255,8 +259,10 @@ def _read_document(ref: Referentiel, obj: Any, source: str) -> CampaignData:
         r.put(s.id, "category", svc_q["category"], s.category, where, ".category", categories)
         r.fields(s.id, "service", s.fields, where, SERVICE_CORE)
         # An unknown category is reported once; do not also report each of its criteria.
-        known = s.category in ref.categories_by_id
-        applicable = ref.candidate_ids(s.category) if known else set(ref.criteria_by_id)
+        if s.category in ref.categories_by_id:
+            applicable: Collection[str] = ref.candidate_ids(s.category)
+        else:
+            applicable = set(ref.criteria_by_id)
         for cid, ans in s.criteria.items():
             cwhere = f"{where}.criteria.{cid}"
             crit = ref.criteria_by_id.get(cid)
@@ -293,11 +299,12 @@ def _read_document(ref: Referentiel, obj: Any, source: str) -> CampaignData:
                     r.data.cells[(sub.id, "service")] = Cell(s.id, s.id)
                     r.fields(sub.id, kind, sub.fields, swhere, ("service",), {"services": service_ids})
 
-    category_of = {s.id: s.category for s in doc.services}
-    for key, kind, core, entries in (
+    category_of: dict[str | None, str | None] = {s.id: s.category for s in doc.services}  # by an entry's service
+    entry_lists: list[tuple[str, str, tuple[str, ...], Sequence[BlockerDoc | ActionDoc]]] = [
         ("blockers", "blocker", BLOCKER_CORE, doc.blockers),
         ("actions", "action", ACTION_CORE, doc.actions),
-    ):
+    ]
+    for key, kind, core, entries in entry_lists:
         questions = ref.item_questions(kind)
         for i, entry in enumerate(entries):
             where = f"{key}[{i}]"
@@ -305,8 +312,7 @@ def _read_document(ref: Referentiel, obj: Any, source: str) -> CampaignData:
                 continue
             sid = entry.service
             category = category_of.get(sid)
-            known = category in ref.categories_by_id
-            applicable = ref.candidate_ids(category) if known else ref.criteria_by_id.keys()
+            applicable = ref.candidate_ids(category) if category in ref.categories_by_id else ref.criteria_by_id.keys()
             ctx = {"services": service_ids, "criteria": applicable}
             for f in core:
                 r.put(entry.id, f, questions[f], getattr(entry, f), where, f".{f}", ctx)

@@ -32,7 +32,7 @@ class Item:
     position: int
     deleted: bool = False
 
-    def state(self) -> dict:
+    def state(self) -> dict[str, Any]:
         return {"kind": self.kind, "position": self.position, "deleted": self.deleted}
 
 
@@ -68,7 +68,7 @@ class CampaignData:
 
     # --- loading -------------------------------------------------------------
 
-    def load(self, items: Iterable[dict], cells: Iterable[tuple[str, str, Cell]]) -> None:
+    def load(self, items: Iterable[dict[str, Any]], cells: Iterable[tuple[str, str, Cell]]) -> None:
         for row in items:
             self.items[row["id"]] = Item(row["id"], row["kind"], row["position"], bool(row["deleted"]))
         self.add_cells(cells)
@@ -120,7 +120,8 @@ class CampaignData:
         }
 
     def category_of(self, service_id: str) -> str | None:
-        return self.value(service_id, "category")
+        category: str | None = self.value(service_id, "category")
+        return category
 
     def name_of(self, item_id: str) -> str:
         return self.value(item_id, "name") or ""

@@ -155,7 +155,7 @@ class ScoresDocument(Doc):
     )
 
 
-SCHEMAS = {"answers.schema.json": AnswersDocument, "scores.schema.json": ScoresDocument}
+SCHEMAS: dict[str, type[Doc]] = {"answers.schema.json": AnswersDocument, "scores.schema.json": ScoresDocument}
 
 
 def schema_text(model: type[BaseModel]) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from ..referentiel.models import Question, Section
 from ..referentiel.values import is_visible
@@ -34,7 +35,7 @@ class Problem:
     message: str  # French, names the place
     service: str | None = None
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {"kind": self.kind, "section": self.section, "scope": self.scope, "field": self.field,
                 "service": self.service, "message": self.message}
 
@@ -56,7 +57,8 @@ def find_problems(data: CampaignData, scores: CampaignScores, scorer: Scorer) ->
 
 
 def _check_question(
-    data: CampaignData, section: Section, scope: str, q: Question, values: dict, place: str, service: str | None
+    data: CampaignData, section: Section, scope: str, q: Question, values: dict[str, Any], place: str,
+    service: str | None,
 ) -> Iterator[Problem]:
     if not is_visible(q, values):
         return
@@ -75,6 +77,7 @@ def _form(data: CampaignData, section: Section) -> Iterator[Problem]:
 
 def _list(data: CampaignData, section: Section) -> Iterator[Problem]:
     kind = section.item
+    assert kind is not None, "find_problems passes list sections that name their item"
     live_services = set(data.live_ids("service"))
     conditional = any(q.visible_if for q in section.questions)
     for n, item in enumerate(data.live(kind), 1):

@@ -24,7 +24,7 @@ class Rebuilt:
     data: CampaignData
     scorer: Scorer
     scores: CampaignScores
-    scores_doc: dict
+    scores_doc: dict[str, Any]
 
     def blockers(self) -> list[Problem]:
         """What blocks a final export (DESIGN.md §4), as `review.export_blockers` lists it for an open

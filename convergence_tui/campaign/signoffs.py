@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 from ..referentiel.models import Referentiel
 from .problems import Problem
@@ -17,7 +18,7 @@ SIGNOFF_PROBLEM = "signoff"  # kind of the Problem "no current sign-off"
 SIGNOFF_FIELDS = ("name", "role", "at", "digest")
 
 
-def answers_digest(doc: Mapping) -> str:
+def answers_digest(doc: Mapping[str, Any]) -> str:
     """SHA-256 of an answers document in canonical JSON (sorted keys, compact, UTF-8), without its
     sign-offs: a sign-off covers the answers, not itself nor the ones before it. Sign-offs recorded
     before the document carried them hashed the same bytes, so they stay current."""
@@ -26,12 +27,12 @@ def answers_digest(doc: Mapping) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def signoff_entries(records: Iterable[Mapping]) -> list[dict]:
+def signoff_entries(records: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """The document's `signoffs`, oldest first, from the store's records."""
     return [{k: r[k] for k in SIGNOFF_FIELDS} for r in records]
 
 
-def latest_signoff(doc: Mapping) -> tuple[dict | None, bool]:
+def latest_signoff(doc: Mapping[str, Any]) -> tuple[dict[str, Any] | None, bool]:
     """(the latest sign-off recorded in the document, whether it covers the document as it is)."""
     signoffs = doc.get(SIGNOFFS) or []
     if not signoffs:
@@ -40,7 +41,7 @@ def latest_signoff(doc: Mapping) -> tuple[dict | None, bool]:
     return last, last["digest"] == answers_digest(doc)
 
 
-def signed_by(signoff: Mapping) -> str:
+def signed_by(signoff: Mapping[str, Any]) -> str:
     """"Camille Le Goff (responsable déléguée) le 2026-12-02 à 10:31" — for a person to read."""
     return f"{signoff['name']} ({signoff['role']}) le {signoff['at'][:16].replace('T', ' à ')}"
 
@@ -51,7 +52,7 @@ def signoff_problem(ref: Referentiel, message: str) -> Problem:
     return Problem(SIGNOFF_PROBLEM, section, "campaign", "signoff", message)
 
 
-def document_signoff_problem(ref: Referentiel, doc: Mapping) -> Problem | None:
+def document_signoff_problem(ref: Referentiel, doc: Mapping[str, Any]) -> Problem | None:
     """What a bundle's answers say about their sign-off, as an export blocker (None: covered)."""
     last, current = latest_signoff(doc)
     if current:

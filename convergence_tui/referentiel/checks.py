@@ -9,11 +9,11 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections import Counter
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Iterator, Sequence
+from typing import Any, Protocol, TypeVar
 
 from ..escaping import control_characters
-from .models import ReferentielFile
+from .models import Condition, Question, ReferentielFile, Section
 
 Path = tuple[str | int, ...]
 
@@ -63,7 +63,15 @@ def _duplicates(values: list[str]) -> set[str]:
     return {v for v, n in Counter(values).items() if n > 1}
 
 
-def _each(items: list) -> list[tuple[int, Any]]:
+_T = TypeVar("_T")
+
+
+class _Identified(Protocol):
+    @property
+    def id(self) -> str: ...
+
+
+def _each(items: Sequence[_T | None]) -> list[tuple[int, _T]]:
     """(index, element) of the elements that passed shape validation.
 
     When some elements of a list are malformed the loader still runs these
@@ -73,7 +81,7 @@ def _each(items: list) -> list[tuple[int, Any]]:
     return [(i, x) for i, x in enumerate(items) if x is not None]
 
 
-def _present(items: list) -> list:
+def _present(items: Sequence[_T | None]) -> list[_T]:
     return [x for x in items if x is not None]
 
 
@@ -135,8 +143,10 @@ def _check_forms(ref: ReferentielFile) -> Iterator[tuple[Path, str]]:
         value = getattr(ref.thresholds, key)
         if not 0 <= value <= 1:
             yield ("thresholds", key), f"valeur {value} hors bornes : un seuil est entre 0 et 1"
-    for name, items, kind in (("axes", ref.axes, "axis"), ("categories", ref.categories, "axis"),
-                              ("criteria", ref.criteria, "criterion"), ("sections", ref.sections, "question")):
+    id_lists: list[tuple[str, Sequence[_Identified | None], str]] = [
+        ("axes", ref.axes, "axis"), ("categories", ref.categories, "axis"),
+        ("criteria", ref.criteria, "criterion"), ("sections", ref.sections, "question")]
+    for name, items, kind in id_lists:
         for i, item in _each(items):
             if (msg := _id_problem(kind, item.id)):
                 yield (name, i, "id"), msg
@@ -162,12 +172,13 @@ def _check_scale(ref: ReferentielFile) -> Iterator[tuple[Path, str]]:
 
 
 def _check_ids(ref: ReferentielFile) -> Iterator[tuple[Path, str]]:
-    for name, items in (
+    id_lists: list[tuple[str, Sequence[_Identified | None]]] = [
         ("axes", ref.axes),
         ("categories", ref.categories),
         ("criteria", ref.criteria),
         ("sections", ref.sections),
-    ):
+    ]
+    for name, items in id_lists:
         dups = _duplicates([i.id for i in _present(items)])
         for idx, item in _each(items):
             if item.id in dups:
@@ -220,7 +231,7 @@ def _check_criteria(ref: ReferentielFile) -> Iterator[tuple[Path, str]]:
 
 def _check_sections(ref: ReferentielFile) -> Iterator[tuple[Path, str]]:
     form_ids: list[tuple[Path, str]] = []
-    kinds = Counter()
+    kinds: Counter[str] = Counter()
     for i, s in _each(ref.sections):
         base: Path = ("sections", i)
         kinds[s.kind if s.kind != "list" else f"list:{s.item}"] += 1
@@ -231,9 +242,9 @@ def _check_sections(ref: ReferentielFile) -> Iterator[tuple[Path, str]]:
         if s.kind in ("grid", "validation") and s.questions:
             yield base + ("questions",), f"une section « {s.kind} » n'a pas de questions"
         local = {q.id: q for q in s.questions}
-        for j, q in enumerate(s.questions):
+        for j, question in enumerate(s.questions):
             if s.kind == "form":
-                form_ids.append((base + ("questions", j, "id"), q.id))
+                form_ids.append((base + ("questions", j, "id"), question.id))
         for dup in _duplicates([q.id for q in s.questions]):
             yield base + ("questions",), f"question « {dup} » en double dans la section « {s.id} »"
         yield from _check_questions(ref, s, base, local)
@@ -275,7 +286,9 @@ def _check_sections(ref: ReferentielFile) -> Iterator[tuple[Path, str]]:
         yield ("sections",), "il manque la section « grid » (grille de convergence par service)"
 
 
-def _check_questions(ref, section, base: Path, local: dict) -> Iterator[tuple[Path, str]]:
+def _check_questions(
+    ref: ReferentielFile, section: Section, base: Path, local: dict[str, Question]
+) -> Iterator[tuple[Path, str]]:
     form_questions = {q.id: q for s in _present(ref.sections) if s.kind == "form" for q in s.questions}
     scope = form_questions if section.kind == "form" else local
     for j, q in enumerate(section.questions):
@@ -297,7 +310,7 @@ def _check_questions(ref, section, base: Path, local: dict) -> Iterator[tuple[Pa
                 yield qpath, f"« min »/« max » ne s'emploient pas avec le type « {q.type} »"
             elif any(hasattr(b, "isoformat") for b in (q.min, q.max) if b is not None):
                 yield qpath, "les bornes d'un nombre sont des nombres"
-            elif q.min is not None and q.max is not None and q.min > q.max:
+            elif isinstance(q.min, (int, float)) and isinstance(q.max, (int, float)) and q.min > q.max:
                 yield qpath, f"min ({q.min}) est supérieur à max ({q.max})"
         cond = q.visible_if
         if cond is not None:
@@ -314,7 +327,7 @@ def _check_questions(ref, section, base: Path, local: dict) -> Iterator[tuple[Pa
                 yield from _check_condition_values(scope[cond.question], cond, qpath + ("visible_if",))
 
 
-def _check_condition_values(target, cond, path: Path) -> Iterator[tuple[Path, str]]:
+def _check_condition_values(target: Question, cond: Condition, path: Path) -> Iterator[tuple[Path, str]]:
     """A condition on a value the target question can never take would hide a question forever."""
     wanted = [cond.equals] if cond.equals is not None else list(cond.in_ or [])
     if target.type == "yes_no":

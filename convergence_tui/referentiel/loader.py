@@ -10,10 +10,15 @@ import tomllib
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from ..errors import UserError, os_reason
 from .checks import check
 from .models import Referentiel, ReferentielFile
+
+if TYPE_CHECKING:  # pydantic is imported only to check a file (see parse)
+    from pydantic import TypeAdapter
+    from pydantic_core import ErrorDetails
 
 KeyPath = tuple[str | int, ...]
 
@@ -135,7 +140,7 @@ def _check_file(data: bytes, filename: str, digest: str) -> Referentiel:
     return Referentiel(**fields, sha256=digest, source_text=text)
 
 
-def _rename_in(raw: dict) -> None:
+def _rename_in(raw: dict[str, Any]) -> None:
     """`in` (a condition's key) is a Python keyword: the models call it `in_`."""
     for section in raw.get("sections", []) if isinstance(raw.get("sections"), list) else []:
         for q in section.get("questions", []) if isinstance(section, dict) and isinstance(
@@ -145,7 +150,7 @@ def _rename_in(raw: dict) -> None:
                 cond["in_"] = cond.pop("in")
 
 
-def _partial(raw: dict) -> ReferentielFile | None:
+def _partial(raw: dict[str, Any]) -> ReferentielFile | None:
     """The file with each malformed list element replaced by None, for cross-reference checks.
 
     None when a single table the checks need (scale, thresholds…) is itself malformed.
@@ -154,12 +159,12 @@ def _partial(raw: dict) -> ReferentielFile | None:
 
     from pydantic import TypeAdapter, ValidationError
 
-    parts: dict = {}
+    parts: dict[str, Any] = {}
     for name, hint in get_type_hints(ReferentielFile).items():
         model = (get_args(hint) or (hint,))[0]
         adapter = TypeAdapter(model)
 
-        def valid(value, adapter=adapter):
+        def valid(value: Any, adapter: TypeAdapter[Any] = adapter) -> Any:
             try:
                 return adapter.validate_python(value)
             except ValidationError:
@@ -241,7 +246,7 @@ _FRENCH = {
 }
 
 
-def french(error: dict) -> str:
+def french(error: ErrorDetails) -> str:
     kind = error["type"]
     ctx = error.get("ctx") or {}
     if kind == "literal_error":

@@ -132,6 +132,7 @@ def _fmt(x: float | int) -> str:
 
 def _bounds(q: Question, value: float | int) -> str | None:
     lo, hi = q.min, q.max
+    assert not isinstance(lo, dt.date) and not isinstance(hi, dt.date), "checks.py: a number's bounds are numbers"
     if q.type == "percent":
         lo = 0 if lo is None else lo
         hi = 100 if hi is None else hi

@@ -5,6 +5,7 @@ report can never say more than the data (DESIGN.md §6)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from ..campaign.problems import Problem
 from ..campaign.rebuilt import Rebuilt
@@ -12,14 +13,14 @@ from ..campaign.timeline import plan_timeline
 from ..referentiel.values import REGIONS
 
 
-def report_data(rebuilt: Rebuilt, claims: Mapping, missing: list[Problem]) -> dict:
+def report_data(rebuilt: Rebuilt, claims: Mapping[str, Any], missing: list[Problem]) -> dict[str, Any]:
     """`claims`: the manifest without its file list (created_at, draft, validation, signer,
     referentiel); `missing`: what blocks a final export, listed in a draft's report."""
     ref = rebuilt.ref
     answers, scores = rebuilt.answers, rebuilt.scores_doc
     info = answers["campaign"]
     form = answers["answers"]
-    by_service: dict[str, dict] = {s["id"]: {"actions": [], "blockers": [], "levels": {}}
+    by_service: dict[str, dict[str, Any]] = {s["id"]: {"actions": [], "blockers": [], "levels": {}}
                                    for s in answers["services"]}
     for s in answers["services"]:
         by_service[s["id"]]["levels"] = {cid: c.get("level") for cid, c in s["criteria"].items()}

@@ -3,7 +3,9 @@ inline CSS and SVG, no script, no font, no image, no link to anything outside.""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from html import escape
+from typing import Any
 
 from ..escaping import printable
 from .format import STATUS_LABELS, date_fr, pct
@@ -40,14 +42,14 @@ STATUS_ACTION = {"planned": "planifiée", "in_progress": "en cours", "done": "r�
 BLOCKERS = {"vendor": "ÉDITEUR", "national": "NATIONAL", "market": "MARCHÉ", "regional": "RÉGIONAL", "other": "AUTRE"}
 
 
-def e(value) -> str:
+def e(value: object) -> str:
     # Text from a file is escaped twice: control characters made visible (a report shown in a
     # terminal or copied from must not act on it), then HTML. No line break between a number and
     # its unit: "90,0 %" stays whole in narrow columns.
     return escape(printable("" if value is None else value, multiline=True)).replace(" %", "\u00a0%")
 
 
-def bar_chart(axes: list[tuple[str, str]], maturity: dict, width: int = 520) -> str:
+def bar_chart(axes: list[tuple[str, str]], maturity: Mapping[str, float | None], width: int = 520) -> str:
     """Horizontal bars, one per axis and the global figure, as inline SVG."""
     rows = [*axes, ("global", "Global")]
     height = 26 * len(rows) + 10
@@ -68,7 +70,7 @@ def bar_chart(axes: list[tuple[str, str]], maturity: dict, width: int = 520) -> 
     return "".join(parts)
 
 
-def render(d: dict) -> bytes:
+def render(d: Mapping[str, Any]) -> bytes:
     axes = d["axes"]
     region = d["region"]
     counts = region["status_counts"]

@@ -6,12 +6,14 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Mapping
+from typing import Any
 
 from ..escaping import printable
 from .format import STATUS_LABELS
 
 
-def _fr(value) -> str:
+def _fr(value: object) -> str:
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -25,7 +27,7 @@ FORMULA_START = ("=", "+", "@", "\t", "\r")  # a spreadsheet runs what starts so
 NEGATIVE_NUMBER = re.compile(r"-\d+(,\d+)?")  # as _fr writes them: -3, -2,5
 
 
-def cell(value) -> str:
+def cell(value: object) -> str:
     """A CSV cell: French number or text, control characters made visible (line breaks and tabs
     kept: a quoted cell may span lines), and text a spreadsheet would run as a formula written
     with a leading apostrophe (DESIGN.md §6): starting with `=`, `+`, `@`, a tab or a carriage
@@ -37,7 +39,7 @@ def cell(value) -> str:
     return text
 
 
-def _csv(header: list[str], rows: list[list]) -> bytes:
+def _csv(header: list[str], rows: list[list[Any]]) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
     writer.writerow(header)
@@ -46,7 +48,7 @@ def _csv(header: list[str], rows: list[list]) -> bytes:
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
-def services_csv(scores: dict, answers: dict, axes: list[str]) -> bytes:
+def services_csv(scores: Mapping[str, Any], answers: Mapping[str, Any], axes: list[str]) -> bytes:
     fields = {s["id"]: s.get("fields", {}) for s in answers["services"]}
     header = ["id", "service", "catégorie", "statut du service", "éditeur", "statut de convergence", "niveau",
               *(f"maturité {a} (%)" for a in axes), "maturité globale (%)", "complétude (%)", "conformité",
@@ -60,10 +62,10 @@ def services_csv(scores: dict, answers: dict, axes: list[str]) -> bytes:
     return _csv(header, rows)
 
 
-def plan_csv(answers: dict) -> bytes:
+def plan_csv(answers: Mapping[str, Any]) -> bytes:
     names = {s["id"]: s["name"] for s in answers["services"]}
     blockers = {b["id"]: b for b in answers["blockers"]}
-    by_gap: dict[tuple, list[dict]] = {}
+    by_gap: dict[tuple[str | None, str | None], list[dict[str, Any]]] = {}  # (service, criterion) -> blockers
     for b in answers["blockers"]:
         by_gap.setdefault((b["service"], b["criterion"]), []).append(b)
     header = ["id", "service", "critère", "action", "niveau cible", "échéance", "porteur", "statut", "coût (€)",

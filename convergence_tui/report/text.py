@@ -3,14 +3,30 @@
 from __future__ import annotations
 
 from collections import Counter
+from pathlib import Path
+from typing import Any, Protocol
 
+from ..campaign.data import CampaignData
 from ..campaign.orphans import find_orphans
 from ..campaign.problems import KINDS, Problem
+from ..referentiel.models import Referentiel
 from ..referentiel.values import REGIONS
 from .format import STATUS_SHORT, date_fr, pct
 
 
-def status_text(session, problems: list[Problem]) -> str:
+class OpenCampaign(Protocol):
+    """What the summary reads of an open campaign: the use cases' session, a layer above this one."""
+
+    @property
+    def ref(self) -> Referentiel: ...
+    @property
+    def data(self) -> CampaignData: ...
+    @property
+    def path(self) -> Path: ...
+    def scores_document(self) -> dict[str, Any]: ...
+
+
+def status_text(session: OpenCampaign, problems: list[Problem]) -> str:
     doc = session.scores_document()
     info = session.data.campaign_info()
     ref = session.ref

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from fractions import Fraction
+from typing import Any
 
 from ..referentiel.models import Referentiel
 from .engine import CampaignScores, RegionScore, ServiceScore
@@ -10,7 +12,7 @@ from .engine import CampaignScores, RegionScore, ServiceScore
 
 def ratio_round(num: int, den: int, digits: int) -> float:
     """num/den (both >= 0) rounded half up, in integers: exact, and fast enough for every output."""
-    scale = 10**digits
+    scale: int = 10**digits  # digits >= 0: an int (int ** int is typed Any, a negative power being a float)
     return ((2 * num * scale + den) // (2 * den)) / scale
 
 
@@ -27,7 +29,7 @@ def round_half_up(x: Fraction | None, digits: int) -> float | None:
     return -value if x < 0 else value
 
 
-def _maturity(sums, scale_max: int) -> dict[str, float | None]:
+def _maturity(sums: Mapping[str, tuple[int, int]], scale_max: int) -> dict[str, float | None]:
     # Same as round_half_up(ServiceScore.maturity[axis], 1) without building Fractions.
     return {axis: (ratio_round(100 * total, scale_max * n, 1) if n else None) for axis, (total, n) in sums.items()}
 
@@ -36,7 +38,7 @@ def _completeness(answered: int, candidates: int) -> float:
     return ratio_round(100 * answered, candidates, 1) if candidates else 100.0
 
 
-def region_entry(region: RegionScore) -> dict:
+def region_entry(region: RegionScore) -> dict[str, Any]:
     return {
         "maturity": _maturity(region.sums, region.scale_max),
         "completeness": _completeness(region.answered, region.candidates),
@@ -44,7 +46,7 @@ def region_entry(region: RegionScore) -> dict:
     }
 
 
-def service_entry(s: ServiceScore) -> dict:
+def service_entry(s: ServiceScore) -> dict[str, Any]:
     return {
         "id": s.id,
         "name": s.name,
@@ -59,7 +61,7 @@ def service_entry(s: ServiceScore) -> dict:
     }
 
 
-def scores_document(ref: Referentiel, scores: CampaignScores) -> dict:
+def scores_document(ref: Referentiel, scores: CampaignScores) -> dict[str, Any]:
     return {
         "referentiel": {"id": ref.referentiel.id, "version": ref.referentiel.version},
         "reference_date": scores.reference_date.isoformat(),

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from ..errors import CampaignLocked, UserError, os_reason
 from ..paths import data_dir
-from .db import create_private, reader
+from .db import Store, create_private, reader
 from .lock import CampaignLock
 
 KEPT = 5
@@ -32,7 +32,7 @@ def folder_for(db: Path) -> Path:
     return data_dir() / "sauvegardes" / f"{Path(db).stem}-{hashlib.sha1(resolved.encode()).hexdigest()[:8]}"
 
 
-def make_backup(store, keep: int = KEPT) -> Path:
+def make_backup(store: Store, keep: int = KEPT) -> Path:
     folder = folder_for(store.path)
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
     target = folder / f"{store.path.stem}-{stamp}.sqlite"
@@ -63,15 +63,17 @@ def _count_services(path: Path) -> int | None:
     try:
         conn = reader(path)
         try:
-            return conn.execute("select count(*) from items where kind = 'service' and deleted = 0").fetchone()[0]
+            count: int = conn.execute("select count(*) from items where kind = 'service' and deleted = 0").fetchone()[0]
+            return count
         finally:
             conn.close()
     except sqlite3.Error:
         return None
 
 
-def restore(db: Path, backup: Path) -> Path:
-    """Put a backup in place of the campaign file; the file it replaces is kept as a backup first.
+def restore(db: Path, backup: Path) -> Path | None:
+    """Put a backup in place of the campaign file; the file it replaces is kept as a backup first
+    (its path is returned; None when there was no file to replace).
 
     Works on a damaged campaign file too (that is when it is needed), so it does
     not open the current file through SQLite: it copies it aside as it is.

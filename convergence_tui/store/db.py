@@ -16,12 +16,17 @@ import sqlite3
 from collections.abc import Iterator, Sequence
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..cells import ITEM_FIELD, Cell, Change, JournalRow
 from ..errors import CampaignLocked, UserError, os_reason
 from .lock import CampaignLock
 from .migrations import MIGRATIONS, SCHEMA_VERSION
+
+if TYPE_CHECKING:  # sqlite-utils is imported on first write (see Store.db)
+    from contextlib import AbstractContextManager
+
+    import sqlite_utils
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 def now_utc() -> str:
@@ -98,7 +103,7 @@ class Store:
         self.lock = lock
 
     @cached_property
-    def db(self):
+    def db(self) -> sqlite_utils.Database:
         """sqlite-utils over the same connection, for writes and maintenance.
 
         Imported on first use: reading a campaign (status, start-up) does not
@@ -215,7 +220,7 @@ class Store:
     def __enter__(self) -> Store:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     # --- reading -----------------------------------------------------------
@@ -223,7 +228,7 @@ class Store:
     def meta(self) -> dict[str, Any]:
         return {key: json.loads(value) for key, value in self.conn.execute("select key, value from meta")}
 
-    def items(self) -> list[dict]:
+    def items(self) -> list[dict[str, Any]]:
         return read_items(self.conn)
 
     def answers(self, part: str = "all") -> Iterator[tuple[str, str, Cell]]:
@@ -243,14 +248,15 @@ class Store:
             for r in self._rows(sql, params)
         ]
 
-    def _rows(self, sql: str, params: list) -> Iterator[dict]:
+    def _rows(self, sql: str, params: list[Any]) -> Iterator[dict[str, Any]]:
         cursor = self.conn.execute(sql, params)
         names = [d[0] for d in cursor.description]
         for row in cursor:
             yield dict(zip(names, row, strict=True))
 
     def last_seq(self) -> int:
-        return self.conn.execute("select coalesce(max(seq), 0) from journal").fetchone()[0]
+        seq: int = self.conn.execute("select coalesce(max(seq), 0) from journal").fetchone()[0]
+        return seq
 
     def last_undoable_batch(self) -> list[JournalRow]:
         row = self.conn.execute(
@@ -267,7 +273,7 @@ class Store:
 
     # --- writing -----------------------------------------------------------
 
-    def _write(self):
+    def _write(self) -> AbstractContextManager[sqlite_utils.Database]:
         """A write transaction, never on an unchecked file (see open(check=False))."""
         if not self.checked:
             try:
@@ -327,7 +333,7 @@ class Store:
                     conn.execute("update journal set batch = ? where seq = ?", [batch, batch])
         return batch or 0
 
-    def repin(self, old: dict, new: dict, author: str) -> None:
+    def repin(self, old: dict[str, Any], new: dict[str, Any], author: str) -> None:
         """Pin the campaign to another questionnaire version; journaled, no answer touched."""
         with self._write():
             self.conn.execute(
@@ -338,7 +344,9 @@ class Store:
             for key, value in (("referentiel_version", new["version"]), ("referentiel_sha256", new["sha256"])):
                 self.conn.execute("update meta set value = ? where key = ?", [json.dumps(value), key])
 
-    def add_signoff(self, name: str, role: str, digest: str, journal_seq: int, scores: dict) -> dict:
+    def add_signoff(
+        self, name: str, role: str, digest: str, journal_seq: int, scores: dict[str, Any]
+    ) -> dict[str, Any]:
         if self.readonly:
             raise UserError(f"{self.path} : campagne ouverte en lecture seule ; la validation n'est pas possible.")
         row = {"at": now_utc(), "name": name, "role": role, "digest": digest, "journal_seq": journal_seq,
@@ -350,7 +358,7 @@ class Store:
             )
         return {**row, "id": cur.lastrowid, "scores": scores}
 
-    def signoffs(self) -> list[dict]:
+    def signoffs(self) -> list[dict[str, Any]]:
         rows = self._rows("select * from signoffs order by id", [])
         return [{**r, "scores": json.loads(r["scores"])} for r in rows]
 
@@ -369,7 +377,8 @@ class Store:
             raise _french_sqlite_error(self.path, exc) from None
 
     def integrity_ok(self) -> bool:
-        return self.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        result: str = self.conn.execute("PRAGMA integrity_check").fetchone()[0]
+        return result == "ok"
 
     def backup_to(self, target: Path) -> None:
         """A consistent copy through SQLite's backup API, from a connection of the calling thread. It is
@@ -401,7 +410,7 @@ class Store:
             source.close()
 
 
-def read_items(conn: sqlite3.Connection) -> list[dict]:
+def read_items(conn: sqlite3.Connection) -> list[dict[str, Any]]:
     rows = conn.execute("select id, kind, position, deleted from items order by position, id")
     return [{"id": i, "kind": k, "position": p, "deleted": d} for i, k, p, d in rows]
 

@@ -7,9 +7,11 @@ The operating system releases it when the process ends, however it ends
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
-try:  # POSIX
+# A platform test, not try/except ImportError: mypy then checks the branch of the platform it checks for.
+if sys.platform != "win32":  # POSIX
     import fcntl
 
     def _try_lock(fd: int) -> bool:
@@ -22,7 +24,7 @@ try:  # POSIX
     def _unlock(fd: int) -> None:
         fcntl.flock(fd, fcntl.LOCK_UN)
 
-except ImportError:  # Windows
+else:  # Windows
     import msvcrt
 
     def _try_lock(fd: int) -> bool:
