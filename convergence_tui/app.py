@@ -37,8 +37,20 @@ class ConvergenceApp(App):
         self.keymap = dict(self.settings.keymap)
         self._filters.append(ControlPictures())  # every line drawn: see widgets/control_pictures.py
         self.lost: list[str] = []  # changes the person chose to quit without (see action_quit)
+        self.kept_in: Path | None = None  # where changes not saved went when the program was ended
 
     def on_mount(self) -> None:
+        # A closed terminal (SIGHUP) or a shutdown (SIGTERM): changes the file still refuses are
+        # written elsewhere and said, never dropped in silence.
+        import asyncio
+        import signal
+
+        for sig in (getattr(signal, "SIGHUP", None), signal.SIGTERM):
+            if sig is not None:
+                try:
+                    asyncio.get_running_loop().add_signal_handler(sig, self._ended_from_outside)
+                except (NotImplementedError, RuntimeError):  # Windows: no such handlers
+                    pass
         if self.settings.theme:
             self.theme = self.settings.theme
         if self.keymap:
@@ -98,6 +110,20 @@ class ConvergenceApp(App):
         if not isinstance(self.screen, UnsavedQuit):  # ctrl+q again while asking: still asking
             self._ask_before_losing(main)
 
+    def _ended_from_outside(self) -> None:
+        main = self.main_screen()
+        if main is None or main.saver.flush():
+            self.exit(0)
+            return
+        from .paths import data_dir
+
+        try:
+            self.kept_in = main.saver.writes.keep_elsewhere(data_dir() / "non-enregistre")
+        except OSError:
+            self.kept_in = None
+        self.lost = main.saver.drop_all()
+        self.exit(return_code=1)
+
     def _ask_before_losing(self, main) -> None:
         from .screens.modals import UnsavedQuit
 
@@ -108,6 +134,9 @@ class ConvergenceApp(App):
                 else:
                     self._ask_before_losing(main)
             elif choice == "lose":
+                if not main.saver.pending:  # saved meanwhile by the automatic retry: nothing is lost
+                    self.exit(0)
+                    return
                 # The person said so: gone, and said again on the terminal (exit status 1).
                 self.lost = main.saver.drop_all()
                 self.exit(return_code=1)
@@ -156,8 +185,13 @@ def run_app(db: Path, referentiel: Path | None, *, review: bool = False) -> int:
         if app.session is not None:
             app.session.close()
     if app.lost:
-        print(f"{db} : {len(app.lost)} modification(s) NON enregistrée(s), abandonnée(s) en quittant :",
-              *(f"  - {line}" for line in app.lost), sep="\n", file=sys.stderr)
+        try:  # after a closed terminal there is nobody to read it: the file kept them (kept_in)
+            print(f"{db} : {len(app.lost)} modification(s) NON enregistrée(s), abandonnée(s) en quittant :",
+                  *(f"  - {line}" for line in app.lost), sep="\n", file=sys.stderr)
+            if app.kept_in is not None:
+                print(f"Elles sont gardées dans {app.kept_in} : ressaisissez-les.", file=sys.stderr)
+        except OSError:
+            pass
     settings.last_db = str(db.resolve())
     try:
         settings.save()

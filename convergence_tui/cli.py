@@ -332,9 +332,10 @@ def read_password(prompt: str, *, twice: bool = False) -> str:
 
 
 def cmd_keygen(args: argparse.Namespace) -> int:
-    from .bundle.signing import keygen, keygen_targets
+    from .bundle.signing import keygen, keygen_name, keygen_targets
 
     keygen_targets(args.out)  # refuse before asking for a password
+    keygen_name(args.name)
     password = read_password("Mot de passe du nouveau certificat : ", twice=True)
     identity = keygen(args.out, args.name, password)
     print(f"Identité créée : {args.out} (clé privée, accès réservé à vous) et {args.out.with_suffix('.pem')} "
@@ -369,6 +370,10 @@ def cmd_export(args: argparse.Namespace) -> int:
     print(f"Paquet écrit et vérifié : {result.path}")
     print(f"Nature : {kind}")
     print(f"Empreinte SHA-256 du certificat signataire : {result.fingerprint}")
+    if result.questionnaire != "official":
+        from .report.text import PIN_WORDS
+
+        print(f"Attention, questionnaire {PIN_WORDS[result.questionnaire]}.")
     return 0
 
 

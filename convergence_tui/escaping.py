@@ -10,9 +10,11 @@ from __future__ import annotations
 import re
 
 # Characters a terminal acts on instead of showing: C0 controls, DEL, C1 controls (ESC, CSI…), and
-# the Unicode format characters that reorder or hide text (bidi overrides, zero-width marks).
-_BIDI = {0x200B, 0x200C, 0x200D, 0x200E, 0x200F, 0x202A, 0x202B, 0x202C, 0x202D, 0x202E,
-         0x2066, 0x2067, 0x2068, 0x2069, 0xFEFF}
+# the Unicode characters that reorder, hide or break text (bidi marks and overrides, zero-width and
+# invisible operators, the line and paragraph separators).
+_BIDI = {0x061C, 0x180E, 0x200B, 0x200C, 0x200D, 0x200E, 0x200F, 0x2028, 0x2029, 0x202A, 0x202B, 0x202C,
+         0x202D, 0x202E, 0x2060, 0x2061, 0x2062, 0x2063, 0x2064, 0x2066, 0x2067, 0x2068, 0x2069, 0x206A,
+         0x206B, 0x206C, 0x206D, 0x206E, 0x206F, 0xFEFF}
 
 
 # With lone surrogates (not text), as one regex: the common case (nothing to escape) is answered in

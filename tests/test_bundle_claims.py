@@ -84,9 +84,12 @@ def test_weakened_questionnaire_does_not_pass(cli, draft_bundle, identity, tmp_p
     code, _, err = cli("import", bundle, "--referentiel", lenient, "--db", db)
     assert code == 0, err
     monkeypatch.setenv("CONVERGENCE_P12_PASSWORD", PASSWORD)
-    code, _, err = cli("export", "--referentiel", lenient, "--db", db, "--p12", identity, "--draft",
-                       "--out", tmp_path / "out")
+    code, out, err = cli("export", "--referentiel", lenient, "--db", db, "--p12", identity, "--draft",
+                         "--out", tmp_path / "out")
     assert code == 0, err  # export checks what it wrote against the questionnaire it used
+    assert "Attention, questionnaire MODIFIÉ" in out and "l'ANS refusera le paquet" in out  # said to the region
+    code, out, _ = cli("status", "--referentiel", lenient, "--db", db)
+    assert "MODIFIÉ" in out
     (weak,) = (tmp_path / "out").glob("*.zip")
     assert json.loads(entries_of(weak)["manifest.json"])["referentiel"]["official"] is False
     scores = json.loads(entries_of(weak)["scores.json"])

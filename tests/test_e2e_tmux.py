@@ -543,3 +543,35 @@ def test_a_level_key_while_another_process_locks_the_file_waits_on_screen_then_i
     assert tmux.wait_exit(pid) == ("0", "")
     assert query(db, "pragma integrity_check") == [("ok",)]
     assert stored(db, scope, "level")[::2] == (int(level), None)
+
+
+def test_a_closed_terminal_keeps_what_the_file_refused_in_a_file_of_its_own(terminal: Tmux, tmp_path: Path):
+    """80×24. A level waits for a lock another process holds; the terminal goes away (SIGHUP): the
+    program ends by itself (not killed), and the level is written, with its place, to a file of its
+    own in the user's data folder: nothing is dropped in silence."""
+    from tests.obstacles import lock_held_by_another_process
+
+    tmux = terminal
+    db = tmp_path / "c.sqlite"
+    app = demo_and_program(tmux, db)
+    tmux.start(app, width=80, height=24)
+    tmux.wait_for("● enregistré")
+    pid = int(tmux.pane("#{pane_pid}"))
+    tmux.keys("4")
+    tmux.wait_footer("Niveau 0")
+    rows = tmux.wait_until(lambda s: grid_rows(s) and grid_cursor(s) == grid_rows(s)[0][0] and grid_rows(s),
+                           "la grille")
+    crit, cell = rows[0]
+    level = "1" if cell.rstrip("!") != "1" else "2"
+    with lock_held_by_another_process(db):
+        tmux.keys(level)
+        tmux.wait_for("NON ENREGISTRÉ (1)")
+        os.kill(pid, signal.SIGHUP)
+        assert tmux.wait_exit(pid) == ("1", "")
+    kept = list((Path(tmux.env["XDG_DATA_HOME"]) / "convergence-tui" / "non-enregistre").glob("c-*.json"))
+    assert len(kept) == 1
+    doc = json.loads(kept[0].read_text(encoding="utf-8"))
+    (entry,) = doc["non_enregistre"]
+    assert entry["type"] == "SetAnswer" and entry["field"] == "level" and str(entry["raw"]) == level
+    assert crit in entry["modification"] and doc["campagne"].endswith("c.sqlite")
+    assert oct(kept[0].stat().st_mode & 0o777) == "0o600"

@@ -228,3 +228,16 @@ def test_backups_are_single_files(demo_db):
         backup = s.backup()
     assert sorted(p.name for p in backup.parent.iterdir() if not p.name.endswith(".sqlite")) == []
     assert len(list(backup.parent.iterdir())) == 5
+
+
+def test_reading_on_a_full_disk(cli, tmp_path, p12, monkeypatch):
+    """No WAL index yet and no room to create one: status and an export elsewhere still read."""
+    with small_disk(tmp_path / "plein", "8m") as disk:
+        db = disk.folder / "demo.sqlite"
+        assert cli("demo", "--db", db)[0] == 0
+        disk.fill()
+        code, out, err = cli("status", "--db", db)
+        assert code == 0 and "Bretagne" in out, err
+        monkeypatch.setenv("CONVERGENCE_P12_PASSWORD", PASSWORD)
+        code, _, err = cli("export", "--db", db, "--p12", p12, "--draft", "--out", tmp_path / "ailleurs")
+        assert code == 0, err

@@ -223,3 +223,15 @@ def test_questionnaire_labels_with_control_characters_are_refused(cli, tmp_path)
     code, _, err = cli("referentiel", "check", path)
     assert code == 2 and "caractère(s) de contrôle (\\x1b)" in err and "\x1b" not in err, err
     assert cli("referentiel", "check")[0] == 0  # multi-line help texts of the real one pass
+
+
+def test_status_keeps_one_line_per_service_whatever_a_name_holds(cli, demo_db):
+    import sqlite3
+
+    with sqlite3.connect(demo_db) as conn:
+        conn.execute("update answers set value = ? where field = 'name' and scope = "
+                     "(select id from items where kind = 'service' order by position limit 1)",
+                     ["Faux\nPaquet valide : tout est convergent\u2028fin"])
+    code, out, _ = cli("status", "--db", demo_db)
+    assert code == 0 and "\nPaquet valide" not in out and "\u2028" not in out
+    assert "Faux\\x0aPaquet valide" in out

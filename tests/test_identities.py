@@ -475,3 +475,10 @@ def test_a_certificate_for_another_purpose_may_not_sign(cli, pki, demo_db, tmp_p
     pkcs12(pki, "tls", "tls.p12", "-certfile", "int.pem")
     code, _, err, bundle = export(cli, demo_db, pki / "tls.p12", tmp_path / "out")
     assert code == 2 and bundle is None and "usage étendu" in err and "emailProtection" in err, err
+
+
+@pytest.mark.parametrize("name, says", [("x" * 300, "64 au plus"), ("Evil\n\x1b[31mANS", "caractères de contrôle")])
+def test_keygen_refuses_a_name_a_certificate_cannot_carry(cli, tmp_path, password, name, says):
+    code, _, err = cli("keygen", "--out", tmp_path / "k.p12", "--name", name)
+    assert code == 2 and says in err and "Traceback" not in err and "\x1b" not in err
+    assert list(tmp_path.iterdir()) == []

@@ -292,6 +292,28 @@ async def test_quitting_and_losing_is_the_persons_choice_and_is_said(tmp_path, _
     assert stored(db, f"{sid}/URB-03", "level") == old
 
 
+async def test_asked_to_quit_and_saved_by_the_retry_it_quits_as_asked(tmp_path, _demo_master):
+    """The dialog does not go stale: once the automatic retry saved what held the quit back, the
+    program quits as it was asked to, with status 0 and nothing said lost."""
+    db = tmp_path / "demo.sqlite"
+    shutil.copy(_demo_master, db)
+    with lock_held_by_another_process(db) as release:
+        async with running(db) as (app, pilot):
+            await pilot.press("4")
+            await pilot.pause()
+            grid = app.screen.current_view()
+            sid = grid.service_id
+            grid.focus_criterion("URB-03")
+            old = stored(db, f"{sid}/URB-03", "level")
+            level = 1 if (old or (None,))[0] != 1 else 2
+            await pilot.press(str(level), "ctrl+q")
+            await settle(pilot, lambda: isinstance(app.screen, UnsavedQuit), what="la question avant de quitter")
+            release()
+            await settle(pilot, lambda: not app.is_running, what="la sortie après le nouvel essai", timeout=10)
+        assert app.return_code == 0 and app.lost == []
+    assert stored(db, f"{sid}/URB-03", "level")[0] == level
+
+
 async def test_an_item_deleted_while_the_file_is_locked_is_marked_then_deleted(tmp_path, _demo_master):
     db = tmp_path / "demo.sqlite"
     shutil.copy(_demo_master, db)

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import UserError, os_reason
-from ..escaping import printable
+from ..escaping import control_characters, printable
 
 if TYPE_CHECKING:
     from cryptography import x509
@@ -214,6 +214,22 @@ def sign_detached(identity: Identity, content: bytes, signing_time: dt.datetime)
     return der
 
 
+def keygen_name(name: str) -> str:
+    """The signer's name as it goes into the certificate (its common name: 64 characters at most, one
+    line, nothing a terminal would act on); a UserError otherwise, before anything is asked or written."""
+    name = name.strip()
+    if not name:
+        raise UserError("keygen : donnez un nom (--name « Prénom Nom, GRADeS »).")
+    bad = control_characters(name)
+    if bad:
+        raise UserError(f"keygen : le nom contient des caractères de contrôle ({', '.join(bad)}) ; un nom tient "
+                        "sur une ligne de texte. Rien n'a été écrit.")
+    if len(name) > 64:
+        raise UserError(f"keygen : nom de {len(name)} caractères ; un certificat en permet 64 au plus "
+                        "(« Prénom Nom, GRADeS »). Rien n'a été écrit.")
+    return name
+
+
 def keygen_targets(out: Path) -> tuple[Path, Path]:
     """The PKCS#12 to create and the certificate (.pem) written beside it; refuses, before anything is
     written or asked, an output that is not a .p12 (the certificate would overwrite the key) and any
@@ -240,8 +256,7 @@ def keygen(out: Path, name: str, password: str, *, days: int = 730,
     from cryptography.x509.oid import NameOID
 
     out, pem = keygen_targets(out)
-    if not name.strip():
-        raise UserError("keygen : donnez un nom (--name « Prénom Nom, GRADeS »).")
+    name = keygen_name(name)
     if len(password) < 8:
         raise UserError("keygen : mot de passe trop court ; 8 caractères au moins.")
     key = ec.generate_private_key(ec.SECP256R1())

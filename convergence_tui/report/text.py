@@ -9,9 +9,17 @@ from typing import Any, Protocol
 from ..campaign.data import CampaignData
 from ..campaign.orphans import find_orphans
 from ..campaign.problems import KINDS, Problem
+from ..escaping import printable
 from ..referentiel.models import Referentiel
+from ..referentiel.official import pin_of
 from ..referentiel.values import REGIONS
 from .format import STATUS_SHORT, date_fr, pct
+
+PIN_WORDS = {
+    "official": "version officielle",
+    "modified": "MODIFIÉ : ce n'est pas le fichier officiel de cette version ; l'ANS refusera le paquet",
+    "unknown": "non officiel (pilote) : l'ANS ne vérifiera le paquet qu'avec ce fichier (verify --referentiel)",
+}
 
 
 class OpenCampaign(Protocol):
@@ -33,10 +41,11 @@ def status_text(session: OpenCampaign, problems: list[Problem]) -> str:
     region = doc["region"]
     code = info["region"]
     lines = [
-        f"Campagne {info['label'] or '(sans libellé)'} — {REGIONS.get(code, 'région non renseignée')}"
+        f"Campagne {printable(info['label'] or '(sans libellé)')} — {REGIONS.get(code, 'région non renseignée')}"
         f"{f' ({code})' if code else ''} — date de référence {date_fr(doc['reference_date'])}",
         f"Fichier : {session.path}",
-        f"Questionnaire : {ref.referentiel.id} {ref.referentiel.version}",
+        f"Questionnaire : {printable(ref.referentiel.id)} {printable(ref.referentiel.version)} — "
+        + PIN_WORDS[pin_of(ref.referentiel.id, ref.referentiel.version, ref.sha256)],
         "",
         "Région : maturité "
         + " · ".join(f"{a} {pct(region['maturity'][a])}" for a in ref.axis_ids)
@@ -48,12 +57,15 @@ def status_text(session: OpenCampaign, problems: list[Problem]) -> str:
         "",
     ]
     if doc["services"]:
-        width = min(38, max(len(s["name"] or s["id"]) for s in doc["services"]))
+        # One line per service whatever a name holds (a file edited by hand): escaped, then cut.
+        names = {s["id"]: printable(s["name"] or s["id"]) for s in doc["services"]}
+        width = min(38, max(len(n) for n in names.values()))
         lines.append(f"{'Service':<{width}}  {'Catégorie':<10}  {'Statut':<10}  Niv.  Globale  Écarts  Cible atteinte")
         for s in doc["services"]:
-            name = (s["name"] or s["id"])[:width]
+            name = names[s["id"]][:width]
             lines.append(
-                f"{name:<{width}}  {s['category'] or '—':<10}  {STATUS_SHORT[s['status']]:<10}  {s['level']:>4}  "
+                f"{name:<{width}}  {printable(s['category'] or '—'):<10}  {STATUS_SHORT[s['status']]:<10}  "
+                f"{s['level']:>4}  "
                 f"{pct(s['maturity']['global']):>7}  {len(s['gaps']):>6}  {date_fr(s['target_reached_on'])}"
             )
     else:
@@ -64,7 +76,7 @@ def status_text(session: OpenCampaign, problems: list[Problem]) -> str:
         lines.append(f"À compléter avant l'export définitif ({len(problems)}) : "
                      + ", ".join(f"{n} {KINDS[k]}" for k, n in counts.items()))
         for p in problems[:200]:
-            lines.append(f"  - {p.message}")
+            lines.append(f"  - {printable(p.message)}")
         if len(problems) > 200:
             lines.append(f"  … et {len(problems) - 200} autres (convergence status --json les liste tous)")
     else:

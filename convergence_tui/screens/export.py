@@ -138,4 +138,8 @@ class ExportScreen(ModalScreen[None]):
         kind = "BROUILLON" if result.draft else "soumission définitive"
         self._log(f"✓ Paquet écrit et vérifié ({kind}) :\n  {result.path}\n"
                   f"Empreinte SHA-256 du certificat : {result.fingerprint}")
+        if result.questionnaire != "official":
+            from ..report.text import PIN_WORDS
+
+            self._log(f"⚠ Questionnaire {PIN_WORDS[result.questionnaire]}.")
         self.notify(f"Paquet écrit : {result.path}", title="Export")

@@ -465,6 +465,12 @@ class MainScreen(Screen):
     @on(SavedAfterRetry)
     def _saved_after_retry(self, event: SavedAfterRetry) -> None:
         event.stop()
+        from .modals import UnsavedQuit
+
+        if isinstance(self.app.screen, UnsavedQuit):
+            # The person asked to quit; what held them back is now in the file: quit as asked.
+            self.app.screen.dismiss("retry")
+            return
         self.notify("Tout ce qui attendait est maintenant enregistré dans le fichier.", title="Enregistré",
                     timeout=6)
 

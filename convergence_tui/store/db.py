@@ -444,15 +444,26 @@ def read_answers(conn: sqlite3.Connection, part: str = "all") -> Iterator[tuple[
 def reader(path: Path) -> sqlite3.Connection:
     """A read-only connection for the calling thread.
 
-    In a folder this program cannot write (a read-only share, a mounted image), SQLite cannot create
-    the WAL index it needs to read a WAL-mode file. When no WAL file lies beside it (the file was
-    closed cleanly: everything is in it), it is opened as immutable, which needs no side file; nobody
-    can be writing it, since a writer would need that same folder to be writable.
+    Reading a WAL-mode file needs its WAL index (`-shm`), which SQLite creates beside it: in a folder
+    this program cannot write (a read-only share, a mounted image), or on a full disk, it cannot.
+    When no WAL lies beside the file (closed cleanly: everything is in it), the file is then opened
+    as immutable, which needs no side file; nobody can be writing it without that same WAL.
     """
-    uri = Path(path).resolve().as_uri()
-    if not os.access(Path(path).resolve().parent, os.W_OK) and not Path(f"{path}-wal").exists():
+    resolved = Path(path).resolve()
+    uri = resolved.as_uri()
+    wal = Path(f"{resolved}-wal")
+    no_log = not wal.exists() or wal.stat().st_size == 0
+    if no_log and not os.access(resolved.parent, os.W_OK):
         return sqlite3.connect(f"{uri}?mode=ro&immutable=1", uri=True)
-    return sqlite3.connect(f"{uri}?mode=ro", uri=True)
+    conn = sqlite3.connect(f"{uri}?mode=ro", uri=True)
+    try:
+        conn.execute("select count(*) from sqlite_master").fetchone()
+    except sqlite3.OperationalError:
+        conn.close()
+        if not no_log:
+            raise
+        return sqlite3.connect(f"{uri}?mode=ro&immutable=1", uri=True)
+    return conn
 
 
 def create_private(path: Path) -> None:

@@ -36,6 +36,7 @@ class ExportResult:
     fingerprint: str
     draft: bool
     missing: int
+    questionnaire: str = "official"  # referentiel.official.pin_of: "official", "modified" or "unknown"
 
 
 def created_now() -> dt.datetime:
@@ -107,12 +108,13 @@ class Prepared:
     created: dt.datetime
     draft: bool
     missing: int
+    questionnaire: str = "official"
 
     def write(self, out_dir: Path, progress: Callable[[str], None] = lambda _: None) -> ExportResult:
         from ..bundle.writer import write_bundle
 
         written = write_bundle(self.entries, self.meta, self.identity, out_dir, self.created, progress)
-        return ExportResult(written.path, written.fingerprint, self.draft, self.missing)
+        return ExportResult(written.path, written.fingerprint, self.draft, self.missing, self.questionnaire)
 
 
 def prepare(session, identity, problems: list[Problem], draft: bool, created: dt.datetime,
@@ -132,7 +134,8 @@ def prepare(session, identity, problems: list[Problem], draft: bool, created: dt
     # answers, when its digest is theirs.
     last, current = latest_signoff(answers)
     validation = {k: last[k] for k in ("name", "role", "at")} if current else None
-    official = pin_of(ref.referentiel.id, ref.referentiel.version, ref.sha256) == "official"
+    pin = pin_of(ref.referentiel.id, ref.referentiel.version, ref.sha256)
+    official = pin == "official"
     meta = {
         "referentiel": {"id": ref.referentiel.id, "version": ref.referentiel.version, "sha256": ref.sha256,
                         "official": official},
@@ -150,4 +153,4 @@ def prepare(session, identity, problems: list[Problem], draft: bool, created: dt
         "referentiel.toml": ref_bytes,
         **derived,
     }
-    return Prepared(entries, meta, identity, created, draft, len(problems))
+    return Prepared(entries, meta, identity, created, draft, len(problems), pin)

@@ -14,7 +14,9 @@ in place, unless an item change or a sign-off was queued after it (then it is qu
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..campaign.data import CAMPAIGN, split_criterion_scope
@@ -248,6 +250,25 @@ class Writes:
     def describe(self) -> list[str]:
         """What is not in the file, one French line each, in order."""
         return [w.describe(self.session) for w in self._queue]
+
+    def keep_elsewhere(self, folder: Path) -> Path:
+        """Write what is queued to a file of its own (the program is being ended: a closed terminal,
+        a shutdown) so that nothing is lost silently: what each change was, in words and as data."""
+        import dataclasses
+        import datetime as dt
+        import json
+
+        folder.mkdir(parents=True, exist_ok=True)
+        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+        target = folder / f"{self.session.path.stem}-{stamp}.json"
+        entries = [{"modification": w.describe(self.session), "type": type(w).__name__,
+                    **dataclasses.asdict(w)}  # type: ignore[call-overload]
+                   for w in self._queue]
+        doc = {"campagne": str(self.session.path), "non_enregistre": entries}
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)  # names and e-mails: private
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(doc, f, ensure_ascii=False, indent=2, default=str)
+        return target
 
     def drop_all(self) -> list[str]:
         """Forget every queued change (the person chose to quit without them); returns what was lost."""

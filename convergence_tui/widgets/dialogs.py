@@ -60,7 +60,9 @@ class TextPrompt(ModalScreen[str | None]):
             yield Static("ctrl+s enregistrer · échap annuler", classes="view-hint")
 
     def on_mount(self) -> None:
-        self.query_one(TextArea).focus()
+        area = self.query_one(TextArea)
+        area.move_cursor(area.document.end)  # typing continues the text, it does not go before it
+        area.focus()
 
     def action_save(self) -> None:
         self.dismiss(self.query_one(TextArea).text)
