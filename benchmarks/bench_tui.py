@@ -125,7 +125,7 @@ async def _measure(db: Path) -> dict:
                 if rnd >= 3:
                     # Dropping every kept view at once (lists of 2,000 rows) is the measurement's doing,
                     # not a person's: let the removal and the garbage it leaves go before timing.
-                    screen._forget_kept()
+                    screen.views.forget_kept()
                     await pilot.pause()
                     gc.collect()
                 screen.query_one("#sidebar").focus()

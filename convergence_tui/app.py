@@ -67,10 +67,8 @@ class ConvergenceApp(App):
     def _open_main(self) -> None:
         from .screens.main import MainScreen
 
-        main = MainScreen(self.session)
+        main = MainScreen(self.session, open_review=self.review)
         self.push_screen(main)
-        if self.review:
-            self.call_after_refresh(main.action_review)
 
     def create_campaign(self, answers: dict, author: str) -> None:
         try:

@@ -12,7 +12,7 @@ from textual.widgets import Input, SelectionList, TextArea
 from convergence_tui.campaign.data import CAMPAIGN
 from convergence_tui.screens.main import MainScreen
 from convergence_tui.screens.modals import HelpScreen, SearchScreen
-from convergence_tui.ui.messages import AnswerSaved, ScoresChanged
+from convergence_tui.ui.messages import AnswerSaved, CampaignChanged
 from convergence_tui.widgets.choice import Choice
 from convergence_tui.widgets.dialogs import Confirm, TextPrompt
 from convergence_tui.widgets.fast_table import FastTable
@@ -307,7 +307,7 @@ async def test_level_panel_equals_status_json(demo_db, cli):
         await pilot.press("1")
         await pilot.pause()
         assert any(isinstance(m, AnswerSaved) for m in messages)
-        assert any(isinstance(m, ScoresChanged) and grid.service_id in m.services for m in messages)
+        assert any(isinstance(m, CampaignChanged) and grid.service_id in m.services for m in messages)
         panel_text = str(app.screen.query_one(LevelPanel).render())
         sid = grid.service_id
     _code, out, _ = cli("status", "--db", demo_db, "--json")
@@ -583,7 +583,7 @@ async def test_first_screen_comes_before_the_scores_then_fills_in(demo_db, monke
         sidebar = screen.query_one(Sidebar)
         assert not any((o.id or "").startswith("service:") for o in sidebar._options)
         # The forms are built ahead, hidden, from the campaign's answers, before the read.
-        built = screen._kept.get(ref.sections[0].id, (None,))[0]
+        built = screen.views.kept.get(ref.sections[0].id, (None,))[0]
         assert isinstance(built, FormView) and not built.display
         assert await goto(pilot, "1") is built and built.display and not session.scored
         # A form built when asked for (as after an undo) shows the fields in view first.
@@ -592,7 +592,7 @@ async def test_first_screen_comes_before_the_scores_then_fills_in(demo_db, monke
         monkeypatch.setattr(FormView, "revealed", lambda self: (
             at_reveal.append((len(self.query(Field)), len(self._pending))), real_revealed(self)))
         await goto(pilot, "escape", "2")
-        screen._forget_kept()  # the first form is put away and dropped
+        screen.views.forget_kept()  # the first form is put away and dropped
         form = await goto(pilot, "escape", "1")
         assert isinstance(form, FormView) and form is not built and not session.scored
         (mounted, held_back), *_ = at_reveal
@@ -719,21 +719,15 @@ async def test_a_kept_form_scrolls_to_the_field_asked_for(demo_db):
         assert form.region.contains_region(field.control.region)  # scrolled into view
 
 
-async def test_grid_asked_for_before_the_background_read_waits_for_it(demo_db, monkeypatch):
-    """Nothing special in the screen: the grid's own reads wait for (or start) the campaign's read."""
+async def test_grid_asked_for_before_the_background_read_waits_on_screen_not_in_the_ui_thread(demo_db, monkeypatch):
+    """The screen never waits for the campaign's read: a section asked for before its part is read
+    says so in its place, and comes as soon as the read is done; the keys go on meanwhile."""
     from convergence_tui.app import ConvergenceApp
     from convergence_tui.referentiel import load
+    from convergence_tui.screens.views import Waiting
     from convergence_tui.usecases.session import Session
 
-    real_start = Session.load_in_background
-    calls = []
-
-    def start_only_when_needed(self, notify=None):  # the screen's start at first paint is held back
-        calls.append(notify)
-        if len(calls) > 1:
-            real_start(self, notify)
-
-    monkeypatch.setattr(Session, "load_in_background", start_only_when_needed)
+    release = hold_back_background_read(monkeypatch)
     ref = load()
     session = Session.open(demo_db, ref, lazy=True)
     app = ConvergenceApp(demo_db, ref, session)
@@ -743,6 +737,17 @@ async def test_grid_asked_for_before_the_background_read_waits_for_it(demo_db, m
         app.screen.query_one("#sidebar").focus()
         await pilot.press("4")
         await pilot.pause()
+        waiting = app.screen.current_view()
+        assert isinstance(waiting, Waiting) and "Lecture de la campagne" in str(waiting.render())
+        assert not session.scored  # nothing was read by the UI thread
+        await pilot.press("h")  # the keys still work: back to the opening view, and to the grid
+        await pilot.pause()
+        await pilot.press("4")
+        release(session)
+        for _ in range(100):
+            await pilot.pause(0.05)
+            if isinstance(app.screen.current_view(), GridView) and app.screen.current_view().rows:
+                break
         grid = app.screen.current_view()
         assert isinstance(grid, GridView) and grid.rows and session.complete
     session.close()

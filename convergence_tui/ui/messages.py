@@ -15,10 +15,12 @@ class AnswerSaved(Message):
         self.result = result
 
 
-class ScoresChanged(Message):
-    """Scores were recomputed; `services` is ("*",) when all of them were."""
+class CampaignChanged(Message):
+    """A change reached the campaign file (an answer, an item added or deleted, a sign-off, an undo).
+    Panels refresh from what moved there (Session.revision_of); `services` names those whose scores
+    were recomputed, ("*",) for all."""
 
-    def __init__(self, services: tuple[str, ...]) -> None:
+    def __init__(self, services: tuple[str, ...] = ()) -> None:
         super().__init__()
         self.services = services
 

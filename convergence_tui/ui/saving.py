@@ -4,7 +4,7 @@ A view hands it a `Write` (usecases/writes.py: an answer, an item added or delet
 the saver writes it at once (typing: 300 ms after the last key), or, when the file refuses writes
 for now (full disk, a lock held by another program), keeps it queued, tells the views that watch
 it (they show the value as not saved), tries again every 2 s and says when it is finally in the
-file. It posts the messages that name what happened (`AnswerSaved`, `ScoresChanged`,
+file. It posts the messages that name what happened (`AnswerSaved`, `CampaignChanged`,
 `SaveFailedMessage`, `SavedAfterRetry`); quitting asks while anything is left (app.py).
 """
 
@@ -18,7 +18,7 @@ from textual.widget import Widget
 
 from ..errors import UserError
 from ..usecases.writes import AddItem, DeleteItem, Flushed, SetAnswer, Write, Writes
-from .messages import AnswerSaved, SavedAfterRetry, SaveFailedMessage, ScoresChanged
+from .messages import AnswerSaved, CampaignChanged, SavedAfterRetry, SaveFailedMessage
 
 DEBOUNCE = 0.3
 RETRY = 2.0
@@ -142,12 +142,11 @@ class Saver:
         if isinstance(write, SetAnswer):
             if result.changed:
                 self.owner.post_message(AnswerSaved(result))
-                if result.rescored:
-                    self.owner.post_message(ScoresChanged(result.rescored))
+                self.owner.post_message(CampaignChanged(result.rescored))
         elif isinstance(write, AddItem):
-            self.owner.post_message(ScoresChanged(("*",) if write.kind in ("service", "action") else ()))
-        elif isinstance(write, DeleteItem):
-            self.owner.post_message(ScoresChanged(("*",)))
+            self.owner.post_message(CampaignChanged(("*",) if write.kind in ("service", "action") else ()))
+        else:  # an item deleted, the sign-off
+            self.owner.post_message(CampaignChanged(("*",) if isinstance(write, DeleteItem) else ()))
 
     def _publish(self, report: Flushed) -> None:
         self._watchers = [(w, c) for w, c in self._watchers if w.is_attached]

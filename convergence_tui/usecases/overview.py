@@ -325,3 +325,8 @@ def place_of(session: Session, row) -> Resume:
             return Resume(section.id, "" if deleted else row.scope, "" if row.field == ITEM_FIELD else row.field,
                           where + undone, when, row.author)
     return Resume(first.id, "", "", f"1 {first.title}" + undone, when, row.author)
+
+
+def offers_services(questions: list[Question]) -> bool:
+    """A form with a question choosing a service (or a criterion): it needs the services read."""
+    return any(q.type in ("service", "criterion") for q in questions)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import sqlite3
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -126,7 +127,7 @@ class Session:
             return
         self.load_in_background()
         loading = self._loading
-        loading.essential_ready.wait()
+        self._wait(loading.essential_ready)
         if loading.essential is None:
             # Unreadable past what the first screen shows: that stays on screen, scored as it is,
             # and nothing is ever written.
@@ -146,7 +147,7 @@ class Session:
             return
         self.ensure_essential()
         loading = self._loading
-        loading.complete_ready.wait()
+        self._wait(loading.complete_ready)
         if loading.deferred is None:  # the read failed: nothing more to show, nothing written
             self._damaged(str(loading.error))
         with paused_gc():
@@ -154,6 +155,15 @@ class Session:
         self.stage = "complete"
         self._loading = None
         gc.freeze()
+
+    # A screen asks for a part only once the loader said it is read (the wait is then nil); this bound
+    # is for a path that would ask sooner: a sentence after it, never a screen frozen for good.
+    READ_WAIT = 30.0
+
+    def _wait(self, ready: threading.Event) -> None:
+        if not ready.wait(self.READ_WAIT):
+            raise UserError(f"{self.path} : lecture de la campagne plus longue que prévu ; réessayez dans un "
+                            "instant.")
 
     def _damaged(self, reason: str) -> None:
         # Never write into a damaged file: what is on screen stays readable, nothing is changed.

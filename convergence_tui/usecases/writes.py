@@ -220,6 +220,10 @@ class Writes:
         """Apply the queue in order, stopping at the first write the file refuses (kept, with the
         rest: `failure` says why)."""
         out = Flushed()
+        if not self.session.complete:
+            # Typed in the first instants, while the campaign is still being read: kept, not waited
+            # for (the screen flushes again once it is read).
+            return out
         had_failed = self.failing
         while self._queue:
             write = self._queue[0]

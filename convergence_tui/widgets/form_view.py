@@ -6,10 +6,12 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from ..referentiel.models import Question
-from ..usecases.overview import question_options, visible_questions
+from ..campaign.data import CAMPAIGN
+from ..referentiel.models import Question, Section
+from ..usecases.overview import offers_services, question_options, visible_questions
 from ..usecases.writes import Flushed, SetAnswer
 from .fields import Field
+from .section import Place, SectionView, ViewContext
 
 
 def estimated_rows(q: Question) -> int:
@@ -19,7 +21,9 @@ def estimated_rows(q: Question) -> int:
 
 
 class FormView(VerticalScroll, can_focus=False):
-    KIND = "form"  # what the screen checks, without importing the class
+    """The questions of one scope: a form section of the questionnaire (FormSection), or the form of
+    one item of a list (ItemsView opens it)."""
+
     DEFAULT_CLASSES = "form-view"
 
     def __init__(self, saver, questions: list[Question], scope: str, title: str = "", intro: str = "",
@@ -74,13 +78,17 @@ class FormView(VerticalScroll, can_focus=False):
             self.call_after_refresh(self.revealed)
 
     def _saves_changed(self, report) -> None:
-        """A saved answer shows why it is invalid (or no longer); one the file refused for now is
-        marked not saved until it is in the file."""
+        """A saved answer shows why it is invalid (or no longer), and may show or hide questions that
+        depend on it; one the file refused for now is marked not saved until it is in the file."""
+        saved_here = False
         for write, result in report.done:
             if isinstance(write, SetAnswer) and write.scope == self.scope:
+                saved_here = True
                 field = self.field(write.field)
                 if field is not None:
                     field.show_error(result.error)
+        if saved_here:
+            self.refresh_visibility()
         unsaved = {w.field for w in self.saver.pending
                    if isinstance(w, SetAnswer) and w.scope == self.scope} if self.saver.failing else set()
         for question_id in unsaved ^ self._unsaved:
@@ -126,3 +134,40 @@ class FormView(VerticalScroll, can_focus=False):
         first = next((f for f in self.query(Field) if f.display), None)
         if first is not None:
             first.focus_control(scroll=False)  # the top of the form stays in view with its title
+
+    def focused_field(self) -> Field | None:
+        focused = self.app.focused
+        return next((w for w in (focused, *(focused.ancestors if focused else ())) if isinstance(w, Field)), None)
+
+
+class FormSection(FormView, SectionView):
+    """A form section of the questionnaire: the campaign's own questions."""
+
+    KIND = "form"
+
+    @classmethod
+    def needs(cls, section: Section | None) -> str:
+        # The campaign's own answers are read first; a question offering the services needs them read.
+        return "essential" if section is not None and offers_services(section.questions) else "first"
+
+    @classmethod
+    def build(cls, saver, section: Section | None, place: Place, context: ViewContext) -> FormSection:
+        assert section is not None
+        view = cls(saver, section.questions, CAMPAIGN, title=section.title, intro=section.help,
+                   focus_field=None if context.ahead else place.field, defer_below=context.height)
+        view.section_id = section.id
+        return view
+
+    def shows(self) -> set[str]:
+        # Its questions and those their visibility depends on; the services only if it offers them.
+        questions = self.questions
+        return ({f"campaign:{q.id}" for q in questions}
+                | {f"campaign:{q.visible_if.question}" for q in questions if q.visible_if is not None}
+                | ({"service"} if offers_services(questions) else set()))
+
+    def land(self, place: Place) -> None:
+        self.focus_on(place.field)
+
+    def here(self) -> tuple[str, str] | None:
+        field = self.focused_field()
+        return (self.scope, field.question.id if field is not None else "")

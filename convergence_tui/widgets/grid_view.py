@@ -9,7 +9,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Static
 
-from ..campaign.data import criterion_scope
+from ..campaign.data import criterion_scope, split_criterion_scope
 from ..report.format import STATUS_LABELS
 from ..ui.commands import bindings
 from ..ui.messages import Navigate
@@ -18,6 +18,7 @@ from ..ui.theme import themed
 from ..usecases.overview import GridRow, grid_rows
 from ..usecases.writes import FIELD_WORDS, AddItem, SetAnswer
 from .fast_table import Column, FastTable
+from .section import Place, SectionView, ViewContext
 
 STATES = {
     "met": ("✓ atteint", "success"),
@@ -38,12 +39,47 @@ COLUMNS = (Column("crit", "Critère", 8), Column("level", "Niv.", 4), Column("du
 EDIT_ACTIONS = {"set_level", "not_applicable", "comment", "evidence", "new_blocker", "new_action"}
 
 
-class GridView(Vertical):
-    KIND = "grid"  # what the screen checks, without importing the class
+class GridView(Vertical, SectionView):
+    KIND = "grid"
     BINDINGS = bindings("grid")
     DEFAULT_CLASSES = "grid-view"
 
-    def __init__(self, saver: Saver, service_id: str, criterion: str = "", **kwargs) -> None:
+    @classmethod
+    def build(cls, saver: Saver, section, place: Place, context: ViewContext) -> GridView:
+        sid = cls._service_for(saver.session, place, context.service)
+        crit = split_criterion_scope(place.scope) if place.scope else None
+        start = crit[1] if crit else (place.field if place.field in saver.session.ref.criteria_by_id else "")
+        view = cls(saver, sid, start)
+        view.section_id = section.id
+        return view
+
+    @staticmethod
+    def _service_for(session, place: Place, current: str | None) -> str | None:
+        """The service a place names (its own scope or a criterion's), else the one shown last, else the
+        first of the inventory; None when there is no service."""
+        crit = split_criterion_scope(place.scope) if place.scope else None
+        live = session.data.live_ids("service")
+        for sid in (crit[0] if crit else place.scope, current):
+            if sid and sid in live:
+                return sid
+        return next(iter(live), None)
+
+    def land(self, place: Place) -> None:
+        sid = self._service_for(self.session, place, self.service_id)
+        if sid is not None and sid != self.service_id:  # same widgets, other rows: no remount, no reflow
+            self.show_service(sid)
+        crit = split_criterion_scope(place.scope) if place.scope else None
+        self.focus_criterion(crit[1] if crit else (place.field if place.field in self.session.ref.criteria_by_id
+                                                   else ""))
+
+    def here(self) -> tuple[str, str] | None:
+        row = self.current()
+        return (criterion_scope(self.service_id, row.criterion.id), "level") if row and self.service_id else None
+
+    def service(self) -> str | None:
+        return self.service_id
+
+    def __init__(self, saver: Saver, service_id: str | None, criterion: str = "", **kwargs) -> None:
         super().__init__(**kwargs)
         self.saver = saver
         self.session = saver.session
@@ -99,6 +135,9 @@ class GridView(Vertical):
                 themed(self, text, var), c.axis, c.label[:60]]
 
     def _refresh_title(self) -> None:
+        if self.service_id is None:
+            self.query_one("#grid-title", Static).update("Aucun service : ajoutez-en dans l'inventaire des services.")
+            return
         data = self.session.data
         name = data.name_of(self.service_id) or self.service_id
         score = self.session.scores.service(self.service_id)
@@ -117,7 +156,8 @@ class GridView(Vertical):
         details = self.query_one("#grid-details", Static)
         r = self.current()
         if r is None:
-            details.update("Aucun critère : choisissez la catégorie du service dans l'inventaire.")
+            details.update("" if self.service_id is None else
+                           "Aucun critère : choisissez la catégorie du service dans l'inventaire.")
             return
         c = r.criterion
         levels = ", ".join(map(str, self.session.ref.allowed_levels(c)))
@@ -176,6 +216,9 @@ class GridView(Vertical):
     def _read_rows(self) -> None:
         """The rows as stored, with what is queued and not in the file yet shown in their place."""
         self._unsaved = {}
+        if self.service_id is None:
+            self.rows, self._by_id = [], {}
+            return
         prefix = f"{self.service_id}/"
         for w in self.saver.pending:
             if isinstance(w, SetAnswer) and w.scope.startswith(prefix) and w.field in SHOWN_FIELDS:

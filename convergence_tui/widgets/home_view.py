@@ -14,6 +14,7 @@ from textual.widgets import Static
 from ..referentiel.values import REGIONS
 from ..ui.messages import Navigate
 from ..usecases.overview import recent_places, resume_point
+from .section import Place, SectionView, ViewContext
 from .sidebar import fit
 
 RECENT = 8  # changes listed (a terminal too short for them cuts the list, not the keys)
@@ -22,8 +23,8 @@ KEYS = ((("1…9", "une section"), ("n", "à compléter"), ("r", "la revue")),
         (("e", "exporter"), ("/", "chercher"), ("?", "aide"), ("h", "accueil")))
 
 
-class HomeView(Static, can_focus=True):
-    KIND = "home"  # what the screen checks (see screens/main.py)
+class HomeView(Static, SectionView, can_focus=True):
+    KIND = "home"
     DEFAULT_CLASSES = "home-view"
     BINDINGS = [Binding("enter", "resume", "Reprendre", id="resume")]
 
@@ -31,6 +32,21 @@ class HomeView(Static, can_focus=True):
         super().__init__("", **kwargs)
         self.session = session
         self._laid_out_width: int | None = None
+
+    @classmethod
+    def needs(cls, section) -> str:
+        return "first"  # what the program paints first: the campaign's own answers are enough
+
+    @classmethod
+    def build(cls, saver, section, place: Place, context: ViewContext) -> HomeView:
+        return cls(saver.session)
+
+    def shows(self) -> set[str]:
+        return set()  # cheap: refreshed each time it is shown
+
+    def land(self, place: Place) -> None:
+        self.refresh_figures()
+        self.focus(scroll_visible=False)
 
     def on_mount(self) -> None:
         self.refresh_figures()
@@ -93,7 +109,6 @@ class HomeView(Static, can_focus=True):
         self.update(Content("\n").join(lines))
 
     def action_resume(self) -> None:
+        # An item not read yet (an indicator, a blocker…): the screen goes there once it is.
         resume = resume_point(self.session)
-        if resume.scope and resume.scope not in self.session.data.items:
-            self.session.ensure_complete()  # an indicator, a blocker… read in the background
         self.post_message(Navigate(resume.section, resume.scope, resume.field))

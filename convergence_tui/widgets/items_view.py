@@ -16,6 +16,7 @@ from ..usecases.overview import display_value
 from ..usecases.writes import AddItem, DeleteItem, SetAnswer, Write
 from .fast_table import Column, FastTable
 from .form_view import FormView
+from .section import Place, SectionView, ViewContext
 from .sidebar import fit
 
 # Column widths by question type: every column must show at 80 columns.
@@ -24,8 +25,8 @@ COLUMN_WIDTHS = {"service": 22, "text": 22, "long_text": 22, "date": 10, "choice
                  "yes_no": 4, "category": 10}
 
 
-class ItemsView(Vertical):
-    KIND = "list"  # what the screen checks, without importing the class
+class ItemsView(Vertical, SectionView):
+    KIND = "list"
     BINDINGS = bindings("list")
     DEFAULT_CLASSES = "items-view"
 
@@ -38,6 +39,36 @@ class ItemsView(Vertical):
         self.section = section
         self.columns = [q for q in section.questions if q.column] or section.questions[:3]
         self.editing: str | None = None
+
+    @classmethod
+    def needs(cls, section) -> str:
+        # The services come with what scores need; the long lists (blockers, actions…) last.
+        return "essential" if section is not None and section.item == "service" else "complete"
+
+    @classmethod
+    def build(cls, saver, section, place: Place, context: ViewContext) -> ItemsView:
+        open_on = (place.scope, place.field) if place.scope in saver.session.data.items else None
+        view = cls(saver, section, open_on=open_on)
+        view.section_id = section.id
+        return view
+
+    def shows(self) -> set[str]:
+        return {self.section.item, "service"}  # its items, and the services' names they show
+
+    def land(self, place: Place) -> None:
+        if place.scope and place.scope in self.session.data.items:
+            self.open_item(place.scope, place.field)
+        else:
+            self.close_editor()
+            self.table.focus()
+
+    def here(self) -> tuple[str, str] | None:
+        editor = self.editor
+        field = editor.focused_field() if editor is not None else None
+        if field is not None:
+            return field.scope, field.question.id
+        current = self.current_id()
+        return (current, "") if current else None
 
     def compose(self) -> ComposeResult:
         yield Static("", id="items-title", classes="view-title")
@@ -62,8 +93,6 @@ class ItemsView(Vertical):
         return self.query_one("#items-table", FastTable)
 
     def reload(self) -> None:
-        if not self.session.section_loaded(self.section):
-            self.session.ensure_complete()
         items = self.session.data.live(self.section.item)
         self.table.set_rows([item.id for item in items])
         label = self.section.item_label or "élément"

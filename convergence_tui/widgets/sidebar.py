@@ -24,22 +24,52 @@ class Sidebar(OptionList):
         super().__init__(**kwargs)
         self.session = session
         self._grid_id = next((s.id for s in session.ref.sections if s.kind == "grid"), "")
+        self._prompts: dict[str, Content] = {}  # option id -> what it shows (redrawn only when it changes)
+        self._services: tuple[str, ...] = ()  # the services listed, in order
+        self._names_seen: tuple[int, ...] = ()  # revision of the services' names when last drawn
 
     def on_mount(self) -> None:
         self.rebuild()
 
     def rebuild(self) -> None:
         options: list[Option] = []
+        self._prompts = {}
+        self._services = tuple(self.session.data.live_ids("service")) if self.session.scored else ()
+        self._names_seen = self.session.revision_of({"service"})
         for n, section in enumerate(self.session.ref.sections, 1):
-            options.append(Option(self._section_prompt(n, section), id=f"section:{section.id}"))
+            options.append(Option(self._prompt(f"section:{section.id}", self._section_prompt(n, section)),
+                                  id=f"section:{section.id}"))
             # The services come with their scores, a moment after the first paint of a large campaign.
-            if section.kind == "grid" and self.session.scored:
-                for sid in self.session.data.live_ids("service"):
-                    options.append(Option(self._service_prompt(sid), id=f"service:{sid}"))
+            if section.kind == "grid":
+                for sid in self._services:
+                    options.append(Option(self._prompt(f"service:{sid}", self._service_prompt(sid)),
+                                          id=f"service:{sid}"))
         highlighted = self.highlighted_option.id if self.highlighted_option else None
         self.set_options(options)
         if highlighted:
             self.highlight(highlighted)
+
+    def _prompt(self, option_id: str, prompt: Content) -> Content:
+        self._prompts[option_id] = prompt
+        return prompt
+
+    def _replace(self, option_id: str, prompt: Content) -> None:
+        if self._prompts.get(option_id) != prompt:
+            self._prompts[option_id] = prompt
+            self.replace_option_prompt(option_id, prompt)
+
+    def refresh_from_campaign(self, rescored: tuple[str, ...] = ("*",)) -> None:
+        """After a change reached the file: each section's figure (recounted only where something
+        changed: Session.cached), and the services whose scores or names moved. Every section is
+        looked at, whatever the change: a blocker added from the grid moves the blockers' list."""
+        if self.session.scored and tuple(self.session.data.live_ids("service")) != self._services:
+            self.rebuild()  # a service added or deleted
+            return
+        self.refresh_sections()
+        if self.session.revision_of({"service"}) != self._names_seen:
+            self._names_seen = self.session.revision_of({"service"})
+            rescored = ("*",)
+        self.refresh_services(rescored)
 
     # Prompts are assembled, not parsed from markup: 500 services are built at start-up.
     def _section_prompt(self, n: int, section) -> Content:
@@ -70,20 +100,16 @@ class Sidebar(OptionList):
         except Exception:  # noqa: BLE001 - an option that no longer exists simply is not highlighted
             pass
 
-    def refresh_sections(self, section_ids: set[str] | None = None) -> None:
+    def refresh_sections(self) -> None:
         for n, section in enumerate(self.session.ref.sections, 1):
-            if section_ids is None or section.id in section_ids:
-                self.replace_option_prompt(f"section:{section.id}", self._section_prompt(n, section))
+            self._replace(f"section:{section.id}", self._section_prompt(n, section))
 
     def refresh_services(self, service_ids: tuple[str, ...]) -> None:
         if "*" in service_ids:
-            service_ids = tuple(self.session.data.live_ids("service"))
+            service_ids = self._services
         for sid in service_ids:
-            try:
-                self.replace_option_prompt(f"service:{sid}", self._service_prompt(sid))
-            except Exception:  # noqa: BLE001 - a service added since: rebuild once
-                self.rebuild()
-                return
+            if sid in self._services:
+                self._replace(f"service:{sid}", self._service_prompt(sid))
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()

@@ -12,10 +12,11 @@ from textual.widgets import Button, Input, Label, Static
 from ..ui.saving import Saver
 from ..usecases import review
 from ..usecases.writes import SignOff, shorten
+from .section import Place, SectionView, ViewContext
 
 
-class ValidationView(VerticalScroll, can_focus=False):
-    KIND = "validation"  # what the screen checks, without importing the class
+class ValidationView(VerticalScroll, SectionView, can_focus=False):
+    KIND = "validation"
     BINDINGS = [Binding("ctrl+s", "sign", "Valider", id="sign_off")]
     DEFAULT_CLASSES = "form-view"
 
@@ -26,6 +27,18 @@ class ValidationView(VerticalScroll, can_focus=False):
         self._shown_waiting: SignOff | None = None
         self.section = section
         self.author = author
+
+    @classmethod
+    def build(cls, saver, section, place: Place, context: ViewContext) -> ValidationView:
+        view = cls(saver, section, context.author)
+        view.section_id = section.id
+        return view
+
+    def shows(self) -> set[str]:
+        return set()  # the sign-off's state is said again each time it is shown
+
+    def land(self, place: Place) -> None:
+        self.refresh_state()
 
     def compose(self) -> ComposeResult:
         yield Static(self.section.title, classes="view-title", markup=False)
