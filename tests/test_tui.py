@@ -490,6 +490,35 @@ async def test_blocker_from_gap_in_one_key(demo_db):
         assert app.session.data.value(view.editing, "target_level") == 4
 
 
+async def test_sidebar_follows_a_blocker_added_from_the_grid(demo_db):
+    """The blockers' list figure moves when a blocker is added from the grid (it stayed at 100 %
+    when the refresh was wired message by message): every figure of the sidebar is what the session
+    counts, after any change."""
+    from convergence_tui.usecases.overview import section_progress
+    from convergence_tui.widgets.sidebar import Sidebar
+
+    async with running(demo_db) as (app, pilot):
+        session = app.session
+        blockers = next(s for s in session.ref.sections if s.kind == "list" and s.item == "blocker")
+        sidebar = app.screen.query_one(Sidebar)
+
+        def shown(section) -> str:
+            return str(sidebar.get_option(f"section:{section.id}").prompt)
+
+        await pilot.press("4")
+        await pilot.pause()
+        assert shown(blockers).rstrip().endswith("100%")
+        app.screen.current_view().focus_criterion("URB-04")
+        await pilot.press("b")
+        await pilot.pause()
+        figure = section_progress(session, blockers)
+        assert figure.percent < 100  # the new blocker has no description yet
+        assert shown(blockers).rstrip().endswith(f"{figure.percent}%")
+        for section in session.ref.sections:  # and every other figure is the session's too
+            if section.kind != "validation" and section_progress(session, section).total:
+                assert shown(section).rstrip().endswith(f"{section_progress(session, section).percent}%")
+
+
 async def test_reference_selects_in_an_action_and_region(demo_db):
     """Service, criterion, level and category choices; the region code list; a decimal indicator."""
     async with running(demo_db) as (app, pilot):
