@@ -8,14 +8,13 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from textual.app import App, SystemCommand
-from textual.binding import Binding
 from textual.screen import Screen
 
 from .config import Settings
 from .errors import UserError
 from .referentiel import Referentiel
 from .referentiel import load as load_referentiel
-from .ui.commands import COMMANDS
+from .ui.commands import COMMANDS, bindings_of, key_label, use_keymap
 from .usecases.session import Session
 from .widgets.control_pictures import ControlPictures
 
@@ -23,7 +22,7 @@ from .widgets.control_pictures import ControlPictures
 class ConvergenceApp(App):
     TITLE = "Convergence"
     CSS_PATH = ["screens/main.tcss", "screens/modals.tcss", "screens/wizard.tcss"]
-    BINDINGS = [Binding("ctrl+q", "quit", "Quitter", priority=True, id="quit")]
+    BINDINGS = bindings_of("quit")
     ENABLE_COMMAND_PALETTE = True
 
     def __init__(self, db: Path, ref: Referentiel, session: Session | None = None, *, review: bool = False,
@@ -53,6 +52,7 @@ class ConvergenceApp(App):
                     pass
         if self.settings.theme:
             self.theme = self.settings.theme
+        use_keymap(self.keymap)  # the hints written on screen follow the user's keys too
         if self.keymap:
             self.set_keymap(self.keymap)
         if self.settings.problem:
@@ -144,8 +144,9 @@ class ConvergenceApp(App):
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         main = self.main_screen()
         for c in COMMANDS:
-            if c.palette and c.scope == "app" and main is not None:
-                yield SystemCommand(c.label, c.help, lambda a=c.action: self._run_on_main(a))
+            if c.palette and main is not None:
+                yield SystemCommand(c.label, f"{c.help} ({key_label(c.id, every=True)})",
+                                    lambda a=c.action: self._run_on_main(a))
         if main is not None:
             for n, section in enumerate(self.ref.sections, 1):
                 yield SystemCommand(f"Section {n} : {section.title}", "Aller à cette section",

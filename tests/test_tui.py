@@ -398,8 +398,7 @@ async def test_undo_restores_previous_level(demo_db):
 
 
 async def test_help_lists_every_binding(demo_db):
-    from convergence_tui.screens.modals import pretty_keys
-    from convergence_tui.ui.commands import COMMANDS
+    from convergence_tui.ui.commands import COMMANDS, key_label
 
     async with running(demo_db) as (app, pilot):
         app.screen.query_one("#sidebar").focus()
@@ -408,7 +407,7 @@ async def test_help_lists_every_binding(demo_db):
         assert isinstance(app.screen, HelpScreen)
         text = str(app.screen.query_one("#help-text").render())
         for c in COMMANDS:
-            assert c.id in text and pretty_keys(c.keys) in text
+            assert c.id in text and key_label(c.id, every=True) in text
         await pilot.press("escape")
         await pilot.pause()
         assert isinstance(app.screen, MainScreen)

@@ -8,7 +8,6 @@ from pathlib import Path
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
@@ -16,13 +15,13 @@ from textual.widgets import Button, Checkbox, Input, Label, Static
 
 from ..campaign.problems import KINDS
 from ..errors import UserError
+from ..ui.commands import bindings, key_label
 from ..usecases import exporting
 from ..usecases.review import export_blockers, problem_counts
 
 
 class ExportScreen(ModalScreen[None]):
-    BINDINGS = [Binding("ctrl+s", "export", "Exporter", id="export_run"),
-                Binding("escape", "close", "Fermer", id="export_close")]
+    BINDINGS = bindings("export")
 
     def __init__(self, session, settings) -> None:
         super().__init__(classes="modal")
@@ -50,7 +49,7 @@ class ExportScreen(ModalScreen[None]):
             with Vertical(classes="field"):
                 yield Label("Dossier de sortie", classes="field-label")
                 yield Input("exports", id="export-out")
-            yield Button("Exporter (ctrl+s)", id="export-run", variant="primary")
+            yield Button(f"Exporter ({key_label('export_run')})", id="export-run", variant="primary")
             yield Static("", id="export-log", markup=False)
 
     def on_mount(self) -> None:
@@ -66,7 +65,8 @@ class ExportScreen(ModalScreen[None]):
                                 "bold $warning")]
         lines += [Content(f"  - {p.message}") for p in self.problems[:4]]
         if len(self.problems) > 4:
-            lines.append(Content(f"  … et {len(self.problems) - 4} autre(s) (r : la revue les liste tous)"))
+            lines.append(Content(f"  … et {len(self.problems) - 4} autre(s) ({key_label('review')} : la revue les "
+                                 "liste tous)"))
         return Content("\n").join(lines)
 
     def _log(self, text: str) -> None:

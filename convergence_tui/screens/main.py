@@ -362,4 +362,4 @@ class MainScreen(Screen):
     def action_help(self) -> None:
         from .modals import HelpScreen
 
-        self.app.push_screen(HelpScreen(getattr(self.app, "keymap", {})))
+        self.app.push_screen(HelpScreen())

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
-from ..ui.commands import COMMANDS, FORM_KEYS, SCOPE_TITLES
+from ..ui.commands import COMMANDS, SCOPES, TEXTUAL_KEYS, bindings, key_label
 from ..widgets.picker import FuzzyPicker
 
 
@@ -18,11 +17,7 @@ class UnsavedQuit(ModalScreen[str]):
     """Quitting while changes are not in the file: try again (r), stay (échap), or quit and lose
     them (p), with the list of what would be lost. Dismisses with "retry", "stay" or "lose"."""
 
-    BINDINGS = [
-        Binding("r", "choose('retry')", "Réessayer", id="unsaved_retry"),
-        Binding("escape,s", "choose('stay')", "Rester", id="unsaved_stay"),
-        Binding("p", "choose('lose')", "Quitter et perdre", id="unsaved_lose"),
-    ]
+    BINDINGS = bindings("unsaved")
     SHOWN = 8  # lines of the list; the rest is counted
 
     def __init__(self, reason: str | None, lost: list[str]) -> None:
@@ -42,9 +37,9 @@ class UnsavedQuit(ModalScreen[str]):
             if self.reason:
                 yield Static(self.reason, classes="dialog-text", markup=False)
             with Horizontal(classes="dialog-buttons"):
-                yield Button("Réessayer (r)", id="retry", variant="primary")
-                yield Button("Rester (échap)", id="stay")
-                yield Button("Quitter, perdre (p)", id="lose", variant="error")
+                yield Button(f"Réessayer ({key_label('unsaved_retry')})", id="retry", variant="primary")
+                yield Button(f"Rester ({key_label('unsaved_stay')})", id="stay")
+                yield Button(f"Quitter, perdre ({key_label('unsaved_lose')})", id="lose", variant="error")
 
     def on_mount(self) -> None:
         self.app.clear_notifications()  # the toasts of the failure would hide the buttons at 80×24
@@ -59,46 +54,33 @@ class UnsavedQuit(ModalScreen[str]):
 
 
 class HelpScreen(ModalScreen[None]):
-    BINDINGS = [Binding("escape,question_mark,f1,q", "close", "Fermer", id="help_close")]
-
-    def __init__(self, keymap: dict[str, str]) -> None:
-        super().__init__(classes="modal")
-        self.keymap = keymap
+    BINDINGS = bindings("help")
 
     def compose(self) -> ComposeResult:
-        # Built as Content, not markup: keys such as "[" would read as tags.
+        # Built as Content, not markup: keys such as "[" would read as tags. Every command of the
+        # registry, with the user's keys; the id in brackets is what the keymap names.
         lines: list[Content] = [
             Content.styled("Aide — convergence-tui", "bold"),
             Content("Chaque modification est enregistrée aussitôt dans le fichier de campagne : rien à sauvegarder."),
             Content("Les niveaux se recalculent à chaque réponse (panneau de gauche)."),
             Content(""),
         ]
-        for scope, title in SCOPE_TITLES.items():
+        for scope, title in SCOPES.items():
             lines.append(Content.styled(title, "bold"))
-            if scope == "form":
-                lines.extend(Content(f"  {keys:<18} {text}") for keys, text in FORM_KEYS)
             for c in COMMANDS:
                 if c.scope == scope:
-                    keys = pretty_keys(self.keymap.get(c.id, c.keys))
+                    keys = key_label(c.id, every=True)
                     lines.append(Content.assemble(f"  {keys:<18} {c.help}  ", (f"({c.id})", "dim")))
+            if scope == "app":
+                lines.extend(Content(f"  {keys:<18} {text}") for keys, text in TEXTUAL_KEYS)
             lines.append(Content(""))
-        lines.append(Content("Les touches se changent dans le fichier de réglages, table [keymap] "
-                             "(voir docs/keymap.md)."))
+        lines.append(Content("Les touches se changent dans le fichier de réglages, table [keymap], avec l'identifiant "
+                             "entre parenthèses (voir docs/keymap.md)."))
         with VerticalScroll(classes="dialog help"):
             yield Static(Content("\n").join(lines), id="help-text")
 
     def action_close(self) -> None:
         self.dismiss(None)
-
-
-KEY_NAMES = {
-    "question_mark": "?", "slash": "/", "right_square_bracket": "]", "left_square_bracket": "[",
-    "full_stop": ".", "comma": ",", "escape": "échap", "enter": "Entrée", "plus": "+", "delete": "suppr",
-}
-
-
-def pretty_keys(keys: str) -> str:
-    return " / ".join(KEY_NAMES.get(k.strip(), k.strip()) for k in keys.split(","))
 
 
 class SearchScreen(FuzzyPicker):

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Container, Vertical
 from textual.content import Content
 from textual.screen import Screen
@@ -14,6 +13,7 @@ from textual.widgets import Static
 
 from ..campaign.problems import KINDS
 from ..report.format import STATUS_SHORT, date_fr, pct
+from ..ui.commands import bindings, key_label
 from ..ui.messages import Navigate
 from ..ui.theme import themed
 from ..usecases import review
@@ -41,13 +41,7 @@ TIMELINE_CELLS = {"reached": ("███████", "success"), "target": ("�
 
 
 class ReviewScreen(Screen):
-    BINDINGS = [
-        *(Binding(str(n), f"tab({n - 1})", label, show=False, id=f"review_tab_{n}")
-          for n, (_, label) in enumerate(TABS, 1)),
-        Binding("tab", "next_tab", "Onglet suivant", id="review_next_tab"),
-        Binding("s", "sort", "Trier", id="review_sort"),
-        Binding("escape,r", "close", "Fermer", id="review_close"),
-    ]
+    BINDINGS = bindings("review")
 
     def __init__(self, session, *, readonly: bool = False) -> None:
         super().__init__()
@@ -123,7 +117,8 @@ class ReviewScreen(Screen):
                           lambda key: self._problem_cells(int(key)), id="review-problems")
         table.set_rows([str(i) for i, p in enumerate(self.problems) if p in items])
         return Vertical(Static("\n".join(lines), markup=False, classes="review-summary"),
-                        Static(f"À compléter ({len(items)}) — Entrée pour y aller :", classes="view-title"),
+                        Static(f"À compléter ({len(items)}) — {key_label('table_select')} pour y aller :",
+                               classes="view-title"),
                         table)
 
     def _problem_cells(self, index: int) -> list:
@@ -138,7 +133,8 @@ class ReviewScreen(Screen):
         table.set_rows([str(i) for i in items])
         head = ("Le plan est complet : chaque écart a un frein et une action qui atteint le niveau dû."
                 if not items else f"{len(items)} manque(s) : un écart doit avoir un frein et une action qui "
-                "atteint le niveau dû. Entrée pour y aller (b / a dans la grille les crée).")
+                f"atteint le niveau dû. {key_label('table_select')} pour y aller ({key_label('new_blocker')} / "
+                f"{key_label('new_action')} dans la grille les crée).")
         return Vertical(Static(head, classes="view-title", markup=False), table)
 
     def _tab_services(self) -> Vertical:
@@ -152,8 +148,9 @@ class ReviewScreen(Screen):
                    Column("change", "Depuis valid.")]
         table = FastTable(columns, self._service_cells, id="review-services")
         table.set_rows(["@region", *(r.id for r in rows)])
-        return Vertical(Static(f"Services — trié par {name} (s pour changer) ; Entrée : la grille du service",
-                               classes="view-title", markup=False), table)
+        head = (f"Services — trié par {name} ({key_label('review_sort')} pour changer) ; "
+                f"{key_label('table_select')} : la grille du service")
+        return Vertical(Static(head, classes="view-title", markup=False), table)
 
     def _service_cells(self, key: str) -> list:
         axes = self.session.ref.axis_ids

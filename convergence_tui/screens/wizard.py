@@ -12,6 +12,7 @@ from textual.widgets import Button, Input, Label, Static
 
 from ..paths import short_path
 from ..referentiel.values import REGIONS, check_value
+from ..ui.commands import bindings, key_label
 from ..widgets.choice import Choice
 from ..widgets.keybar import KeyBar
 
@@ -24,7 +25,7 @@ def default_semester(today: dt.date) -> tuple[str, str]:
 
 
 class WizardScreen(Screen):
-    BINDINGS = [("ctrl+s", "create", "Créer")]
+    BINDINGS = bindings("wizard")
 
     def __init__(self, ref, path, author: str = "", today: dt.date | None = None) -> None:
         super().__init__()
@@ -52,7 +53,7 @@ class WizardScreen(Screen):
                     yield Label(label, classes="field-label")
                     yield Input(value, placeholder=placeholder, id=wid)
             yield Static("", id="wizard-error", markup=False)
-            yield Button("Créer la campagne (ctrl+s)", id="create", variant="primary")
+            yield Button(f"Créer la campagne ({key_label('wizard_create')})", id="create", variant="primary")
         yield KeyBar()
 
     def on_mount(self) -> None:

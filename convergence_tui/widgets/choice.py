@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from textual.binding import Binding
 from textual.content import Content
 from textual.message import Message
 from textual.reactive import reactive
 from textual.widget import Widget
 
+from ..ui.commands import bindings
 from .picker import FuzzyPicker
 
 BLANK = "— choisir —"
@@ -36,12 +36,7 @@ class Choice(Widget, can_focus=True):
         color: $text-muted;
     }
     """
-    BINDINGS = [
-        Binding("enter,space", "open", "Choisir", id="choice_open"),
-        Binding("left", "step(-1)", "Précédent", show=False, id="choice_previous"),
-        Binding("right", "step(1)", "Suivant", show=False, id="choice_next"),
-        Binding("delete,backspace", "clear", "Vider", show=False, id="choice_clear"),
-    ]
+    BINDINGS = bindings("choice")
 
     value: reactive[Any] = reactive(None, init=False)
 

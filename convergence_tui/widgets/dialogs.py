@@ -4,19 +4,17 @@ from __future__ import annotations
 
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static, TextArea
 
+from ..ui.commands import bindings_of, hint, key_label
+
 
 class Confirm(ModalScreen[bool]):
-    """Yes / no, with `o` (oui), `n` (non) and échap."""
+    """Yes / no (keys: confirm_yes, confirm_no)."""
 
-    BINDINGS = [
-        Binding("o,y", "answer(True)", "Oui", id="confirm_yes"),
-        Binding("n,escape", "answer(False)", "Non", id="confirm_no"),
-    ]
+    BINDINGS = bindings_of("confirm_yes", "confirm_no")
 
     def __init__(self, question: str) -> None:
         super().__init__(classes="modal")
@@ -26,8 +24,8 @@ class Confirm(ModalScreen[bool]):
         with Vertical(classes="dialog"):
             yield Static(self.question, classes="dialog-text", markup=False)
             with Horizontal(classes="dialog-buttons"):
-                yield Button("Oui (o)", id="yes", variant="error")
-                yield Button("Non (n)", id="no", variant="primary")
+                yield Button(f"Oui ({key_label('confirm_yes')})", id="yes", variant="error")
+                yield Button(f"Non ({key_label('confirm_no')})", id="no", variant="primary")
 
     def on_mount(self) -> None:
         self.query_one("#no", Button).focus()
@@ -43,10 +41,7 @@ class Confirm(ModalScreen[bool]):
 class TextPrompt(ModalScreen[str | None]):
     """A text to write (justification, comment, evidence). Ctrl+S or Entrée on the button saves."""
 
-    BINDINGS = [
-        Binding("ctrl+s", "save", "Enregistrer", id="prompt_save"),
-        Binding("escape", "cancel", "Annuler", id="prompt_cancel"),
-    ]
+    BINDINGS = bindings_of("prompt_save", "prompt_cancel")
 
     def __init__(self, title: str, text: str = "") -> None:
         super().__init__(classes="modal")
@@ -57,7 +52,7 @@ class TextPrompt(ModalScreen[str | None]):
         with Vertical(classes="dialog"):
             yield Static(self.title_text, classes="dialog-title", markup=False)
             yield TextArea(self.text, id="prompt-text", soft_wrap=True)
-            yield Static("ctrl+s enregistrer · échap annuler", classes="view-hint")
+            yield Static(hint("prompt_save", "prompt_cancel"), classes="view-hint")
 
     def on_mount(self) -> None:
         area = self.query_one(TextArea)

@@ -14,12 +14,13 @@ from dataclasses import dataclass
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
-from textual.binding import Binding
 from textual.geometry import Region, Size
 from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
+
+from ..ui.commands import bindings
 
 Cell = str | Text
 
@@ -56,15 +57,7 @@ class FastTable(ScrollView, can_focus=True):
         background: $surface-lighten-1;
     }
     """
-    BINDINGS = [
-        Binding("up,k", "cursor(-1)", "Haut", show=False, id="table_up"),
-        Binding("down,j", "cursor(1)", "Bas", show=False, id="table_down"),
-        Binding("pageup", "page(-1)", show=False, id="table_page_up"),
-        Binding("pagedown", "page(1)", show=False, id="table_page_down"),
-        Binding("home", "edge(0)", show=False, id="table_home"),
-        Binding("end", "edge(1)", show=False, id="table_end"),
-        Binding("enter", "select", show=False, id="table_select"),
-    ]
+    BINDINGS = bindings("table")
 
     cursor_row: reactive[int] = reactive(0, always_update=False)
 

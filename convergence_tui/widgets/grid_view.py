@@ -11,7 +11,7 @@ from textual.widgets import Static
 
 from ..campaign.data import criterion_scope, split_criterion_scope
 from ..report.format import STATUS_LABELS
-from ..ui.commands import bindings
+from ..ui.commands import bindings, key_label
 from ..ui.messages import Navigate
 from ..ui.saving import Saver
 from ..ui.theme import themed
@@ -165,9 +165,9 @@ class GridView(Vertical, SectionView):
         if c.critical:
             flags.append("critère bloquant ★")
         if c.na_allowed:
-            flags.append("NA possible (x)")
+            flags.append(f"NA possible ({key_label('not_applicable')})")
         if c.evidence_from is not None:
-            flags.append(f"preuve dès le niveau {c.evidence_from} (p)")
+            flags.append(f"preuve dès le niveau {c.evidence_from} ({key_label('evidence')})")
         lines = [f"{c.id} — {c.label}", f"Source : {c.source} · " + " · ".join(flags), c.help]
         unsaved = self._unsaved.get(c.id)
         if unsaved:
@@ -176,9 +176,11 @@ class GridView(Vertical, SectionView):
         if r.error:
             lines.append(f"⚠ {r.error}")
         if r.level == "NA":
-            lines.append(f"Justification : {r.justification or '⚠ à écrire (x)'}")
+            todo = f"⚠ à écrire ({key_label('not_applicable')})"
+            lines.append(f"Justification : {r.justification or todo}")
         if r.evidence or r.needs_evidence:
-            lines.append(f"Preuve : {r.evidence or '⚠ à fournir (p)'}")
+            todo = f"⚠ à fournir ({key_label('evidence')})"
+            lines.append(f"Preuve : {r.evidence or todo}")
         if r.comment:
             lines.append(f"Commentaire : {r.comment}")
         details.update("\n".join(lines))

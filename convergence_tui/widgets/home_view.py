@@ -7,11 +7,11 @@ session's background read is done.
 
 from __future__ import annotations
 
-from textual.binding import Binding
 from textual.content import Content
 from textual.widgets import Static
 
 from ..referentiel.values import REGIONS
+from ..ui.commands import bindings, key_label
 from ..ui.messages import Navigate
 from ..usecases.overview import recent_places, resume_point
 from .section import Place, SectionView, ViewContext
@@ -19,14 +19,18 @@ from .sidebar import fit
 
 RECENT = 8  # changes listed (a terminal too short for them cuts the list, not the keys)
 
-KEYS = ((("1…9", "une section"), ("n", "à compléter"), ("r", "la revue")),
-        (("e", "exporter"), ("/", "chercher"), ("?", "aide"), ("h", "accueil")))
+def home_keys() -> tuple[tuple[tuple[str, str], ...], ...]:
+    """The keys the opening view names, as the user's keymap has them."""
+    sections = f"{key_label('section_1')}…{key_label('section_9')}"
+    return (((sections, "une section"), (key_label("next_problem"), "à compléter"), (key_label("review"), "la revue")),
+            ((key_label("export"), "exporter"), (key_label("search"), "chercher"), (key_label("help"), "aide"),
+             (key_label("home"), "accueil")))
 
 
 class HomeView(Static, SectionView, can_focus=True):
     KIND = "home"
     DEFAULT_CLASSES = "home-view"
-    BINDINGS = [Binding("enter", "resume", "Reprendre", id="resume")]
+    BINDINGS = bindings("home")
 
     def __init__(self, session, **kwargs) -> None:
         super().__init__("", **kwargs)
@@ -66,12 +70,12 @@ class HomeView(Static, SectionView, can_focus=True):
         resume = resume_point(session)
         lines = [Content.styled(f"Campagne {info['label'] or '(semestre ?)'} · {region}", "bold"), Content("")]
         if resume.when:
-            lines += [Content.assemble("Reprendre là où vous en étiez (", ("Entrée", "bold $accent"), ") :"),
+            lines += [Content.assemble("Reprendre là où vous en étiez (", (key_label("resume"), "bold $accent"), ") :"),
                       Content.styled(f"  {resume.where}", "bold"),
                       Content.styled(f"  dernière modification le {resume.when}"
                                      + (f" par {resume.who}" if resume.who else ""), "dim")]
         else:
-            lines += [Content.assemble("Commencer (", ("Entrée", "bold $accent"), ") :"),
+            lines += [Content.assemble("Commencer (", (key_label("resume"), "bold $accent"), ") :"),
                       Content.styled(f"  {resume.where}", "bold")]
         lines.append(Content(""))
         if session.complete:
@@ -87,8 +91,9 @@ class HomeView(Static, SectionView, can_focus=True):
                                           f" ({sum(r.done for r in rows)} des {sum(r.total for r in rows)} "
                                           "réponses attendues)"))
             lines.append(Content.styled(f"À compléter : {missing} réponse(s) manquante(s) ou invalide(s) "
-                                        "(n pour y aller)", "$warning") if missing else
-                         Content.styled("Toutes les réponses attendues sont là ; la revue (r) dit ce qui "
+                                        f"({key_label('next_problem')} pour y aller)", "$warning") if missing else
+                         Content.styled(f"Toutes les réponses attendues sont là ; la revue ({key_label('review')}) "
+                                        "dit ce qui "
                                         "bloque encore l'export définitif.", "$success"))
             text, colour = review.signoff_line(review.signoff_state(session))
             lines.append(Content.styled(text, colour))
@@ -96,7 +101,7 @@ class HomeView(Static, SectionView, can_focus=True):
             lines.append(Content.styled("Lecture de la campagne…", "dim"))
         lines.append(Content(""))
         lines += [Content(" · ").join(Content.assemble((key, "bold"), f" {label}") for key, label in keys)
-                  for keys in KEYS]
+                  for keys in home_keys()]
         # Last, so that a small terminal cuts it, not the keys: what the team changed last.
         recent = recent_places(session, RECENT)
         if len(recent) > 1:

@@ -9,7 +9,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Static
 
-from ..ui.commands import bindings
+from ..ui.commands import bindings, hint
 from ..ui.saving import Saver
 from ..ui.theme import themed
 from ..usecases.overview import display_value
@@ -77,7 +77,7 @@ class ItemsView(Vertical, SectionView):
         columns[-1] = Column(columns[-1].key, columns[-1].label, None)
         yield FastTable(columns, self._row_cells, id="items-table")
         yield Static("", id="items-unsaved", classes="unsaved-note", markup=False)
-        yield Static("a ajouter · Entrée modifier · d supprimer · échap revenir", classes="view-hint")
+        yield Static(hint("add_item", "edit_item", "delete_item", "focus_sections"), classes="view-hint")
 
     def on_mount(self) -> None:
         self.query_one("#items-unsaved").display = False

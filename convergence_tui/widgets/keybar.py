@@ -9,6 +9,8 @@ from __future__ import annotations
 from textual.content import Content
 from textual.widgets import Static
 
+from ..ui.commands import key_name
+
 
 class KeyBar(Static):
     DEFAULT_CSS = """
@@ -33,12 +35,14 @@ class KeyBar(Static):
             if not binding.show or binding.action in seen:
                 continue
             seen.add(binding.action)
-            key = self.app.get_key_display(binding)
+            # The key that works here (Textual resolves the keymap and what the focused widget takes
+            # for itself: `?` is typed in a field, F1 still helps), named as every hint names keys.
+            key = key_name(binding.key)
             style = "$footer-key-foreground" if enabled else "dim"
             parts.append(Content.assemble((key, f"bold {style}"), " ", binding.description))
         if self.app.ENABLE_COMMAND_PALETTE:
             entry = screen.active_bindings.get(self.app.COMMAND_PALETTE_BINDING)
             if entry is not None:
-                key = self.app.get_key_display(entry[1])
+                key = key_name(entry[1].key)
                 parts.append(Content.assemble((key, "bold $footer-key-foreground"), " palette"))
         self.update(Content("  ").join(parts))

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical
 from textual.fuzzy import Matcher
 from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList
 from textual.widgets.option_list import Option
+
+from ..ui.commands import bindings
 
 SHOWN = 200  # a long list is filtered by typing, not scrolled
 
@@ -18,9 +19,7 @@ SHOWN = 200  # a long list is filtered by typing, not scrolled
 class FuzzyPicker(ModalScreen[int | None]):
     """Dismisses with the index of the chosen entry, or None."""
 
-    BINDINGS = [Binding("escape", "cancel", "Fermer", id="picker_close"),
-                Binding("down", "move(1)", show=False, id="picker_down"),
-                Binding("up", "move(-1)", show=False, id="picker_up")]
+    BINDINGS = bindings("picker")
 
     def __init__(self, labels: list[str], *, current: int = -1, placeholder: str = "Filtrer…") -> None:
         super().__init__(classes="modal")

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
 from textual.widgets import Button, Input, Label, Static
 
+from ..ui.commands import bindings, key_label
 from ..ui.saving import Saver
 from ..usecases import review
 from ..usecases.writes import SignOff, shorten
@@ -17,7 +17,7 @@ from .section import Place, SectionView, ViewContext
 
 class ValidationView(VerticalScroll, SectionView, can_focus=False):
     KIND = "validation"
-    BINDINGS = [Binding("ctrl+s", "sign", "Valider", id="sign_off")]
+    BINDINGS = bindings("validation")
     DEFAULT_CLASSES = "form-view"
 
     def __init__(self, saver: Saver, section, author: str = "", **kwargs) -> None:
@@ -50,7 +50,8 @@ class ValidationView(VerticalScroll, SectionView, can_focus=False):
         with Vertical(classes="field"):
             yield Label("Fonction *", classes="field-label")
             yield Input("", placeholder="ex. responsable délégué(e), directeur du GRADeS", id="signoff-role")
-        yield Button("Valider la campagne (ctrl+s)", id="sign", variant="primary", disabled=self.session.readonly)
+        yield Button(f"Valider la campagne ({key_label('sign_off')})", id="sign", variant="primary",
+                     disabled=self.session.readonly)
         yield Static("", id="signoff-changes", markup=False)
 
     def on_mount(self) -> None:
@@ -72,7 +73,8 @@ class ValidationView(VerticalScroll, SectionView, can_focus=False):
                 f"⚠ Validation par {shorten(waiting.name, 30)} ({shorten(waiting.role, 30)}) NON ENREGISTRÉE : "
                 "gardée ici, nouvel essai automatique.", "bold $error"))
         if problems:
-            lines.append(Content(blocking.removesuffix(".") + " (n pour y aller, r pour la revue)."))
+            lines.append(Content(blocking.removesuffix(".") + f" ({key_label('next_problem')} pour y aller, "
+                                 f"{key_label('review')} pour la revue)."))
         if self.session.readonly:
             lines.append(Content.styled("Lecture seule : ouvrez la campagne sans --review pour la valider.", "bold"))
         self.query_one("#signoff-state", Static).update(Content("\n").join(lines))
