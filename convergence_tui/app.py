@@ -191,7 +191,6 @@ def run_app(db: Path, referentiel: Path | None, *, review: bool = False) -> int:
                 print(f"Elles sont gardées dans {app.kept_in} : ressaisissez-les.", file=sys.stderr)
         except OSError:
             pass
-    settings.last_db = str(db.resolve())
     try:
         settings.save()
     except OSError:

@@ -1,4 +1,4 @@
-"""The user's settings file (TOML): author name, last campaign, signing certificate and its chain,
+"""The user's settings file (TOML): author name, signing certificate and its chain,
 trust anchors (the ANS's roots, for verify and import), keymap overrides.
 
 Read with tomllib, written with tomli-w. A broken file never stops the app:
@@ -19,7 +19,6 @@ MAX_SETTINGS_BYTES = 1024 * 1024  # a few lines of settings; checked before pars
 @dataclass
 class Settings:
     author: str = ""
-    last_db: str = ""
     theme: str = ""
     p12: str = ""  # the signing certificate last used (a path; never its password)
     chain: str = ""  # the PEM of intermediate certificates embedded with it (`export --chain`)
@@ -54,7 +53,6 @@ class Settings:
                                "(ex. trust = [\"/chemin/ans-racine.pem\"]) ; réglages par défaut utilisés.")
         return cls(
             author=str(data.get("author", "")),
-            last_db=str(data.get("last_db", "")),
             theme=str(data.get("theme", "")),
             p12=str(data.get("p12", "")),
             chain=str(data.get("chain", "")),
@@ -74,7 +72,7 @@ class Settings:
             return  # a file we could not read is the user's to fix: writing defaults would lose it (trust anchors…)
         path = path or config_file()
         path.parent.mkdir(parents=True, exist_ok=True)
-        data = {"author": self.author, "last_db": self.last_db, "theme": self.theme, "p12": self.p12,
+        data = {"author": self.author, "theme": self.theme, "p12": self.p12,
                 "chain": self.chain, "trust": self.trust, "keymap": self.keymap}
         import tomli_w  # only to write: start-up reads the settings, quitting saves them
 

@@ -322,7 +322,7 @@ def test_settings_that_cannot_be_read_are_kept(tmp_path, monkeypatch):
     config = write_config(tmp_path, "trust = 3\n", monkeypatch)
     # The app saves its settings on quit: a file it could not read is left for the user to fix.
     settings = Settings.load()
-    settings.last_db = "/ailleurs.sqlite"
+    settings.author = "Quelqu'un d'autre"
     settings.save()
     assert config.read_text(encoding="utf-8") == "trust = 3\n"
 
