@@ -92,43 +92,40 @@ class ExportScreen(ModalScreen[None]):
         if self.running:
             return
         draft = self.query_one("#export-draft", Checkbox).value
-        p12 = Path(self.query_one("#export-p12", Input).value.strip())
+        p12 = self.query_one("#export-p12", Input).value.strip()
         password_input = self.query_one("#export-password", Input)
+        password, password_input.value = password_input.value, ""  # it lives only as long as it is needed
         out = Path(self.query_one("#export-out", Input).value.strip() or "exports")
         self.query_one("#export-log", Static).update("")
-        try:
-            if self.problems and not draft:
-                raise exporting.ExportRefused(self.problems)
-            if not str(p12) or str(p12) == ".":
-                raise UserError("Indiquez le fichier du certificat de signature (.p12).")
-            created = exporting.created_now()
-            self._log("… Ouverture du certificat")
-            # The chain of intermediates, when the settings name one (as for the .p12, set once).
-            chain = self.settings.path_of(self.settings.chain) if self.settings.chain else None
-            identity = exporting.open_identity(p12, password_input.value, created, chain,
-                                               f"réglage chain de {self.settings.origin}")
-            for note in exporting.chain_notes(identity):
-                self._log(f"… {note}")
-            self._log("… Rapport, tableaux et documents")
-            prepared = exporting.prepare(self.session, identity, self.problems if draft else [], draft, created)
-        except UserError as exc:
-            self._log(f"⚠ {exc.message}")
+        if not p12:
+            self._log("⚠ Indiquez le fichier du certificat de signature (.p12).")
             return
-        finally:
-            password_input.value = ""  # the password lives only as long as it is needed
-        self.settings.p12 = str(p12)
+        if self.problems and not draft:
+            self._log(f"⚠ {exporting.ExportRefused(self.problems).message}")
+            return
+        # The chain of intermediates, when the settings name one (as for the .p12, set once).
+        chain = self.settings.path_of(self.settings.chain) if self.settings.chain else None
         self.running = True
-        self._write(prepared, out)
+        self._export(Path(p12), password, out, draft, chain)
 
     @work(thread=True, exclusive=True, group="export")
-    def _write(self, prepared, out: Path) -> None:
-        # Signing, zipping, writing and re-verifying touch no database: they run off the UI thread.
+    def _export(self, p12: Path, password: str, out: Path, draft: bool, chain: Path | None) -> None:
+        # The one export use case, as the CLI runs it, off the interface thread: checking, opening
+        # the certificate (a slow key derivation), the report, signing, writing and verifying.
+        def progress(step: str) -> None:
+            self.app.call_from_thread(self._log, f"… {step}")
+
         try:
-            result = prepared.write(out, lambda step: self.app.call_from_thread(self._log, f"… {step}"))
+            result = exporting.export(self.session, out, p12, password, draft=draft, progress=progress, chain=chain,
+                                      chain_origin=f"réglage chain de {self.settings.origin}")
         except UserError as exc:
             self.app.call_from_thread(self._done, None, exc.message)
         else:
+            self.app.call_from_thread(self._remember, p12)
             self.app.call_from_thread(self._done, result, None)
+
+    def _remember(self, p12: Path) -> None:
+        self.settings.p12 = str(p12)
 
     def _done(self, result, error: str | None) -> None:
         self.running = False

@@ -55,7 +55,9 @@ class Session:
         # view kept hidden is shown again only if nothing changed in the areas it shows (revision_of()).
         self.revisions: dict[str, int] = {}
         self._cache: dict[Any, tuple] = {}  # see cached()
-        self._signoffs: list[dict] | None = None  # see signoffs()
+        # Read once, here, on the session's own thread: an export made in a worker thread builds the
+        # answers document (which carries them) without touching the database.
+        self._signoffs: list[dict] = store.signoffs()
         if scored:
             self._rescore_all()
 
@@ -252,9 +254,7 @@ class Session:
         return self._store.last_undoable_batch()
 
     def signoffs(self) -> list[dict]:
-        """The sign-offs recorded in the campaign, oldest first (read once, then kept up to date)."""
-        if self._signoffs is None:
-            self._signoffs = self._store.signoffs()
+        """The sign-offs recorded in the campaign, oldest first (read at opening, kept up to date)."""
         return list(self._signoffs)
 
     def candidates(self, service_id: str):
