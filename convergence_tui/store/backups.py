@@ -13,8 +13,9 @@ from pathlib import Path
 
 from ..errors import CampaignLocked, UserError, os_reason
 from ..paths import data_dir
-from .db import Store, create_private, reader
+from .db import Store
 from .lock import CampaignLock
+from .sqlite import create_private, reader
 
 KEPT = 5
 
