@@ -1,0 +1,177 @@
+"""The commands on a campaign file: demo, referentiel check, import, status, signoff, migrate, restore."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from ..errors import UserError
+from ..escaping import json_printable
+from .bundle import signer_lines, trust_anchors
+from .common import resolve_db
+
+
+def cmd_referentiel_check(args: argparse.Namespace) -> int:
+    from ..referentiel import default_path, load
+
+    path = args.file or args.referentiel or default_path()
+    ref = load(path)
+    n_questions = sum(len(s.questions) for s in ref.sections)
+    print(
+        f"{path} : questionnaire valide — {ref.referentiel.id} {ref.referentiel.version}, "
+        f"{len(ref.axes)} axes, {len(ref.categories)} catégories, {len(ref.criteria)} critères, "
+        f"{len(ref.sections)} sections, {n_questions} questions."
+    )
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from ..usecases.demo import make_demo
+
+    db = resolve_db(args)
+    summary = make_demo(db, args.referentiel, services=args.services, actions=args.actions)
+    print(f"Campagne de démonstration créée : {db} ({summary}).")
+    print(f"Ouvrez-la avec : convergence --db {db}")
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from ..usecases.session import Session
+
+    db = resolve_db(args)
+    source = args.file
+    if not source.is_file():
+        raise UserError(f"{source} : fichier introuvable ; vérifiez le chemin.")
+    signed_by: list[str] = []
+    if source.suffix.lower() == ".zip":
+        from ..bundle.reader import read_bundle
+
+        verified = read_bundle(source, args.referentiel, trust=trust_anchors(args))
+        obj = verified.answers
+        signed_by = signer_lines(verified)
+    else:
+        from ..campaign.answers import parse_json
+
+        obj = parse_json(source.read_bytes(), str(source))
+
+    def load_into(session: Session) -> tuple[int, int, int]:
+        incoming = session.import_document(obj, str(source), replace=args.replace)
+        n_services = sum(1 for i in incoming.items.values() if i.kind == "service")
+        return n_services, len(incoming.cells), len(session.problems())
+
+    if not db.exists() or db.stat().st_size == 0:
+        from ..referentiel import load
+
+        # Built under a temporary name: a document refused half way leaves no file behind.
+        with Session.creating(db, load(args.referentiel), author=_author_from(obj)) as session:
+            n_services, n_cells, flagged = load_into(session)
+    else:
+        with Session.open(db, args.referentiel) as session:
+            backup_or_say(session)  # before replacing anything
+            n_services, n_cells, flagged = load_into(session)
+    for line in signed_by:
+        print(line)
+    print(f"Importé dans {db} : {n_services} services, {n_cells} réponses.")
+    if flagged:
+        print(f"{flagged} point(s) à compléter avant l'export définitif (voir « convergence status »).")
+    return 0
+
+
+def _author_from(obj: object) -> str:
+    if isinstance(obj, dict):
+        name = (obj.get("answers") or {}).get("delegate_name") if isinstance(obj.get("answers"), dict) else None
+        if isinstance(name, str) and name.strip():
+            return name.strip()
+    return "import"
+
+
+def cmd_signoff(args: argparse.Namespace) -> int:
+    from ..usecases.review import sign_off
+    from ..usecases.session import Session
+
+    with Session.open(resolve_db(args), args.referentiel) as session:
+        backup_or_say(session)
+        record = sign_off(session, args.name, args.role)
+        left = session.problems()
+    print(f"Campagne validée par {record['name']} ({record['role']}) le {record['at']}.")
+    if left:
+        print(f"Attention : {len(left)} point(s) restent à compléter ; l'export définitif les refusera "
+              "(voir « convergence status »).")
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from ..report.text import status_text
+    from ..usecases.review import export_blockers
+    from ..usecases.session import Session
+
+    with Session.open(resolve_db(args), args.referentiel, readonly=True) as session:
+        if args.date:
+            session.use_date(args.date)
+        problems = export_blockers(session)
+        if args.json:
+            doc = session.scores_document()
+            doc["problems"] = [p.to_json() for p in problems]
+            # Compact: with indent, the json module falls back to its pure-Python encoder.
+            sys.stdout.write(json_printable(json.dumps(doc, ensure_ascii=False)) + "\n")
+        else:
+            sys.stdout.write(status_text(session, problems))
+    if args.check and problems:
+        return 3
+    return 0
+
+
+def backup_or_say(session) -> None:
+    """A copy before a change; one that cannot be made (its folder full) is said, and the change goes
+    on: it is journaled and can be undone."""
+    try:
+        session.backup()
+    except UserError as exc:
+        print(f"Attention : {exc.message} La modification est faite quand même (elle reste annulable).",
+              file=sys.stderr)
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from ..campaign.orphans import find_orphans
+    from ..usecases.session import Session
+
+    db = resolve_db(args)
+    with Session.open(db, args.referentiel, readonly=True) as before:
+        old = (before.meta().get("referentiel_version"), before.meta().get("referentiel_sha256"))
+    with Session.open(db, args.referentiel, migrate=True) as session:
+        orphans = find_orphans(session.data)
+        version = session.ref.referentiel.version
+    if old[1] == session.ref.sha256:
+        print(f"{db} suit déjà le questionnaire {version} : rien à faire.")
+        return 0
+    print(f"{db} suit maintenant le questionnaire {version} (avant : {old[0]}). Aucune réponse supprimée.")
+    if orphans:
+        print(f"{len(orphans)} réponse(s) ne correspondent plus au questionnaire : gardées, listées par "
+              "« convergence status ».")
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from ..store.backups import list_backups, restore
+
+    db = resolve_db(args)
+    backups = list_backups(db)
+    if not backups:
+        print(f"Aucune sauvegarde de {db} (une copie est faite à chaque ouverture en écriture).")
+        return 0
+    if args.number is None:
+        print(f"Sauvegardes de {db}, de la plus récente à la plus ancienne :")
+        for n, b in enumerate(backups, 1):
+            services = "?" if b.services is None else b.services
+            print(f"  {n}  {b.taken:%d/%m/%Y %H:%M:%S} UTC  {b.size // 1024} Kio  {services} services")
+        print("Remettre l'une d'elles en place : convergence restore --db … NUMÉRO")
+        return 0
+    if not 1 <= args.number <= len(backups):
+        raise UserError(f"Sauvegarde n° {args.number} inconnue ; choisissez entre 1 et {len(backups)}.")
+    chosen = backups[args.number - 1]
+    kept = restore(db, chosen.path)
+    print(f"{db} restauré depuis la sauvegarde du {chosen.taken:%d/%m/%Y %H:%M:%S} UTC.")
+    if kept:
+        print(f"Le fichier remplacé est gardé : {kept} (visible dans « convergence restore »).")
+    return 0
