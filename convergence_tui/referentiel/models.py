@@ -71,7 +71,9 @@ class Thresholds:
 
 
 @dataclass(frozen=True)
-class Axis:
+class Named:
+    """What axes and categories are: an id, a label, a help text."""
+
     __pydantic_config__ = STRICT
     id: str
     label: str
@@ -79,11 +81,13 @@ class Axis:
 
 
 @dataclass(frozen=True)
-class Category:
-    __pydantic_config__ = STRICT
-    id: str
-    label: str
-    help: str = ""
+class Axis(Named):
+    pass
+
+
+@dataclass(frozen=True)
+class Category(Named):
+    pass
 
 
 @dataclass(frozen=True)

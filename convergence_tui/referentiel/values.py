@@ -266,20 +266,13 @@ def check_value(
             return None, f"« {printable(shown)} » n'est pas un niveau ; choisissez de 0 à {scale_max}"
         return raw, None
 
-    if t == "service":
-        if raw not in services:
-            return None, f"service inconnu « {printable(shown)} » ; choisissez un service de l'inventaire"
-        return raw, None
-
-    if t == "criterion":
-        if raw not in criteria:
-            return None, f"critère inconnu « {printable(shown)} » ; choisissez un critère de la grille"
-        return raw, None
-
-    if t == "category":
-        if raw not in categories:
-            return None, f"catégorie inconnue « {printable(shown)} » ; possibles : {', '.join(categories)}"
-        return raw, None
+    if t in ("service", "criterion", "category"):  # a reference to something the campaign holds
+        known, unknown = {
+            "service": (services, "service inconnu « {} » ; choisissez un service de l'inventaire"),
+            "criterion": (criteria, "critère inconnu « {} » ; choisissez un critère de la grille"),
+            "category": (categories, "catégorie inconnue « {} » ; possibles : " + ", ".join(categories)),
+        }[t]
+        return (raw, None) if raw in known else (None, unknown.format(printable(shown)))
 
     raise AssertionError(f"unhandled question type {t}")  # the models' Literal forbids this
 

@@ -309,13 +309,19 @@ class MainScreen(Screen):
         return next((sid for sid in services
                      if any(c.id == criterion_id for c in self.session.candidates(sid))), None)
 
+    def _file_holds_the_screen(self, what: str) -> bool:
+        """Whether the campaign is read and the file holds what is on screen. Undo reverts what the file
+        holds, and a bundle is made from it: with changes still waiting, either would miss them."""
+        if not self._ready(what):
+            return False
+        if self.saver.flush():
+            return True
+        self.notify(f"Des modifications attendent encore d'être enregistrées : {what} attend qu'elles le soient "
+                    "(nouvel essai automatique).", severity="warning")
+        return False
+
     def action_undo(self) -> None:
-        if not self._ready("l'annulation"):
-            return
-        if not self.saver.flush():
-            # Undo reverts what the file holds: with changes still waiting, it would revert the wrong one.
-            self.notify("Des modifications attendent encore d'être enregistrées : l'annulation attend "
-                        "qu'elles le soient.", severity="warning")
+        if not self._file_holds_the_screen("l'annulation"):
             return
         try:
             rows = self.session.undo()
@@ -343,12 +349,7 @@ class MainScreen(Screen):
         self.app.push_screen(ReviewScreen(self.session, readonly=self.session.readonly), done)
 
     def action_export(self) -> None:
-        if not self._ready("l'export"):
-            return
-        if not self.saver.flush():
-            # The bundle is made from the file: it would not hold what is on screen.
-            self.notify("Des modifications ne sont pas encore enregistrées : l'export attend qu'elles le soient "
-                        "(nouvel essai automatique).", severity="warning")
+        if not self._file_holds_the_screen("l'export"):
             return
         from .export import ExportScreen
 

@@ -151,29 +151,29 @@ class Field(Vertical, can_focus=False):
         if self._ready:
             self.post_message(self.Edited(self, raw, immediate))
 
+    def _relay(self, event: Message, raw: Any, immediate: bool) -> None:
+        """A control's change becomes the field's: typing is saved after a pause, a choice at once."""
+        event.stop()
+        self._post(raw, immediate)
+
     @on(Input.Changed, "#control")
     def _typed(self, event: Input.Changed) -> None:
-        event.stop()
-        self._post(event.value, False)
+        self._relay(event, event.value, False)
 
     @on(Input.Submitted, "#control")
     def _submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        self._post(event.value, True)
+        self._relay(event, event.value, True)
 
     # Handlers by name (TextArea and SelectionList are imported only when used).
     def on_text_area_changed(self, event) -> None:
-        event.stop()
-        self._post(event.text_area.text, False)
+        self._relay(event, event.text_area.text, False)
 
     @on(Choice.Changed, "#control")
     def _chosen(self, event: Choice.Changed) -> None:
-        event.stop()
-        self._post(event.value, True)
+        self._relay(event, event.value, True)
 
     def on_selection_list_selected_changed(self, event) -> None:
-        event.stop()
-        self._post(list(event.selection_list.selected), True)
+        self._relay(event, list(event.selection_list.selected), True)
 
     def on_descendant_blur(self) -> None:
         # Leaving a text field saves at once, without waiting for the debounce.
