@@ -13,8 +13,8 @@ SERVICE_SCORED_FIELDS = {"name", "category"}
 def areas_of(data: CampaignData, changes: list[Change]) -> set[str]:
     """The areas a batch of changes touches: "campaign" and "campaign:<question>", "levels" (a
     criterion's answers), or an item kind (see Session.revision_of)."""
-    kinds = {ch.scope: (ch.new or ch.old).value["kind"] for ch in changes if ch.field == ITEM_FIELD}
-    out = set()
+    kinds = {ch.scope: _item_kind(ch) for ch in changes if ch.field == ITEM_FIELD}
+    out: set[str] = set()
     for ch in changes:
         if ch.scope == CAMPAIGN:  # and per question: a form shows only its own (and their conditions)
             out.update(("campaign", f"campaign:{ch.field}"))
@@ -41,7 +41,7 @@ def touched_services(data: CampaignData, changes: list[Change]) -> set[str]:
             continue
         item = data.items.get(ch.scope)
         if ch.field == ITEM_FIELD:
-            kind = (ch.new or ch.old).value["kind"]
+            kind = _item_kind(ch)
             if kind in ("service", "action"):
                 out.add("*")
             continue
@@ -54,3 +54,11 @@ def touched_services(data: CampaignData, changes: list[Change]) -> set[str]:
             if sid:
                 out.add(sid)
     return out
+
+
+def _item_kind(change: Change) -> str:
+    """The kind of the item an item change creates, deletes or restores."""
+    state = change.new or change.old
+    assert state is not None, "an item change has the item's state before it, after it or both"
+    kind: str = state.value["kind"]
+    return kind

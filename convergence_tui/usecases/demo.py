@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 from pathlib import Path
+from typing import Any
 
 from ..campaign.formats import ANSWERS_FORMAT, ANSWERS_VERSION
 from ..errors import UserError
@@ -84,12 +85,14 @@ def siret_from(prefix13: str) -> str:
 
 def make_document(
     ref: Referentiel, *, services: int | None = None, actions: int | None = None, seed: int = SEED
-) -> dict:
+) -> dict[str, Any]:
     """The demo campaign as an answers document (deterministic for a seed)."""
     rng = random.Random(seed)
     ref_date = dt.date.fromisoformat(REFERENCE_DATE)
     count = services or len(SERVICES)
-    svc_docs, blockers, action_docs = [], [], []
+    svc_docs: list[dict[str, Any]] = []
+    blockers: list[dict[str, Any]] = []
+    action_docs: list[dict[str, Any]] = []
     gaps: list[tuple[str, str, int, int]] = []  # service, criterion, level, final target
     for n in range(count):
         name, category, status, vendor, product, profile = SERVICES[n % len(SERVICES)]
@@ -109,7 +112,7 @@ def make_document(
                 level = max(level, 3 if rng.random() < 0.5 else 4)
             if level not in allowed:
                 level = max(v for v in allowed if v <= level) if any(v <= level for v in allowed) else allowed[0]
-            answer: dict = {"level": level}
+            answer: dict[str, Any] = {"level": level}
             if c.evidence_from is not None and level >= c.evidence_from and rng.random() < 0.93:
                 answer["evidence"] = f"Attestation {c.source or 'interne'} — revue {rng.choice(['2025', '2026'])}"
             if rng.random() < 0.15:
@@ -235,7 +238,7 @@ def make_demo(db: Path, referentiel: Path | None = None, *, services: int | None
     )
 
 
-def _drop_unknown(ref: Referentiel, doc: dict) -> None:
+def _drop_unknown(ref: Referentiel, doc: dict[str, Any]) -> None:
     """Keep the demo loadable under a customised questionnaire (--referentiel) that lacks some questions."""
     form = ref.form_questions
     doc["answers"] = {k: v for k, v in doc["answers"].items() if k in form}

@@ -13,10 +13,15 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from ..campaign.problems import Problem
 from ..errors import UserError
 from .review import export_blockers
+
+if TYPE_CHECKING:
+    from ..bundle.signing import Identity
+    from .session import Session
 
 
 class ExportRefused(UserError):
@@ -50,14 +55,14 @@ def created_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(microsecond=0)
 
 
-def blockers_for(session, draft: bool) -> list[Problem]:
+def blockers_for(session: Session, draft: bool) -> list[Problem]:
     problems = export_blockers(session)
     if problems and not draft:
         raise ExportRefused(problems)
     return problems
 
 
-def export(session, out_dir: Path, p12: Path, password: str, *, draft: bool = False,
+def export(session: Session, out_dir: Path, p12: Path, password: str, *, draft: bool = False,
            created: dt.datetime | None = None, progress: Callable[[str], None] = lambda _: None,
            problems: list[Problem] | None = None, chain: Path | None = None,
            chain_origin: str = "--chain") -> ExportResult:
@@ -73,7 +78,7 @@ def export(session, out_dir: Path, p12: Path, password: str, *, draft: bool = Fa
 
 
 def open_identity(p12: Path, password: str, created: dt.datetime, chain: Path | None = None,
-                  chain_origin: str = "--chain"):
+                  chain_origin: str = "--chain") -> Identity:
     """The signing identity (wrong password, unreadable file, expired certificate, one that may not
     sign, or a chain that does not hold its issuer: a UserError)."""
     from ..bundle.signing import load_identity
@@ -81,7 +86,7 @@ def open_identity(p12: Path, password: str, created: dt.datetime, chain: Path | 
     return load_identity(p12, password, at=created, chain=chain, chain_origin=chain_origin)
 
 
-def chain_notes(identity) -> list[str]:
+def chain_notes(identity: Identity) -> list[str]:
     """What the signature will carry besides the signer's certificate, and a warning when the
     certificate's issuer is not among it (the ANS then authenticates the signer only if it holds it)."""
     from ..bundle.signing import subject_of_der
@@ -102,9 +107,9 @@ def chain_notes(identity) -> list[str]:
 class Prepared:
     """Everything a bundle holds, gathered from the session; writing it needs no database."""
 
-    entries: dict
-    meta: dict
-    identity: object
+    entries: dict[str, bytes]
+    meta: dict[str, Any]
+    identity: Identity
     created: dt.datetime
     draft: bool
     missing: int
@@ -117,7 +122,7 @@ class Prepared:
         return ExportResult(written.path, written.fingerprint, self.draft, self.missing, self.questionnaire)
 
 
-def prepare(session, identity, problems: list[Problem], draft: bool, created: dt.datetime,
+def prepare(session: Session, identity: Identity, problems: list[Problem], draft: bool, created: dt.datetime,
             progress: Callable[[str], None] = lambda _: None) -> Prepared:
     from ..bundle.derived import derived_entries
     from ..bundle.format import canonical_json
@@ -133,7 +138,7 @@ def prepare(session, identity, problems: list[Problem], draft: bool, created: dt
     # The validation claimed is the one verify will find: the latest sign-off recorded in the
     # answers, when its digest is theirs.
     last, current = latest_signoff(answers)
-    validation = {k: last[k] for k in ("name", "role", "at")} if current else None
+    validation = {k: last[k] for k in ("name", "role", "at")} if last is not None and current else None
     pin = pin_of(ref.referentiel.id, ref.referentiel.version, ref.sha256)
     official = pin == "official"
     meta = {

@@ -18,8 +18,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ..campaign.data import CampaignData, paused_gc
+from ..cells import Cell
 from ..referentiel import Referentiel
-from ..scoring import Scorer
+from ..scoring import CampaignScores, Scorer
 from ..store.db import check_integrity, read_answers, read_items, reader
 
 
@@ -30,8 +31,9 @@ class Loading:
 
     def __init__(self, path: Path, ref: Referentiel, date: dt.date, check: bool,
                  notify: Callable[[str], None] | None) -> None:
-        self.essential: tuple | None = None  # (data, scorer, scores, damage)
-        self.deferred: list | None = None
+        # (data, scorer, scores, damage): damage says why the integrity check failed, None when it passed.
+        self.essential: tuple[CampaignData, Scorer, CampaignScores, str | None] | None = None
+        self.deferred: list[tuple[str, str, Cell]] | None = None
         self.error: Exception | None = None
         self.essential_ready = threading.Event()
         self.complete_ready = threading.Event()

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..campaign.data import CAMPAIGN, ITEM_PREFIX, criterion_scope, split_criterion_scope
 from ..campaign.problems import Problem
-from ..cells import ITEM_FIELD
+from ..cells import ITEM_FIELD, JournalRow
 from ..referentiel.models import Criterion, Question, Section
 from ..referentiel.values import REGIONS, is_visible
 from ..scoring import NA, region_entry, service_entry
@@ -75,12 +75,12 @@ def grid_rows(session: Session, service_id: str) -> list[GridRow]:
     return rows
 
 
-def service_figures(session: Session, service_id: str) -> dict | None:
+def service_figures(session: Session, service_id: str) -> dict[str, Any] | None:
     score = session.scores.service(service_id)
     return service_entry(score) if score is not None else None
 
 
-def region_figures(session: Session) -> dict:
+def region_figures(session: Session) -> dict[str, Any]:
     return region_entry(session.scores.region)
 
 
@@ -104,7 +104,7 @@ def section_progress(session: Session, section: Section) -> Progress:
     sidebar, the review and the opening view all show it; a list of 4,000 blockers takes ~15 ms)."""
     if not session.section_loaded(section):
         session.ensure_complete()
-    areas = PROGRESS_AREAS.get(section.kind, (section.item,))
+    areas = PROGRESS_AREAS.get(section.kind, (section.item,) if section.item else ())
     return session.cached(("progress", section.id), areas, lambda: _count_progress(session, section))
 
 
@@ -118,6 +118,7 @@ def _count_progress(session: Session, section: Section) -> Progress:
         errors = sum(1 for q in visible if q.id in data.errors.get(CAMPAIGN, ()))
         return Progress(done, len(required), errors + len(required) - done)
     if section.kind == "list":
+        assert section.item is not None, "checks.py: a list section names its item"
         items = data.live(section.item)
         required = [q for q in section.questions if q.required]
         total = len(items) * len(required)
@@ -132,7 +133,11 @@ def _count_progress(session: Session, section: Section) -> Progress:
     return Progress(0, 0, 0)
 
 
-def location_key(session: Session, section_id: str, scope: str, field: str) -> tuple:
+# (section index, item position, scope, question or criterion index, 0)
+LocationKey = tuple[int, int, str, int, int]
+
+
+def location_key(session: Session, section_id: str, scope: str, field: str) -> LocationKey:
     """Order of places in the walk through the questionnaire (for next/previous problem)."""
     ref = session.ref
     section_index = next((i for i, s in enumerate(ref.sections) if s.id == section_id), len(ref.sections))
@@ -151,7 +156,7 @@ def location_key(session: Session, section_id: str, scope: str, field: str) -> t
             questions.index(field) if field in questions else 0, 0)
 
 
-def next_problem(session: Session, problems: list[Problem], here: tuple | None, backwards: bool = False
+def next_problem(session: Session, problems: list[Problem], here: LocationKey | None, backwards: bool = False
                  ) -> Problem | None:
     if not problems:
         return None
@@ -269,7 +274,7 @@ def resume_point(session: Session) -> Resume:
 def recent_places(session: Session, count: int) -> list[Resume]:
     """The places of the newest changes, newest first, one per user action (a journal batch: an
     item created with its first answers, a service deleted with its blockers…)."""
-    batches: dict[int, list] = {}
+    batches: dict[int, list[JournalRow]] = {}
     for row in session.journal(limit=count * 8):
         if row.batch not in batches and len(batches) == count:
             break
@@ -279,7 +284,7 @@ def recent_places(session: Session, count: int) -> list[Resume]:
             for rows in batches.values()]
 
 
-def place_of(session: Session, row) -> Resume:
+def place_of(session: Session, row: JournalRow) -> Resume:
     """Where a journal row's change was made, to go there and to say it in French."""
     ref = session.ref
     first = ref.sections[0]

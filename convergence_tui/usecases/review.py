@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..campaign.problems import KINDS, Problem
 from ..campaign.signoffs import SIGNOFF_PROBLEM, answers_digest, signed_by, signoff_problem
@@ -31,7 +31,7 @@ def campaign_digest(session: Session) -> str:
 
 @dataclass(frozen=True)
 class SignoffState:
-    last: dict | None  # the latest sign-off, if any
+    last: dict[str, Any] | None  # the latest sign-off, if any
     current: bool  # it covers the campaign as it is now
     changes: list[JournalRow] = field(default_factory=list)  # what was changed since, newest first
 
@@ -61,7 +61,7 @@ def signoff_state(session: Session) -> SignoffState:
     return SignoffState(last, current, changes)
 
 
-def sign_off(session: Session, name: str, role: str) -> dict:
+def sign_off(session: Session, name: str, role: str) -> dict[str, Any]:
     """Record the lead's sign-off of the campaign as it is now.
 
     An incomplete campaign may be signed (a lead can sign off an intermediate
@@ -138,7 +138,7 @@ def problem_counts(problems: list[Problem]) -> dict[str, int]:
 @dataclass(frozen=True, slots=True)
 class ServiceRow:
     id: str
-    figures: dict  # the service's entry of the scores document
+    figures: dict[str, Any]  # the service's entry of the scores document
     level_change: int | None  # since the last sign-off; None when the service is new since
     maturity_change: float | None
 
@@ -184,7 +184,7 @@ class BlockerSummary:
 
 def blocker_summary(session: Session) -> list[BlockerSummary]:
     data = session.data
-    owners_on_gap: dict[tuple, Counter] = defaultdict(Counter)
+    owners_on_gap: dict[tuple[str | None, str | None], Counter[str]] = defaultdict(Counter)
     for a in data.live("action"):
         if data.value(a.id, "status") != "abandoned":
             key = (data.value(a.id, "service"), data.value(a.id, "criterion"))
@@ -192,7 +192,7 @@ def blocker_summary(session: Session) -> list[BlockerSummary]:
     out = []
     for category, label in BLOCKER_LABELS.items():
         items = [b for b in data.live("blocker") if data.value(b.id, "category") == category]
-        owners: Counter = Counter()
+        owners: Counter[str] = Counter()
         for b in items:
             owners.update(owners_on_gap.get((data.value(b.id, "service"), data.value(b.id, "criterion")), {}))
         out.append(BlockerSummary(category, label, len(items),

@@ -14,10 +14,10 @@ import datetime as dt
 import gc
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Hashable, Iterable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from ..campaign.answers import to_document
 from ..campaign.data import CHILD_KINDS, CampaignData, Item, paused_gc
@@ -26,13 +26,17 @@ from ..campaign.signoffs import SIGNOFFS, signoff_entries
 from ..campaign.validation import validate_cell
 from ..cells import ITEM_FIELD, Cell, Change, JournalRow
 from ..errors import UserError
-from ..referentiel import Referentiel
+from ..referentiel import Criterion, Referentiel, Section
 from ..scoring import CampaignScores, Scorer, scores_document
 from ..store import Store
 from .changes import areas_of, touched_services
 from .loading import Loading
 from .opening import ReferentielChanged
 from .results import SaveFailed, SaveResult, same_answer, save_failure
+
+T = TypeVar("T")
+# What a cached figure was computed at: the loading stage, the scoring date and the areas' revisions.
+Stamp = tuple[str, dt.date | None, tuple[int, ...]]
 
 
 class Session:
@@ -54,10 +58,10 @@ class Session:
         # Committed changes per area ("campaign", "campaign:<question>", "levels", or an item kind): a
         # view kept hidden is shown again only if nothing changed in the areas it shows (revision_of()).
         self.revisions: dict[str, int] = {}
-        self._cache: dict[Any, tuple] = {}  # see cached()
+        self._cache: dict[Hashable, tuple[Stamp, object]] = {}  # see cached()
         # Read once, here, on the session's own thread: an export made in a worker thread builds the
         # answers document (which carries them) without touching the database.
-        self._signoffs: list[dict] = store.signoffs()
+        self._signoffs: list[dict[str, Any]] = store.signoffs()
         if scored:
             self._rescore_all()
 
@@ -66,12 +70,14 @@ class Session:
     def scorer(self) -> Scorer:
         if self._scorer is None:
             self.ensure_essential()
+        assert self._scorer is not None, "ensure_essential() scores the campaign"
         return self._scorer
 
     @property
     def scores(self) -> CampaignScores:
         if self._scores is None:
             self.ensure_essential()
+        assert self._scores is not None, "ensure_essential() scores the campaign"
         return self._scores
 
     @property
@@ -104,7 +110,7 @@ class Session:
 
     @classmethod
     def creating(cls, db: Path | str, referentiel: Path | str | Referentiel | None = None, *, author: str,
-                 answers: dict[str, Any] | None = None):
+                 answers: dict[str, Any] | None = None) -> AbstractContextManager[Session]:
         """A new campaign being filled, given its name only if the block ends without error (see
         `opening.creating_campaign`)."""
         from .opening import creating_campaign
@@ -129,6 +135,7 @@ class Session:
             return
         self.load_in_background()
         loading = self._loading
+        assert loading is not None, "load_in_background() starts it before the first stage is left"
         self._wait(loading.essential_ready)
         if loading.essential is None:
             # Unreadable past what the first screen shows: that stays on screen, scored as it is,
@@ -149,6 +156,7 @@ class Session:
             return
         self.ensure_essential()
         loading = self._loading
+        assert loading is not None, "ensure_essential() started it; it is dropped only once complete"
         self._wait(loading.complete_ready)
         if loading.deferred is None:  # the read failed: nothing more to show, nothing written
             self._damaged(str(loading.error))
@@ -174,14 +182,14 @@ class Session:
             f"{self.path} : fichier de campagne endommagé ({reason}) ; il est ouvert en LECTURE SEULE. "
             "Restaurez une sauvegarde (« convergence restore ») avant de le modifier.")
 
-    def section_loaded(self, section) -> bool:
+    def section_loaded(self, section: Section) -> bool:
         """Whether a section's figures can be shown without loading the deferred answers."""
         if self.stage == "first":
             return section.kind == "form"
         return self.complete or section.kind in ("form", "grid", "validation") or (
             section.kind == "list" and section.item == "service")
 
-    def backup(self):
+    def backup(self) -> Path:
         """A consistent copy of the campaign, the last few kept (safe to call from a worker thread)."""
         from ..store.backups import make_backup
 
@@ -197,7 +205,7 @@ class Session:
     def __enter__(self) -> Session:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     # --- reading ---------------------------------------------------------------
@@ -230,7 +238,7 @@ class Session:
         self.ensure_complete()
         return find_problems(self.data, self.scores, self.scorer)
 
-    def answers_document(self) -> dict:
+    def answers_document(self) -> dict[str, Any]:
         """The answers document (DESIGN.md §5), with the sign-offs recorded in the campaign."""
         self.ensure_complete()
         doc = to_document(self.data)
@@ -239,7 +247,7 @@ class Session:
             doc[SIGNOFFS] = signoff_entries(signoffs)
         return doc
 
-    def scores_document(self) -> dict:
+    def scores_document(self) -> dict[str, Any]:
         return scores_document(self.ref, self.scores)
 
     def journal(self, limit: int | None = None, *, since: int = 0) -> list[JournalRow]:
@@ -253,11 +261,11 @@ class Session:
     def last_undoable_batch(self) -> list[JournalRow]:
         return self._store.last_undoable_batch()
 
-    def signoffs(self) -> list[dict]:
+    def signoffs(self) -> list[dict[str, Any]]:
         """The sign-offs recorded in the campaign, oldest first (read at opening, kept up to date)."""
         return list(self._signoffs)
 
-    def candidates(self, service_id: str):
+    def candidates(self, service_id: str) -> list[Criterion]:
         category = self.data.category_of(service_id)
         return self.ref.candidates(category or "")
 
@@ -358,7 +366,8 @@ class Session:
         """How long a write waits for a lock another program holds on the file before failing."""
         self._store.set_busy_timeout(seconds)
 
-    def add_signoff(self, name: str, role: str, digest: str, journal_seq: int, scores: dict) -> dict:
+    def add_signoff(self, name: str, role: str, digest: str, journal_seq: int, scores: dict[str, Any]
+                    ) -> dict[str, Any]:
         """Record a sign-off (see signoff.sign_off) through the write path."""
         with self._writing():
             record = self._store.add_signoff(name, role, digest, journal_seq, scores)
@@ -393,19 +402,19 @@ class Session:
                 self._scores = self.scorer.rescore_one(self.scores, self.data.service_input(sid))
         return tuple(sorted(touched))
 
-    def cached(self, key: Any, areas, compute: Callable[[], Any]) -> Any:
+    def cached(self, key: Hashable, areas: Iterable[str], compute: Callable[[], T]) -> T:
         """`compute()` once per state of `areas` (see revision_of), of the loading stage and of the
         scoring date: figures every screen shows (a section's progress) are not recounted on each
         visit or each key, only after a change where they come from."""
         stamp = (self.stage, self._date_override, self.revision_of(areas))
         hit = self._cache.get(key)
         if hit is not None and hit[0] == stamp:
-            return hit[1]
+            return cast(T, hit[1])  # stored by compute() for the same key
         value = compute()
         self._cache[key] = (stamp, value)
         return value
 
-    def revision_of(self, areas) -> tuple[int, ...]:
+    def revision_of(self, areas: Iterable[str]) -> tuple[int, ...]:
         """Where the areas stand (changes committed in each); equal tuples: nothing there changed."""
         return tuple(self.revisions.get(a, 0) for a in sorted(areas))
 

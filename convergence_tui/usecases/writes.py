@@ -25,6 +25,7 @@ from ..errors import UserError
 from ..escaping import printable
 
 if TYPE_CHECKING:
+    from .results import SaveResult
     from .session import Session
 
 # How long an interactive write waits for a lock another program holds on the file (SQLite's
@@ -73,7 +74,9 @@ def place(session: Session, scope: str, field_id: str) -> str:
 class Write:
     """One change a person asked for. `key`: a later write with the same key replaces this one."""
 
-    key: tuple | None = None
+    @property
+    def key(self) -> tuple[str, str, str] | None:
+        return None  # an item change or a sign-off: never replaced
 
     def check(self, session: Session) -> None:
         """Raise UserError when it could never be saved (read-only campaign, a missing name)."""
@@ -98,10 +101,10 @@ class SetAnswer(Write):
     raw: Any
 
     @property
-    def key(self) -> tuple:
+    def key(self) -> tuple[str, str, str]:
         return ("answer", self.scope, self.field)
 
-    def apply(self, session: Session):
+    def apply(self, session: Session) -> SaveResult:
         return session.set_answer(self.scope, self.field, self.raw)
 
     def changes_nothing(self, session: Session) -> bool:
@@ -157,7 +160,7 @@ class SignOff(Write):
         if not self.name.strip() or not self.role.strip():
             raise UserError("Validation : le nom et la fonction du responsable sont nécessaires.")
 
-    def apply(self, session: Session) -> dict:
+    def apply(self, session: Session) -> dict[str, Any]:
         from .review import sign_off
 
         return sign_off(session, self.name, self.role)
@@ -241,7 +244,7 @@ class Writes:
     def answer(self, scope: str, field_id: str) -> SetAnswer | None:
         """The value queued for an answer (the latest), if any."""
         key = ("answer", scope, field_id)
-        return next((w for w in reversed(self._queue) if w.key == key), None)
+        return next((w for w in reversed(self._queue) if isinstance(w, SetAnswer) and w.key == key), None)
 
     def shown_cell(self, scope: str, field_id: str) -> Cell | None:
         """The answer as the screen shows it: the queued value (checked as it will be stored) or
@@ -265,6 +268,7 @@ class Writes:
         folder.mkdir(parents=True, exist_ok=True)
         stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
         target = folder / f"{self.session.path.stem}-{stamp}.json"
+        # Every write queued is one of the dataclasses below; their base `Write` is not one.
         entries = [{"modification": w.describe(self.session), "type": type(w).__name__,
                     **dataclasses.asdict(w)}  # type: ignore[call-overload]
                    for w in self._queue]
