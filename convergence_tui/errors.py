@@ -6,6 +6,8 @@ Anything else that escapes is our bug and deserves its traceback.
 from __future__ import annotations
 
 import errno
+from collections.abc import Sequence
+from typing import Any
 
 
 class UserError(Exception):
@@ -20,6 +22,19 @@ class UserError(Exception):
 
     def __str__(self) -> str:
         return "\n".join([self.message, *self.details])
+
+
+class ListedError(UserError):
+    """A refusal that counts what is wrong in one sentence, then names each thing on a line of its own."""
+
+    def __init__(self, message: str, problems: Sequence[Any], lines: list[str]) -> None:
+        super().__init__(message, details=lines)
+        self.problems = list(problems)
+
+
+def counted(n: int, word: str) -> str:
+    """« 1 problème », « 3 problèmes »."""
+    return f"{n} {word}{'s' if n > 1 else ''}"
 
 
 class VerificationError(UserError):

@@ -12,7 +12,7 @@ from collections.abc import Collection, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..cells import Cell
-from ..errors import UserError
+from ..errors import ListedError, UserError, counted
 from ..escaping import printable
 from ..referentiel.loader import format_path, french
 from ..referentiel.models import Question, Referentiel
@@ -38,15 +38,10 @@ BLOCKER_CORE = ("service", "criterion", "category", "description")
 ACTION_CORE = ("service", "criterion", "title", "target_level", "due", "owner", "status")
 
 
-class ImportRejected(UserError):
+class ImportRejected(ListedError):
     def __init__(self, source: str, problems: list[str]) -> None:
-        n = len(problems)
-        super().__init__(
-            f"{source} : {n} problème{'s' if n > 1 else ''} ; rien n'a été importé. Corrigez le document puis "
-            "relancez.",
-            details=[f"  {p}" for p in problems],
-        )
-        self.problems = problems
+        super().__init__(f"{source} : {counted(len(problems), 'problème')} ; rien n'a été importé. Corrigez le "
+                         "document puis relancez.", problems, [f"  {p}" for p in problems])
 
 
 # --- writing ------------------------------------------------------------------

@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from ..errors import UserError
+from ..errors import UserError, counted
 from ..escaping import json_printable
 from .bundle import signer_lines, trust_anchors
 from .common import resolve_db
@@ -55,10 +55,12 @@ def cmd_import(args: argparse.Namespace) -> int:
 
         obj = parse_json(source.read_bytes(), str(source))
 
+    from ..usecases.review import export_blockers
+
     def load_into(session: Session) -> tuple[int, int, int]:
         incoming = session.import_document(obj, str(source), replace=args.replace)
         n_services = sum(1 for i in incoming.items.values() if i.kind == "service")
-        return n_services, len(incoming.cells), len(session.problems())
+        return n_services, len(incoming.cells), len(export_blockers(session))
 
     if not db.exists() or db.stat().st_size == 0:
         from ..referentiel import load
@@ -72,10 +74,7 @@ def cmd_import(args: argparse.Namespace) -> int:
             n_services, n_cells, flagged = load_into(session)
     for line in signed_by:
         print(line)
-    print(f"Importé dans {db} : {n_services} services, {n_cells} réponses.")
-    if flagged:
-        print(f"{flagged} point(s) à compléter avant l'export définitif (voir « convergence status »).")
-    return 0
+    return done_then_left(f"Importé dans {db} : {n_services} services, {n_cells} réponses.", flagged)
 
 
 def _author_from(obj: object) -> str:
@@ -87,18 +86,14 @@ def _author_from(obj: object) -> str:
 
 
 def cmd_signoff(args: argparse.Namespace) -> int:
-    from ..usecases.review import sign_off
+    from ..usecases.review import export_blockers, sign_off
     from ..usecases.session import Session
 
     with Session.open(resolve_db(args), args.referentiel) as session:
         backup_or_say(session)
         record = sign_off(session, args.name, args.role)
-        left = session.problems()
-    print(f"Campagne validée par {record['name']} ({record['role']}) le {record['at']}.")
-    if left:
-        print(f"Attention : {len(left)} point(s) restent à compléter ; l'export définitif les refusera "
-              "(voir « convergence status »).")
-    return 0
+        left = len(export_blockers(session))
+    return done_then_left(f"Campagne validée par {record['name']} ({record['role']}) le {record['at']}.", left)
 
 
 def cmd_status(args: argparse.Namespace) -> int:
@@ -119,6 +114,14 @@ def cmd_status(args: argparse.Namespace) -> int:
             sys.stdout.write(status_text(session, problems))
     if args.check and problems:
         return 3
+    return 0
+
+
+def done_then_left(done: str, left: int) -> int:
+    """What was done, then how many points still block a final export: the figure `status` gives."""
+    print(done)
+    if left:
+        print(f"{counted(left, 'point')} à régler avant l'export définitif (voir « convergence status »).")
     return 0
 
 

@@ -12,7 +12,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import UserError, os_reason
+from ..errors import ListedError, UserError, counted, os_reason
 from .checks import check
 from .models import Referentiel, ReferentielFile
 
@@ -36,15 +36,10 @@ class Problem:
         return f"{where}: {key + ' : ' if key else ''}{self.message}"
 
 
-class ReferentielError(UserError):
+class ReferentielError(ListedError):
     def __init__(self, file: str, problems: list[Problem]) -> None:
-        n = len(problems)
-        super().__init__(
-            f"{file} : {n} erreur{'s' if n > 1 else ''} dans le questionnaire ; corrigez-les puis relancez "
-            "« convergence referentiel check ».",
-            details=[str(p) for p in problems],
-        )
-        self.problems = problems
+        super().__init__(f"{file} : {counted(len(problems), 'erreur')} dans le questionnaire ; corrigez-les puis "
+                         "relancez « convergence referentiel check ».", problems, [str(p) for p in problems])
 
 
 def format_path(path: KeyPath) -> str:

@@ -47,9 +47,14 @@ ItemKind = Literal["service", "indicator", "finance", "blocker", "action"]
 Scalar = bool | int | float | str
 
 
-@dataclass(frozen=True)
-class Meta:
+class Strict:
+    """Checked strictly by pydantic, unknown keys refused (typos must not pass), when a file is checked."""
+
     __pydantic_config__ = STRICT
+
+
+@dataclass(frozen=True)
+class Meta(Strict):
     id: str
     version: str
     title: str
@@ -57,24 +62,21 @@ class Meta:
 
 
 @dataclass(frozen=True)
-class Scale:
-    __pydantic_config__ = STRICT
+class Scale(Strict):
     max: int
     labels: list[str]
 
 
 @dataclass(frozen=True)
-class Thresholds:
-    __pydantic_config__ = STRICT
+class Thresholds(Strict):
     convergent: float
     partial: float
 
 
 @dataclass(frozen=True)
-class Named:
+class Named(Strict):
     """What axes and categories are: an id, a label, a help text."""
 
-    __pydantic_config__ = STRICT
     id: str
     label: str
     help: str = ""
@@ -91,15 +93,13 @@ class Category(Named):
 
 
 @dataclass(frozen=True)
-class Target:
-    __pydantic_config__ = STRICT
+class Target(Strict):
     date: dt.date
     level: int
 
 
 @dataclass(frozen=True)
-class Criterion:
-    __pydantic_config__ = STRICT
+class Criterion(Strict):
     id: str
     axis: str
     label: str
@@ -114,21 +114,19 @@ class Criterion:
 
 
 @dataclass(frozen=True)
-class Option:
-    __pydantic_config__ = STRICT
+class Option(Strict):
     value: str
     label: str
 
 
 @dataclass(frozen=True)
-class Condition:
+class Condition(Strict):
     """Shows a question only when another answer matches.
 
     Exactly one of `equals`, `in`, `answered` is given (checked in checks.py).
     The file's key `in` is a Python keyword: the loader reads it into `in_`.
     """
 
-    __pydantic_config__ = STRICT
     question: str
     equals: Scalar | None = None
     in_: list[Scalar] | None = None
@@ -136,8 +134,7 @@ class Condition:
 
 
 @dataclass(frozen=True)
-class Question:
-    __pydantic_config__ = STRICT
+class Question(Strict):
     id: str
     type: QuestionType
     label: str
@@ -154,22 +151,20 @@ class Question:
 
 
 @dataclass(frozen=True)
-class Section:
-    __pydantic_config__ = STRICT
+class Section(Strict):
     id: str
-    title: str
     kind: SectionKind
-    help: str = ""
+    title: str
+    questions: list[Question] = field(default_factory=list)
     item: ItemKind | None = None  # for kind = "list"
     item_label: str = ""  # singular noun shown as "Ajouter un <item_label>"
-    questions: list[Question] = field(default_factory=list)
+    help: str = ""
 
 
 @dataclass(frozen=True)
-class ReferentielFile:
+class ReferentielFile(Strict):
     """The whole file, exactly as written."""
 
-    __pydantic_config__ = STRICT
     referentiel: Meta
     scale: Scale
     thresholds: Thresholds

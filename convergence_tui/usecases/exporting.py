@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..campaign.problems import Problem
-from ..errors import UserError
+from ..errors import ListedError, UserError, counted
 from .review import export_blockers
 
 if TYPE_CHECKING:
@@ -24,15 +24,10 @@ if TYPE_CHECKING:
     from .session import Session
 
 
-class ExportRefused(UserError):
+class ExportRefused(ListedError):
     def __init__(self, problems: list[Problem]) -> None:
-        n = len(problems)
-        super().__init__(
-            f"Export définitif refusé : {n} point{'s' if n > 1 else ''} à régler (ou exportez un brouillon avec "
-            "--draft).",
-            details=[f"  - {p.message}" for p in problems],
-        )
-        self.problems = problems
+        super().__init__(f"Export définitif refusé : {counted(len(problems), 'point')} à régler (ou exportez un "
+                         "brouillon avec --draft).", problems, [f"  - {p.message}" for p in problems])
 
 
 @dataclass(frozen=True)

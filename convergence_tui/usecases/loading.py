@@ -21,7 +21,7 @@ from ..campaign.data import CampaignData, paused_gc
 from ..cells import Cell
 from ..referentiel import Referentiel
 from ..scoring import CampaignScores, Scorer
-from ..store.db import check_integrity, read_answers, read_items, reader
+from ..store.sqlite import check_integrity, read_answers, read_items, reader
 
 
 class Loading:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ..cells import Cell
 from ..errors import UserError
-from ..store.db import sqlite_problem
+from ..store.sqlite import sqlite_problem
 
 
 class SaveFailed(UserError):

@@ -66,19 +66,19 @@ class Session:
             self._rescore_all()
 
     # Read-only for callers: asking for them just after a `lazy` opening waits for the background read.
+    def _scored(self) -> tuple[Scorer, CampaignScores]:
+        if self._scores is None:
+            self.ensure_essential()
+        assert self._scorer is not None and self._scores is not None, "ensure_essential() scores the campaign"
+        return self._scorer, self._scores
+
     @property
     def scorer(self) -> Scorer:
-        if self._scorer is None:
-            self.ensure_essential()
-        assert self._scorer is not None, "ensure_essential() scores the campaign"
-        return self._scorer
+        return self._scored()[0]
 
     @property
     def scores(self) -> CampaignScores:
-        if self._scores is None:
-            self.ensure_essential()
-        assert self._scores is not None, "ensure_essential() scores the campaign"
-        return self._scores
+        return self._scored()[1]
 
     @property
     def complete(self) -> bool:

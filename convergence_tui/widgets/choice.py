@@ -7,14 +7,15 @@ picker. This is one widget; the list is built only when it is opened.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from textual.content import Content
-from textual.message import Message
 from textual.reactive import reactive
 from textual.widget import Widget
 
 from ..ui.commands import bindings
+from ..ui.messages import ControlMessage
 from .picker import FuzzyPicker
 
 BLANK = "— choisir —"
@@ -40,15 +41,9 @@ class Choice(Widget, can_focus=True):
 
     value: reactive[Any] = reactive(None, init=False)
 
-    class Changed(Message):
-        def __init__(self, choice: Choice, value: Any) -> None:
-            super().__init__()
-            self.choice = choice
-            self.value = value
-
-        @property
-        def control(self) -> Choice:
-            return self.choice
+    @dataclass
+    class Changed(ControlMessage):
+        value: Any = None
 
     def __init__(self, options: list[tuple[str, Any]], value: Any = None, **kwargs) -> None:
         value = value if any(v == value for _, v in options) else None

@@ -15,12 +15,12 @@ from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual.geometry import Region, Size
-from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from ..ui.commands import bindings
+from ..ui.messages import ControlMessage
 
 Cell = str | Text
 
@@ -61,15 +61,13 @@ class FastTable(ScrollView, can_focus=True):
 
     cursor_row: reactive[int] = reactive(0, always_update=False)
 
-    class RowHighlighted(Message):
-        def __init__(self, table: FastTable, key: str | None) -> None:
-            super().__init__()
-            self.table = table
-            self.key = key
+    @dataclass
+    class RowHighlighted(ControlMessage):
+        key: str | None = None
 
         @property
-        def control(self) -> FastTable:
-            return self.table
+        def table(self) -> FastTable:
+            return self.widget
 
     class RowSelected(RowHighlighted):
         pass
