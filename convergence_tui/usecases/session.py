@@ -11,26 +11,24 @@ and import (importing.py) live in modules of their own. Nothing here imports Tex
 from __future__ import annotations
 
 import datetime as dt
-import gc
 import sqlite3
-import threading
 from collections.abc import Callable, Hashable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
 from ..campaign.answers import to_document
-from ..campaign.data import CHILD_KINDS, CampaignData, Item, paused_gc
+from ..campaign.data import CHILD_KINDS, CampaignData, Item
 from ..campaign.problems import Problem, find_problems
 from ..campaign.signoffs import SIGNOFFS, signoff_entries
 from ..campaign.validation import validate_cell
 from ..cells import ITEM_FIELD, Cell, Change, JournalRow
 from ..errors import UserError
-from ..referentiel import Criterion, Referentiel, Section
+from ..referentiel import Criterion, Referentiel
 from ..scoring import CampaignScores, Scorer, scores_document
 from ..store import Store
 from .changes import areas_of, touched_services
-from .loading import Loading
+from .loading import Loading, ReadsInBackground
 from .opening import ReferentielChanged
 from .results import SaveFailed, SaveResult, same_answer, save_failure
 
@@ -39,7 +37,7 @@ T = TypeVar("T")
 Stamp = tuple[str, dt.date | None, tuple[int, ...]]
 
 
-class Session:
+class Session(ReadsInBackground):
     def __init__(self, store: Store, ref: Referentiel, data: CampaignData, author: str, *,
                  scored: bool = True) -> None:
         self.locked_elsewhere = False
@@ -81,10 +79,6 @@ class Session:
         return self._scored()[1]
 
     @property
-    def complete(self) -> bool:
-        return self.stage == "complete"
-
-    @property
     def scored(self) -> bool:
         """Whether scores are in memory (always, except just after a `lazy` opening)."""
         return self._scores is not None
@@ -120,75 +114,6 @@ class Session:
     def close(self) -> None:
         self._store.close()
 
-    # --- lazy loading ------------------------------------------------------------
-
-    def load_in_background(self, notify: Callable[[str], None] | None = None) -> None:
-        """Read the rest of a `lazy` campaign in a thread; `notify("essential")` then `notify("complete")`
-        are called from that thread (they must not block) when each part can be installed."""
-        if self.stage != "complete" and self._loading is None:
-            self._loading = Loading(self._store.path, self.ref, self._scoring_date(), not self._store.checked,
-                                     notify)
-
-    def ensure_essential(self) -> None:
-        """Install the scores and the answers they need, waiting for the background read if needed."""
-        if self.stage != "first":
-            return
-        self.load_in_background()
-        loading = self._loading
-        assert loading is not None, "load_in_background() starts it before the first stage is left"
-        self._wait(loading.essential_ready)
-        if loading.essential is None:
-            # Unreadable past what the first screen shows: that stays on screen, scored as it is,
-            # and nothing is ever written.
-            self._rescore_all()
-            self._damaged(str(loading.error))
-        else:
-            self.data, self._scorer, self._scores, damage = loading.essential
-            self._store.checked = True
-            if damage:
-                self._damaged(damage)
-        self.stage = "essential"
-        gc.freeze()
-
-    def ensure_complete(self) -> None:
-        """Load the deferred answers now if the background read has not brought them yet."""
-        if self.stage == "complete":
-            return
-        self.ensure_essential()
-        loading = self._loading
-        assert loading is not None, "ensure_essential() started it; it is dropped only once complete"
-        self._wait(loading.complete_ready)
-        if loading.deferred is None:  # the read failed: nothing more to show, nothing written
-            self._damaged(str(loading.error))
-        with paused_gc():
-            self.data.add_cells(loading.deferred or [])
-        self.stage = "complete"
-        self._loading = None
-        gc.freeze()
-
-    # A screen asks for a part only once the loader said it is read (the wait is then nil); this bound
-    # is for a path that would ask sooner: a sentence after it, never a screen frozen for good.
-    READ_WAIT = 30.0
-
-    def _wait(self, ready: threading.Event) -> None:
-        if not ready.wait(self.READ_WAIT):
-            raise UserError(f"{self.path} : lecture de la campagne plus longue que prévu ; réessayez dans un "
-                            "instant.")
-
-    def _damaged(self, reason: str) -> None:
-        # Never write into a damaged file: what is on screen stays readable, nothing is changed.
-        self._store.readonly = True
-        self.damage = self.damage or (
-            f"{self.path} : fichier de campagne endommagé ({reason}) ; il est ouvert en LECTURE SEULE. "
-            "Restaurez une sauvegarde (« convergence restore ») avant de le modifier.")
-
-    def section_loaded(self, section: Section) -> bool:
-        """Whether a section's figures can be shown without loading the deferred answers."""
-        if self.stage == "first":
-            return section.kind == "form"
-        return self.complete or section.kind in ("form", "grid", "validation") or (
-            section.kind == "list" and section.item == "service")
-
     def backup(self) -> Path:
         """A consistent copy of the campaign, the last few kept (safe to call from a worker thread)."""
         from ..store.backups import make_backup
@@ -213,10 +138,6 @@ class Session:
     @property
     def readonly(self) -> bool:
         return self._store.readonly
-
-    @property
-    def path(self) -> Path:
-        return self._store.path
 
     def meta(self) -> dict[str, Any]:
         return self._store.meta()
