@@ -235,3 +235,24 @@ def test_status_keeps_one_line_per_service_whatever_a_name_holds(cli, demo_db):
     code, out, _ = cli("status", "--db", demo_db)
     assert code == 0 and "\nPaquet valide" not in out and "\u2028" not in out
     assert "Faux\\x0aPaquet valide" in out
+
+
+def test_a_signature_with_a_weak_digest_is_refused(cli, signed, tmp_path):
+    """SHA-1 signatures can be forged: a bundle re-signed with `openssl cms -sign -md sha1` fails."""
+    bundle, key = signed
+    entries = entries_of(bundle)
+    (tmp_path / "m.json").write_bytes(entries["manifest.json"])
+    subprocess.run(["openssl", "cms", "-sign", "-binary", "-md", "sha1", "-in", str(tmp_path / "m.json"),
+                    "-signer", str(key), "-inkey", str(key), "-outform", "DER", "-out", str(tmp_path / "m.p7s")],
+                   check=True, capture_output=True)
+    weak = tmp_path / "sha1.zip"
+    weak.write_bytes(zip_bytes({**entries, "manifest.json.p7s": (tmp_path / "m.p7s").read_bytes()}))
+    code, _, err = cli("verify", weak)
+    assert code == 1 and "trop faible" in err and "sha1" in err, err
+
+
+def test_questionnaire_numbers_out_of_range_are_said_in_french(cli, tmp_path):
+    path = tmp_path / "q.toml"
+    path.write_text(_with_scale_max("1e308"), encoding="utf-8")
+    code, _, err = cli("referentiel", "check", path)
+    assert code == 2 and "scale.max" in err and "Unable" not in err and "nombre" in err, err

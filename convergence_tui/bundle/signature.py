@@ -22,6 +22,9 @@ if TYPE_CHECKING:
     from pyhanko.sign.ades.report import AdESSubIndic
 
 
+STRONG_DIGESTS = {"sha256", "sha384", "sha512"}  # SHA-1 and MD5 signatures can be forged
+
+
 def fail(path: Path, message: str, details: Iterable[str] = ()) -> VerificationError:
     """The error of a bundle that fails verification: one line, then its details one per line.
     Values from the bundle are escaped where they are quoted; escaping each line again leaves no
@@ -96,6 +99,10 @@ def check_signature(path: Path, manifest_bytes: bytes, p7s: bytes, trust: TrustA
                                                    match_all_key_usages=False)))
     except Exception as exc:  # noqa: BLE001 - pyhanko raises several types for a broken signature
         raise fail(path, f"{SIGNATURE} : signature invalide ({exc.__class__.__name__}).") from None
+    digest = signed_data["signer_infos"][0]["digest_algorithm"]["algorithm"].native
+    if digest not in STRONG_DIGESTS:
+        raise fail(path, f"{SIGNATURE} : signature faite avec l'empreinte {digest}, trop faible (attendu : "
+                         f"{', '.join(sorted(STRONG_DIGESTS))}) ; paquet refusé.")
     if not (status.intact and status.valid):
         raise fail(path, f"signature invalide : {MANIFEST} a été modifié après la signature, ou la signature "
                          "est altérée ; ne faites pas confiance à ce paquet.")

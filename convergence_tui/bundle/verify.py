@@ -19,7 +19,7 @@ from .. import __version__
 from ..campaign.answers import parse_json
 from ..campaign.documents import AnswersDocument, ScoresDocument
 from ..campaign.rebuilt import rebuild
-from ..errors import UserError
+from ..errors import UserError, counted
 from ..escaping import printable
 from ..referentiel.loader import format_path, french, parse
 from .claims import (
@@ -241,7 +241,9 @@ def verify_bundle(path: Path, trust_der: TrustAnchors | bytes | list[bytes] | No
     try:
         rebuilt = rebuild(ref, answers, date, checked=checked_answers)
     except UserError as exc:
-        raise _fail(path, f"answers.json ne correspond pas au questionnaire : {exc.message}", exc.details) from None
+        # Said to the verifier, not to someone importing: what does not fit, each on its line.
+        raise _fail(path, "answers.json ne correspond pas au questionnaire du paquet : "
+                          f"{counted(len(exc.details), 'problème')}", exc.details) from None
     if rebuilt.scores_doc != scores:
         raise _fail(path, f"les scores ne se recalculent pas : {_first_difference(rebuilt.scores_doc, scores)}.")
     check_validation(path, manifest, answers)

@@ -227,6 +227,8 @@ _FRENCH = {
     "int_type": "un nombre entier est attendu",
     "int_parsing": "un nombre entier est attendu",
     "int_from_float": "un nombre entier est attendu",
+    "int_parsing_size": "nombre entier démesuré",
+    "finite_number": "nombre démesuré ou indéfini (inf, nan)",
     "float_type": "un nombre est attendu",
     "float_parsing": "un nombre est attendu",
     "bool_type": "true ou false est attendu",
@@ -277,7 +279,8 @@ def locate_lines(text: str) -> dict[KeyPath, int]:
     arrays: set[str] = set()
     current: KeyPath = ()
     in_multiline: str | None = None
-    for lineno, line in enumerate(text.splitlines(), 1):
+    # TOML's lines end at \n only: splitlines() would also cut at U+2028 and shift every number after it.
+    for lineno, line in enumerate(text.split("\n"), 1):
         if in_multiline:
             if line.count(in_multiline) % 2 == 1:
                 in_multiline = None
