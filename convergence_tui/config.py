@@ -24,6 +24,7 @@ class Settings:
     chain: str = ""  # the PEM of intermediate certificates embedded with it (`export --chain`)
     trust: list[str] = field(default_factory=list)  # trust anchors for verify and import (the ANS's roots)
     keymap: dict[str, str] = field(default_factory=dict)
+    grid_advance: bool = True  # the grid moves to the next criterion after a level key
     problem: str = ""  # a French sentence when the file could not be read
     origin: str = ""  # the file read (relative paths in it are relative to its folder); not saved
 
@@ -58,6 +59,7 @@ class Settings:
             chain=str(data.get("chain", "")),
             trust=list(trust),
             keymap=dict(keymap),
+            grid_advance=data.get("grid_advance", True) is not False,
             origin=str(path),
         )
 

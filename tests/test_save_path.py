@@ -135,6 +135,9 @@ async def test_every_save_is_kept_shown_retried_and_saved_once_the_file_takes_it
         await pilot.press(str(level))
         await pilot.pause()
         assert time.monotonic() - started < 2.0
+        assert grid.current().criterion.id == "URB-04"  # moved on to the next criterion
+        grid.focus_criterion("URB-03")
+        await pilot.pause()
         row = grid.current()
         assert (row.criterion.id, row.level, row.state) == ("URB-03", level, "unsaved")
         assert "NON ENREGISTRÉ (niveau)" in str(grid.query_one("#grid-details").render())
@@ -223,7 +226,7 @@ async def test_quit_with_a_change_not_saved_asks_and_never_drops_it_silently(tmp
             level = 1 if (old or (None,))[0] != 1 else 2
             await pilot.press(str(level))
             await pilot.pause()
-            assert grid.current().state == "unsaved"
+            assert grid.row("URB-03").state == "unsaved"
 
             # ctrl+q asks, listing what would be lost; "stay" keeps it, on screen and queued.
             await pilot.press("ctrl+q")
@@ -237,7 +240,7 @@ async def test_quit_with_a_change_not_saved_asks_and_never_drops_it_silently(tmp
             await pilot.press("escape")
             await pilot.pause()
             assert not isinstance(app.screen, UnsavedQuit) and app.is_running
-            assert grid.current().state == "unsaved" and len(app.screen.saver.pending) == 1
+            assert grid.row("URB-03").state == "unsaved" and len(app.screen.saver.pending) == 1
 
             # Undo and export work on the file: they wait until it holds what is on screen.
             journal = query(db, "select count(*) from journal")

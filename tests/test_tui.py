@@ -263,7 +263,9 @@ async def test_grid_keys_levels_na_justification_comment_evidence(demo_db):
         await pilot.press("2")
         await pilot.pause()
         assert stored(demo_db, f"{sid}/URB-03", "level")[0] == 2
-        assert grid.current().state == "gap"
+        assert grid.current().criterion.id == "URB-04"  # a level key moves on to the next criterion
+        assert grid.row("URB-03").state == "gap"
+        grid.focus_criterion("URB-03")
         await pilot.press("x")
         await pilot.pause()
         assert isinstance(app.screen, TextPrompt)
@@ -276,7 +278,11 @@ async def test_grid_keys_levels_na_justification_comment_evidence(demo_db):
         await pilot.press("3")  # SEC-01 allows 0 or 4 only: kept, flagged invalid
         await pilot.pause()
         assert "non permis" in stored(demo_db, f"{sid}/SEC-01", "level")[2]
+        assert grid.current().criterion.id == "SEC-01"  # an invalid level keeps the cursor on it
         await pilot.press("4")
+        await pilot.pause()
+        assert grid.current().criterion.id != "SEC-01"
+        grid.focus_criterion("SEC-01")
         await pilot.press("p")
         await pilot.pause()
         area = app.screen.query_one(TextArea)
@@ -494,7 +500,7 @@ async def test_sidebar_follows_a_blocker_added_from_the_grid(demo_db):
     when the refresh was wired message by message): every figure of the sidebar is what the session
     counts, after any change."""
     from convergence_tui.usecases.overview import section_progress
-    from convergence_tui.widgets.sidebar import Sidebar
+    from convergence_tui.widgets.sidebar import Sidebar, section_mark
 
     async with running(demo_db) as (app, pilot):
         session = app.session
@@ -506,16 +512,17 @@ async def test_sidebar_follows_a_blocker_added_from_the_grid(demo_db):
 
         await pilot.press("4")
         await pilot.pause()
-        assert shown(blockers).rstrip().endswith("100%")
+        assert shown(blockers).rstrip().endswith("✓")  # every blocker described
         app.screen.current_view().focus_criterion("URB-04")
         await pilot.press("b")
         await pilot.pause()
         figure = section_progress(session, blockers)
-        assert figure.percent < 100  # the new blocker has no description yet
-        assert shown(blockers).rstrip().endswith(f"{figure.percent}%")
+        assert figure.problems  # the new blocker has no description yet
+        assert shown(blockers).rstrip().endswith(f"{figure.problems} ⚠")
         for section in session.ref.sections:  # and every other figure is the session's too
-            if section.kind != "validation" and section_progress(session, section).total:
-                assert shown(section).rstrip().endswith(f"{section_progress(session, section).percent}%")
+            if section.kind != "validation":
+                mark, _style = section_mark(section.kind, section_progress(session, section))
+                assert shown(section).rstrip().endswith(mark.strip())
 
 
 async def test_reference_selects_in_an_action_and_region(demo_db):

@@ -34,14 +34,16 @@ def _maturity(sums: Mapping[str, tuple[int, int]], scale_max: int) -> dict[str, 
     return {axis: (ratio_round(100 * total, scale_max * n, 1) if n else None) for axis, (total, n) in sums.items()}
 
 
-def _completeness(answered: int, candidates: int) -> float:
+def completeness_percent(answered: int, candidates: int) -> float:
+    """DESIGN.md §4's completeness, rounded as every output gives it: answered (level or NA) over
+    the candidate criteria, in percent; 100 when there is no candidate."""
     return ratio_round(100 * answered, candidates, 1) if candidates else 100.0
 
 
 def region_entry(region: RegionScore) -> dict[str, Any]:
     return {
         "maturity": _maturity(region.sums, region.scale_max),
-        "completeness": _completeness(region.answered, region.candidates),
+        "completeness": completeness_percent(region.answered, region.candidates),
         "status_counts": dict(region.status_counts),
     }
 
@@ -52,7 +54,7 @@ def service_entry(s: ServiceScore) -> dict[str, Any]:
         "name": s.name,
         "category": s.category,
         "maturity": _maturity(s.sums, s.scale_max),
-        "completeness": _completeness(s.answered, s.candidates),
+        "completeness": completeness_percent(s.answered, s.candidates),
         "conformity": ratio_round(s.met, s.due, 3) if s.due else 1.0,
         "status": s.status,
         "level": s.level,

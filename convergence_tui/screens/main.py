@@ -94,7 +94,7 @@ class MainScreen(Screen):
     def _view_context(self) -> ViewContext:
         settings = getattr(self.app, "settings", None)
         return ViewContext(author=(settings.author if settings else "") or "", height=self.app.size.height,
-                           service=self.service_id)
+                           service=self.service_id, advance=settings.grid_advance if settings else True)
 
     def _first_paint_done(self) -> None:
         settle_memory()

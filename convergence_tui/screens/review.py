@@ -67,7 +67,7 @@ class ReviewScreen(Screen):
         mode = "  [lecture seule]" if self.readonly else ""
         (signoff, colour), (blocking, _) = review.state_lines(state, self.problems)
         lines = [
-            Content.assemble(("Revue de la campagne", "bold"), mode, f" — complétude {pct(overall)}"),
+            Content.assemble(("Revue de la campagne", "bold"), mode, f" — complétude {overall.sentence()}"),
             Content.styled(signoff, f"bold {colour}"),
             Content(blocking),
         ]
@@ -108,10 +108,10 @@ class ReviewScreen(Screen):
 
     def _tab_completion(self) -> Vertical:
         rows, overall = review.completion(self.session)
-        lines = [f"{'Section':<32} {'fait':>6} {'attendu':>8} {'%':>7} {'à revoir':>9}"]
+        lines = [f"Complétude : {overall.sentence()}", "",
+                 f"{'Section':<32} {'réponses':>9} {'attendues':>10} {'à revoir':>9}"]
         for r in rows:
-            lines.append(f"{r.title[:32]:<32} {r.done:>6} {r.total:>8} {_num(r.percent):>6} {r.problems:>9}")
-        lines.append(f"{'Ensemble':<32} {'':>6} {'':>8} {_num(overall):>6}")
+            lines.append(f"{r.title[:32]:<32} {r.done:>9} {r.total:>10} {r.problems:>9}")
         items = [p for p in self.problems if not p.is_plan]
         table = FastTable([Column("kind", "Nature", 24), Column("where", "Où et quoi")],
                           lambda key: self._problem_cells(int(key)), id="review-problems")

@@ -49,6 +49,7 @@ SCOPES = {
     "unsaved": "Quitter avec des modifications non enregistrées",
     "picker": "Listes de choix et recherche",
     "help": "Aide",
+    "reading": "Lecture d'un texte",
     "wizard": "Assistant de création",
 }
 
@@ -96,6 +97,8 @@ VIEWS = (
     Command("not_applicable", "x", "not_applicable", "NA",
             "Critère non applicable (demande la justification).", scope="grid"),
     Command("comment", "c", "comment", "Commentaire", "Écrire le commentaire du critère.", scope="grid"),
+    Command("criterion_info", "i", "criterion_info", "Détails",
+            "Lire tout le critère : ce que veut dire chaque niveau, l'aide, la source.", scope="grid"),
     Command("evidence", "p", "evidence", "Preuve", "Écrire la preuve (document, audit, certificat).", scope="grid"),
     Command("new_blocker", "b", "new_blocker", "Frein", "Décrire un frein sur l'écart de la ligne (pré-rempli).",
             scope="grid"),
@@ -152,6 +155,7 @@ SCREENS = (
     Command("picker_down", "down", "move(1)", "Bas", "Choix suivant.", scope="picker", show=False),
     Command("picker_up", "up", "move(-1)", "Haut", "Choix précédent.", scope="picker", show=False),
     Command("help_close", "escape,question_mark,f1,q", "close", "Fermer", "Fermer l'aide.", scope="help"),
+    Command("reading_close", "escape,enter,q", "close", "Fermer", "Fermer ce texte.", scope="reading"),
     Command("wizard_create", "ctrl+s", "create", "Créer", "Créer la campagne.", scope="wizard"),
 )
 

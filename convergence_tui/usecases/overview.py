@@ -15,7 +15,9 @@ from ..campaign.problems import Problem
 from ..cells import ITEM_FIELD, JournalRow
 from ..referentiel.models import Criterion, Question, Section
 from ..referentiel.values import REGIONS, is_visible
+from ..report.format import number, pct
 from ..scoring import NA, region_entry, service_entry
+from ..scoring.document import completeness_percent
 
 if TYPE_CHECKING:
     from .session import Session
@@ -86,13 +88,43 @@ def region_figures(session: Session) -> dict[str, Any]:
 
 @dataclass(frozen=True, slots=True)
 class Progress:
+    """Answers expected in a section, given, and missing or invalid. For the grid, `done` and `total`
+    are the criteria answered and to answer: DESIGN.md §4's completeness (`completeness()`)."""
+
     done: int
     total: int
     problems: int
 
     @property
-    def percent(self) -> int:
-        return 100 if not self.total else int(100 * self.done / self.total)
+    def percent(self) -> float:
+        return completeness_percent(self.done, self.total)
+
+
+@dataclass(frozen=True, slots=True)
+class Completeness:
+    """DESIGN.md §4's completeness of the region — the one figure called « complétude » on every
+    screen, in the report and in `status` —: criteria answered (a level or NA) over the criteria that
+    apply to the services, pooled. `percent` is None when there is nothing to answer yet (no
+    service, or none with a category): saying 100 % then would be false."""
+
+    answered: int
+    expected: int
+
+    @property
+    def percent(self) -> float | None:
+        return completeness_percent(self.answered, self.expected) if self.expected else None
+
+
+    def sentence(self) -> str:
+        """How every screen says it: « 96,6 % (2 612 des 2 704 critères renseignés) »."""
+        if self.percent is None:
+            return "— (aucun critère à renseigner : ajoutez des services et leur catégorie)"
+        return f"{pct(self.percent)} ({number(self.answered)} des {number(self.expected)} critères renseignés)"
+
+
+def completeness(session: Session) -> Completeness:
+    region = session.scores.region
+    return Completeness(region.answered, region.candidates)
 
 
 # What a section's progress is counted from (Session.revision_of areas).

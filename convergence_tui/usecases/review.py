@@ -14,7 +14,7 @@ from ..campaign.timeline import TimelineRow, plan_timeline
 from ..cells import JournalRow
 from ..errors import UserError
 from ..scoring import service_entry
-from .overview import section_progress
+from .overview import Completeness, completeness, section_progress
 
 if TYPE_CHECKING:
     from .session import Session
@@ -111,20 +111,16 @@ class SectionCompletion:
     total: int
     problems: int
 
-    @property
-    def percent(self) -> float:
-        return 100.0 if not self.total else round(100 * self.done / self.total, 1)
 
-
-def completion(session: Session) -> tuple[list[SectionCompletion], float]:
+def completion(session: Session) -> tuple[list[SectionCompletion], Completeness]:
+    """Each section's answers (expected, given, to review), and the campaign's completeness (§4)."""
     rows = []
     for s in session.ref.sections:
         if s.kind == "validation":
             continue
         p = section_progress(session, s)
         rows.append(SectionCompletion(s.id, s.title, p.done, p.total, p.problems))
-    done, total = sum(r.done for r in rows), sum(r.total for r in rows)
-    return rows, (100.0 if not total else round(100 * done / total, 1))
+    return rows, completeness(session)
 
 
 def problem_counts(problems: list[Problem]) -> dict[str, int]:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from textual import on
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static, TextArea
 
-from ..ui.commands import bindings_of, hint, key_label
+from ..ui.commands import bindings, bindings_of, hint, key_label
 
 
 class Confirm(ModalScreen[bool]):
@@ -63,4 +63,27 @@ class TextPrompt(ModalScreen[str | None]):
         self.dismiss(self.query_one(TextArea).text)
 
     def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class Reading(ModalScreen[None]):
+    """A text to read whole (a criterion: its levels, its help), scrolled with the arrows."""
+
+    BINDINGS = bindings("reading")
+
+    def __init__(self, title: str, text: str) -> None:
+        super().__init__(classes="modal")
+        self.title_text = title
+        self.text = text
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(classes="dialog reading"):
+            yield Static(self.title_text, classes="dialog-title", markup=False)
+            yield Static(self.text, classes="dialog-text", markup=False)
+            yield Static(hint("reading_close"), classes="view-hint")
+
+    def on_mount(self) -> None:
+        self.query_one(VerticalScroll).focus()
+
+    def action_close(self) -> None:
         self.dismiss(None)

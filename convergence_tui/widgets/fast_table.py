@@ -38,6 +38,9 @@ class FastTable(ScrollView, can_focus=True):
     FastTable {
         background: $surface;
         scrollbar-size-vertical: 1;
+        /* Never a horizontal scroll bar: the columns fit the width (the last one takes what is left,
+           cut with an ellipsis), and a scroll bar would hide the last row — the one being edited. */
+        overflow-x: hidden;
     }
     FastTable > .fast-table--header {
         text-style: bold;
@@ -156,6 +159,7 @@ class FastTable(ScrollView, can_focus=True):
 
     def on_resize(self) -> None:
         self.virtual_size = Size(self.size.width, len(self.keys) + 1)
+        self._keep_visible(self.cursor_row)  # a smaller terminal must not hide the row being edited
 
     # --- drawing -------------------------------------------------------------
 

@@ -10,11 +10,11 @@ from textual.containers import Vertical
 from textual.widgets import Static
 
 from ..campaign.data import criterion_scope, split_criterion_scope
-from ..report.format import STATUS_LABELS
 from ..ui.commands import bindings, key_label
 from ..ui.messages import Navigate
 from ..ui.saving import Saver
 from ..ui.theme import themed
+from ..usecases.explain import level_meanings, status_reason
 from ..usecases.overview import GridRow, grid_rows
 from ..usecases.writes import FIELD_WORDS, AddItem, SetAnswer
 from .fast_table import Column, FastTable
@@ -51,6 +51,7 @@ class GridView(Vertical, SectionView):
         start = crit[1] if crit else (place.field if place.field in saver.session.ref.criteria_by_id else "")
         view = cls(saver, sid, start)
         view.section_id = section.id
+        view.advance = context.advance
         return view
 
     @staticmethod
@@ -88,9 +89,11 @@ class GridView(Vertical, SectionView):
         self._by_id: dict[str, GridRow] = {}
         self._unsaved: dict[str, set[str]] = {}  # criterion -> its fields queued, not in the file yet
         self.start_criterion = criterion
+        self.advance = True  # to the next criterion after a level key (setting grid_advance)
 
     def compose(self) -> ComposeResult:
         yield Static("", id="grid-title", classes="view-title")
+        yield Static("", id="grid-why", classes="grid-why", markup=False)
         yield FastTable(COLUMNS, self._row_cells, id="grid-table")
         yield Static("", id="grid-details", classes="grid-details", markup=False)
 
@@ -135,22 +138,29 @@ class GridView(Vertical, SectionView):
                 themed(self, text, var), c.axis, c.label[:60]]
 
     def _refresh_title(self) -> None:
+        why = self.query_one("#grid-why", Static)
         if self.service_id is None:
             self.query_one("#grid-title", Static).update("Aucun service : ajoutez-en dans l'inventaire des services.")
+            why.update("")
             return
+        # Why the service is at its level, where the level is shown (which criterion, which figure).
+        why.update(status_reason(self.session, self.service_id))
         data = self.session.data
         name = data.name_of(self.service_id) or self.service_id
-        score = self.session.scores.service(self.service_id)
         category = data.category_of(self.service_id) or "catégorie à choisir"
-        status = f" · {STATUS_LABELS[score.status]} N{score.level}" if score else ""
         date = self.session.reference_date.strftime("%d/%m/%Y")
         title = self.query_one("#grid-title", Static)
-        title.update(Text.assemble((name, "bold"), f" · {category}{status} · dû au {date}"))
+        # The status and level are said on the next line, with why.
+        title.update(Text.assemble((name, "bold"), f" · {category} · dû au {date}"))
 
     def current(self) -> GridRow | None:
         if not self.rows:
             return None
         return self.rows[min(self.table.cursor_row, len(self.rows) - 1)]
+
+    def row(self, criterion_id: str) -> GridRow:
+        """A criterion's row as shown (its level, state) wherever the cursor is."""
+        return self._by_id[criterion_id]
 
     def _refresh_details(self) -> None:
         details = self.query_one("#grid-details", Static)
@@ -168,7 +178,15 @@ class GridView(Vertical, SectionView):
             flags.append(f"NA possible ({key_label('not_applicable')})")
         if c.evidence_from is not None:
             flags.append(f"preuve dès le niveau {c.evidence_from} ({key_label('evidence')})")
-        lines = [f"{c.id} — {c.label}", f"Source : {c.source} · " + " · ".join(flags), c.help]
+        # What the levels that decide mean (the criterion's own words), then where to read it all.
+        meanings = level_meanings(c)
+        lines = [f"{c.id} — {c.label}"]
+        if isinstance(r.level, int) and r.level in meanings:
+            lines.append(f"Niveau {r.level} : {meanings[r.level]}")
+        if r.due is not None and r.due != r.level and r.due in meanings:
+            lines.append(f"Dû {r.due} : {meanings[r.due]}")
+        lines.append(f"Source : {c.source} · " + " · ".join(flags) + f" · {key_label('criterion_info')} : tout "
+                     "le critère")
         unsaved = self._unsaved.get(c.id)
         if unsaved:
             names = ", ".join(FIELD_WORDS[f] for f in SHOWN_FIELDS if f in unsaved)
@@ -183,6 +201,7 @@ class GridView(Vertical, SectionView):
             lines.append(f"Preuve : {r.evidence or todo}")
         if r.comment:
             lines.append(f"Commentaire : {r.comment}")
+        lines.append(c.help.split("\n\n")[0])  # the question the criterion asks
         details.update("\n".join(lines))
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
@@ -259,16 +278,60 @@ class GridView(Vertical, SectionView):
     # --- keys --------------------------------------------------------------
 
     def action_set_level(self, level: int) -> None:
-        self._save("level", level)
-
-    def action_not_applicable(self) -> None:
         r = self.current()
         if r is None:
             return
-        self._save("level", "NA")
+        self._save("level", level)
+        allowed = self.session.ref.allowed_levels(r.criterion)
+        if level not in allowed:
+            # Kept as typed and flagged (DESIGN.md §7), said now, and the cursor stays on it.
+            self.notify(f"{r.criterion.id} n'admet pas le niveau {level} (niveaux possibles : "
+                        f"{', '.join(map(str, allowed))}) : gardé, signalé, à corriger avant l'export.",
+                        severity="warning")
+            return
+        if self.advance:  # rating a grid is one key per criterion
+            self.table.action_cursor(1)
+
+    def action_not_applicable(self) -> None:
+        """NA with its justification, or nothing: the level is saved only once the reason is written
+        (échap leaves the criterion as it was)."""
         r = self.current()
-        if r is not None and r.level == "NA":
-            self._prompt("justification", f"{r.criterion.id} non applicable : pourquoi ?")
+        if r is None:
+            return
+        c = r.criterion
+        if not c.na_allowed:
+            self._save("level", "NA")  # kept as typed and flagged, as any invalid input (§7)
+            self.notify(f"{c.id} ne peut pas être déclaré non applicable : NA gardé, signalé, à remplacer "
+                        "par un niveau avant l'export.", severity="warning")
+            return
+        from .dialogs import TextPrompt
+
+        scope = criterion_scope(self.service_id, c.id)
+
+        def done(text: str | None) -> None:
+            if text is not None and text.strip():
+                self.saver.save(SetAnswer(scope, "level", "NA"))
+                self.saver.save(SetAnswer(scope, "justification", text))
+            elif text is not None:
+                self.notify("Sans justification, le critère reste comme il était.", severity="warning")
+            self.table.focus()
+
+        self.app.push_screen(TextPrompt(f"{c.id} non applicable : pourquoi ?", r.justification), done)
+
+    def action_criterion_info(self) -> None:
+        from .dialogs import Reading
+
+        r = self.current()
+        if r is not None:
+            c = r.criterion
+            meanings = level_meanings(c)
+            scale = self.session.ref.scale.labels
+            levels = "\n".join(f"  {n} — {meanings.get(n, scale[n] if n < len(scale) else '')}"
+                               for n in self.session.ref.allowed_levels(c))
+            targets = ", ".join(f"{t.level} au {t.date:%d/%m/%Y}" for t in c.targets) or "aucune"
+            text = (f"{c.label}\n\nSource : {c.source}\nNiveaux :\n{levels}\nCibles : {targets}"
+                    + ("\nCritère bloquant ★" if c.critical else "") + f"\n\n{c.help}")
+            self.app.push_screen(Reading(f"{c.id} — {c.axis}", text))
 
     def action_comment(self) -> None:
         self._prompt("comment", "Commentaire")

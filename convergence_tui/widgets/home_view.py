@@ -85,11 +85,8 @@ class HomeView(Static, SectionView, can_focus=True):
             from ..usecases import review
 
             rows, overall = review.completion(session)
-            percent = f"{overall:.1f}".replace(".", ",")
             missing = sum(r.problems for r in rows)
-            lines.append(Content.assemble("Complétude : ", (f"{percent} %", "bold"),
-                                          f" ({sum(r.done for r in rows)} des {sum(r.total for r in rows)} "
-                                          "réponses attendues)"))
+            lines.append(Content.assemble("Complétude : ", (overall.sentence(), "bold")))
             lines.append(Content.styled(f"À compléter : {missing} réponse(s) manquante(s) ou invalide(s) "
                                         f"({key_label('next_problem')} pour y aller)", "$warning") if missing else
                          Content.styled(f"Toutes les réponses attendues sont là ; la revue ({key_label('review')}) "

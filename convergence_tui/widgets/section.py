@@ -47,6 +47,7 @@ class ViewContext:
     height: int | None = None
     service: str | None = None
     ahead: bool = False  # built ahead, hidden: it must not take the focus as it mounts
+    advance: bool = True  # the grid moves to the next criterion after a level key (setting grid_advance)
 
 
 class SectionView:

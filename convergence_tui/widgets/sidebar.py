@@ -12,6 +12,23 @@ from ..usecases.overview import section_progress
 STATUS_STYLE = {"convergent": "$success", "partially_convergent": "$warning", "non_convergent": "$error"}
 
 
+TITLE = 22  # characters of a section's title (the whole title heads its view)
+
+
+def section_mark(kind: str, progress) -> tuple[str, str]:
+    """What the sidebar says of a section, 4 cells: the grid's completeness (DESIGN.md §4, the one
+    figure called « complétude » everywhere), and for the other sections what is left to answer —
+    « ✓ », « 3 ⚠ » —, or « — » when nothing is expected there (an empty list is not 100 % done)."""
+    if progress.total == 0:
+        return "   —", "dim"
+    if kind == "grid":
+        shown = int(progress.percent + 0.5)  # the figure every output gives (one decimal), to the unit
+        return f"{shown:>3}%", "$warning" if progress.problems else "$success"
+    if progress.problems:
+        return f"{progress.problems:>2} ⚠" if progress.problems < 100 else "99+⚠", "$warning"
+    return "   ✓", "$success"
+
+
 def fit(text: str, width: int) -> str:
     """One line per entry: long names are cut with an ellipsis."""
     return text if len(text) <= width else text[: width - 1] + "…"
@@ -39,11 +56,12 @@ class Sidebar(OptionList):
         for n, section in enumerate(self.session.ref.sections, 1):
             options.append(Option(self._prompt(f"section:{section.id}", self._section_prompt(n, section)),
                                   id=f"section:{section.id}"))
-            # The services come with their scores, a moment after the first paint of a large campaign.
-            if section.kind == "grid":
-                for sid in self._services:
-                    options.append(Option(self._prompt(f"service:{sid}", self._service_prompt(sid)),
-                                          id=f"service:{sid}"))
+        # The services after every section (so that the sections 1–9 stay in view on 24 lines), with
+        # their scores, a moment after the first paint of a large campaign.
+        if self._services:
+            options.append(None)  # a separator
+        for sid in self._services:
+            options.append(Option(self._prompt(f"service:{sid}", self._service_prompt(sid)), id=f"service:{sid}"))
         highlighted = self.highlighted_option.id if self.highlighted_option else None
         self.set_options(options)
         if highlighted:
@@ -74,17 +92,13 @@ class Sidebar(OptionList):
     # Prompts are assembled, not parsed from markup: 500 services are built at start-up.
     def _section_prompt(self, n: int, section) -> Content:
         key = str(n) if n <= 9 else " "
-        title = fit(section.title, 19)
-        head = Content.assemble((key, "bold"), f" {title}{' ' * (20 - len(title))}")
+        title = fit(section.title, TITLE)
+        head = Content.assemble((key, "bold"), f" {title}{' ' * (TITLE + 1 - len(title))}")
         if section.kind == "validation":
             return head
         if not self.session.section_loaded(section):
-            return Content.assemble(head, ("…", "dim"))
-        progress = section_progress(self.session, section)
-        if progress.total == 0:
-            return Content.assemble(head, ("—", "dim"))
-        style = "$warning" if progress.problems else "$success"
-        return Content.assemble(head, (f"{progress.percent:>3}%", style))
+            return Content.assemble(head, ("   …", "dim"))
+        return Content.assemble(head, section_mark(section.kind, section_progress(self.session, section)))
 
     def _service_prompt(self, sid: str) -> Content:
         score = self.session.scores.service(sid)

@@ -1,0 +1,75 @@
+"""Words for what the figures do not say by themselves: why a service has its level (DESIGN.md §4's
+rules applied to its answers), and what each level of a criterion means (its help text)."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from ..referentiel.models import Criterion
+from ..scoring import NA
+
+if TYPE_CHECKING:
+    from .session import Session
+
+_LEVEL_LINE = re.compile(r"^\s*(\d+)\s*[—–-]\s*(.+?)\s*[;.]?\s*$")
+
+
+def level_meanings(criterion: Criterion) -> dict[int, str]:
+    """The meaning of each level as the criterion's help gives it (« 0 — comptes locaux… » lines)."""
+    out: dict[int, str] = {}
+    for line in criterion.help.split("\n"):
+        found = _LEVEL_LINE.match(line)
+        if found:
+            out.setdefault(int(found.group(1)), found.group(2))
+    return out
+
+
+def percent(x: float) -> str:
+    return f"{round(100 * x)} %"
+
+
+def status_reason(session: Session, service_id: str) -> str:
+    """Why the service is at its level, in one French sentence naming the criteria or the figure that
+    decide it (the critical criteria below their due level, the conformity against the thresholds,
+    the final targets not yet reached)."""
+    score = session.scores.service(service_id)
+    if score is None:
+        return ""
+    data, scorer, ref = session.data, session.scorer, session.ref
+    if not data.category_of(service_id):
+        return "catégorie à choisir : sans elle, aucun critère ne s'applique"
+    critical_unmet: list[tuple[str, int, int]] = []  # (criterion, level, due)
+    below_final: list[str] = []
+    for c in session.candidates(service_id):
+        level = data.value(f"{service_id}/{c.id}", "level")
+        if level == NA:
+            continue
+        have = level if isinstance(level, int) else 0  # a missing answer counts 0 (§4)
+        due, final = scorer.due_level(c.id), scorer.final_level(c.id)
+        if c.critical and due is not None and have < due:
+            critical_unmet.append((c.id, have, due))
+        if final is not None and have < final:
+            below_final.append(f"{c.id} ({have}/{final})")
+    conformity = float(score.conformity)
+    convergent, partial = ref.thresholds.convergent, ref.thresholds.partial
+    said = f"conformité {percent(conformity)}"
+
+    def critical(items: list[tuple[str, int, int]]) -> list[str]:
+        return [f"{cid} ★ à {have}, dû {due}" for cid, have, due in items]
+
+    if score.status == "non_convergent":
+        reasons = ["critère bloquant à 0 : " + ", ".join(critical([x for x in critical_unmet if x[1] == 0]))] \
+            if any(x[1] == 0 for x in critical_unmet) else []
+        if conformity < partial:
+            reasons.append(f"{said} < {percent(partial)}")
+        return "N0 non convergent — " + " ; ".join(reasons)
+    if score.status == "partially_convergent":
+        reasons = ["critère bloquant non atteint : " + ", ".join(critical(critical_unmet))] if critical_unmet else []
+        if conformity < convergent:
+            reasons.append(f"{said} < {percent(convergent)}")
+        return "N1 partiellement convergent — pour N2 : " + " ; ".join(reasons)
+    if score.level == 2:
+        shown = ", ".join(below_final[:6]) + (f" et {len(below_final) - 6} autres" if len(below_final) > 6 else "")
+        return f"N2 convergent ({said}) — pour N3, chaque critère à sa cible finale : {shown}"
+    return f"N3 convergent ({said}) — chaque critère atteint sa cible finale"
