@@ -12,7 +12,7 @@ from ..usecases.overview import section_progress
 STATUS_STYLE = {"convergent": "$success", "partially_convergent": "$warning", "non_convergent": "$error"}
 
 
-TITLE = 22  # characters of a section's title (the whole title heads its view)
+TITLE = 23  # characters of a section's title (the whole title heads its view)
 
 
 def section_mark(kind: str, progress) -> tuple[str, str]:

@@ -1,0 +1,338 @@
+"""What a regional urbanist meets at 80×24 (issue #14), driven with Pilot on real campaign files:
+the row being rated always on screen, one key per criterion, NA only with its reason, why a
+service is at its level, completeness one figure, the choice filter without accents."""
+
+from __future__ import annotations
+
+import pytest
+
+from convergence_tui.config import Settings
+from convergence_tui.referentiel import load
+from convergence_tui.scoring import NA
+from convergence_tui.screens.modals import SearchScreen
+from convergence_tui.usecases.explain import level_meanings, status_reason
+from convergence_tui.usecases.overview import completeness
+from convergence_tui.usecases.session import Session
+from convergence_tui.widgets.dialogs import Reading, TextPrompt
+from convergence_tui.widgets.fast_table import FastTable
+from convergence_tui.widgets.grid_view import GridView
+from convergence_tui.widgets.picker import FuzzyPicker, folded
+from tests.tui_helpers import goto, running, stored, type_text
+
+SMALL = (80, 24)
+
+
+def row_on_screen(table: FastTable) -> bool:
+    """The highlighted row is drawn inside the table's visible lines, with nothing over it (no scroll
+    bar, no toast): the widget at that place of the screen is the table itself."""
+    region = table.content_region
+    y = region.y + 1 + table.cursor_row - round(table.scroll_offset.y)  # the header is line 0
+    if not region.y < y < region.bottom:
+        return False
+    widget, _ = table.screen.get_widget_at(region.x + 2, y)
+    shown = table.render_line(y - region.y).text
+    return widget is table and (table.current_key or "") in shown
+
+
+async def grid_at(pilot) -> GridView:
+    grid = await goto(pilot, "4")
+    assert isinstance(grid, GridView)
+    return grid
+
+
+# --- 1. the row being rated is on screen ---------------------------------------------------------
+
+
+async def test_the_row_under_the_cursor_is_on_screen_at_80x24(demo_db):
+    async with running(demo_db, size=SMALL) as (app, pilot):
+        grid = await grid_at(pilot)
+        table = grid.table
+        for _ in range(len(grid.rows) + 2):  # past the end: the cursor stops on the last row
+            await pilot.press("down")
+            await pilot.pause()
+            assert row_on_screen(table), grid.current().criterion.id
+        assert grid.current() is grid.rows[-1]
+        # The horizontal scroll bar that hid the last row is gone for good.
+        assert not table.show_horizontal_scrollbar
+        for _ in range(len(grid.rows)):
+            await pilot.press("up")
+            await pilot.pause()
+            assert row_on_screen(table)
+
+
+async def test_search_next_problem_and_resume_land_on_a_visible_row(demo_db):
+    async with running(demo_db, size=SMALL) as (app, pilot):
+        # Entrée on the opening view: back where the person was, here the grid's last criterion.
+        grid = await grid_at(pilot)
+        last = grid.rows[-1].criterion.id
+        grid.focus_criterion(last)
+        await pilot.pause()
+        app.screen.query_one("#sidebar").focus()
+        await goto(pilot, "1")
+        await pilot.press("slash")
+        await pilot.pause()
+        assert isinstance(app.screen, SearchScreen)
+        target = grid.rows[-3].criterion.id
+        await type_text(pilot, target)
+        await pilot.press("enter")
+        await pilot.pause()
+        grid = app.screen.current_view()
+        assert isinstance(grid, GridView) and grid.current().criterion.id == target
+        assert row_on_screen(grid.table)
+        # n: the next missing or invalid answer, wherever it is.
+        app.screen.query_one("#sidebar").focus()
+        for _ in range(6):
+            await pilot.press("n")
+            await pilot.pause()
+            view = app.screen.current_view()
+            if isinstance(view, GridView):
+                assert row_on_screen(view.table), view.current().criterion.id
+
+
+async def test_resume_from_the_opening_view_shows_the_row(demo_db, tmp_path):
+    async with running(demo_db, size=SMALL) as (app, pilot):
+        grid = await grid_at(pilot)
+        grid.focus_criterion(grid.rows[-1].criterion.id)
+        await pilot.pause()
+        await pilot.press("3")  # a change: the place the opening view offers to resume
+        await pilot.pause()
+        place = grid.rows[-1].criterion.id
+    async with running(demo_db, size=SMALL) as (app, pilot):
+        await pilot.press("enter")  # « Reprendre là où vous en étiez »
+        await pilot.pause()
+        grid = app.screen.current_view()
+        assert isinstance(grid, GridView) and grid.current().criterion.id == place
+        assert row_on_screen(grid.table)
+
+
+# --- 3. NA only with its reason ----------------------------------------------------------------
+
+
+async def test_na_then_escape_leaves_the_criterion_as_it_was(demo_db):
+    async with running(demo_db, size=SMALL) as (app, pilot):
+        grid = await grid_at(pilot)
+        sid = grid.service_id
+        na_ok = next(r.criterion.id for r in grid.rows if r.criterion.na_allowed and r.level != NA)
+        before = stored(demo_db, f"{sid}/{na_ok}", "level")
+        grid.focus_criterion(na_ok)
+        await pilot.pause()
+        await pilot.press("x")
+        await pilot.pause()
+        assert isinstance(app.screen, TextPrompt)
+        await type_text(pilot, "brouillon")
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, TextPrompt)
+        assert stored(demo_db, f"{sid}/{na_ok}", "level") == before
+        assert grid.current().criterion.id == na_ok and grid.current().level != NA
+        # An empty reason is no reason either: said, nothing saved.
+        await pilot.press("x")
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert stored(demo_db, f"{sid}/{na_ok}", "level") == before
+        assert any("Sans justification" in n.message for n in app._notifications)
+        # With the reason: NA and its justification, together.
+        await pilot.press("x")
+        await pilot.pause()
+        await type_text(pilot, "Pas de flux ici")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert stored(demo_db, f"{sid}/{na_ok}", "level")[0] == NA
+        assert stored(demo_db, f"{sid}/{na_ok}", "justification")[0] == "Pas de flux ici"
+
+
+async def test_na_where_not_allowed_is_said_kept_and_flagged(demo_db):
+    async with running(demo_db, size=SMALL) as (app, pilot):
+        grid = await grid_at(pilot)
+        no_na = next(r.criterion.id for r in grid.rows if not r.criterion.na_allowed)
+        grid.focus_criterion(no_na)
+        await pilot.pause()
+        await pilot.press("x")
+        await pilot.pause()
+        assert not isinstance(app.screen, TextPrompt)
+        assert any(f"{no_na} ne peut pas être déclaré non applicable" in n.message for n in app._notifications)
+        value, raw, error = stored(demo_db, f"{grid.service_id}/{no_na}", "level")
+        assert raw == "NA" and "NA n'est pas permis" in error
+
+
+# --- 4. one key per criterion ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("advance", [True, False])
+async def test_a_level_key_moves_on_unless_the_setting_says_not(demo_db, advance):
+    async with running(demo_db, size=SMALL, settings=Settings(grid_advance=advance)) as (app, pilot):
+        grid = await grid_at(pilot)
+        sid = grid.service_id
+        grid.focus_criterion(grid.rows[0].criterion.id)
+        await pilot.pause()
+        rated = []
+        for _ in range(3):
+            r = grid.current()
+            level = max(grid.session.ref.allowed_levels(r.criterion))
+            rated.append(r.criterion.id)
+            await pilot.press(str(level))
+            await pilot.pause()
+        ids = [r.criterion.id for r in grid.rows]
+        expected = ids[3] if advance else ids[0]
+        assert grid.current().criterion.id == expected
+        for cid in set(rated):
+            assert stored(demo_db, f"{sid}/{cid}", "level")[2] is None
+
+
+async def test_a_level_the_criterion_does_not_allow_keeps_the_cursor_and_says_so(demo_db):
+    async with running(demo_db, size=SMALL) as (app, pilot):
+        grid = await grid_at(pilot)
+        narrow = next(r.criterion for r in grid.rows if grid.session.ref.allowed_levels(r.criterion) == [0, 4])
+        grid.focus_criterion(narrow.id)
+        await pilot.pause()
+        await pilot.press("2")
+        await pilot.pause()
+        assert grid.current().criterion.id == narrow.id
+        assert any(f"{narrow.id} n'admet pas le niveau 2" in n.message for n in app._notifications)
+        assert "non permis" in stored(demo_db, f"{grid.service_id}/{narrow.id}", "level")[2]
+
+
+# --- 5 and 7. what the levels mean, why the service is where it is --------------------------------
+
+
+async def test_the_level_meanings_and_why_the_service_is_at_its_level(demo_db):
+    async with running(demo_db, size=SMALL) as (app, pilot):
+        grid = await grid_at(pilot)
+        session = app.session
+        for sid in session.data.live_ids("service"):
+            score = session.scores.service(sid)
+            if score is not None and score.status == "non_convergent":
+                break
+        grid.show_service(sid)
+        await pilot.pause()
+        why = str(grid.query_one("#grid-why").render())
+        assert why.startswith("N0 non convergent — ") and why == status_reason(session, sid)
+        assert row_on_screen(grid.table)  # the why-line does not push the row off the screen
+        c = grid.current().criterion
+        meanings = level_meanings(c)
+        level = grid.current().level
+        details = str(grid.query_one("#grid-details").render())
+        assert details.startswith(f"{c.id} — {c.label}")
+        if isinstance(level, int) and level in meanings:
+            assert f"Niveau {level} : {meanings[level]}" in details
+        await pilot.press("i")  # the whole criterion, to read
+        await pilot.pause()
+        assert isinstance(app.screen, Reading)
+        text = str(app.screen.query_one(".dialog-text").render())
+        for n in session.ref.allowed_levels(c):
+            assert f"  {n} — " in text
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, Reading)
+
+
+def test_status_reason_names_what_decides_the_level(demo_db):
+    """For every demo service, the sentence names the criteria and figures that §4's rules use."""
+    session = Session.open(demo_db, load())
+    try:
+        thresholds = session.ref.thresholds
+        for sid in session.data.live_ids("service"):
+            score = session.scores.service(sid)
+            if score is None:
+                continue
+            why = status_reason(session, sid)
+            assert why.startswith(f"N{score.level} ")
+            if score.status == "non_convergent":
+                critical_at_zero = [g for g in score.gaps if session.ref.criteria_by_id[g].critical
+                                    and not isinstance(session.data.value(f"{sid}/{g}", "level"), int)
+                                    or session.ref.criteria_by_id[g].critical
+                                    and session.data.value(f"{sid}/{g}", "level") == 0]
+                for g in critical_at_zero:
+                    assert f"{g} ★ à 0" in why
+                assert critical_at_zero or float(score.conformity) < thresholds.partial
+                if float(score.conformity) < thresholds.partial:
+                    assert "conformité" in why
+            elif score.status == "partially_convergent":
+                for g in score.gaps:
+                    if session.ref.criteria_by_id[g].critical:
+                        assert f"{g} ★" in why
+    finally:
+        session.close()
+
+
+# --- 6. completeness: one figure ----------------------------------------------------------------
+
+
+async def test_completeness_is_one_figure_on_every_screen(demo_db, cli):
+    import json
+
+    code, out, _ = cli("status", "--db", str(demo_db), "--json")
+    figure = json.loads(out)["region"]["completeness"]
+    async with running(demo_db, size=SMALL) as (app, pilot):
+        home = app.screen.current_view()
+        sentence = completeness(app.session).sentence()
+        assert sentence.startswith(f"{figure:.1f}".replace(".", ",") + " %")
+        assert sentence in str(home.render()) or sentence in "".join(str(s.render()) for s in home.query("Static"))
+        await pilot.press("r")
+        await pilot.pause()
+        texts = "".join(str(s.render()) for s in app.screen.query("Static"))
+        assert sentence in texts
+
+
+async def test_an_empty_campaign_claims_no_completeness(tmp_path, cli):
+    db = tmp_path / "vide.sqlite"
+    with Session.create(db, author="Camille", answers={"region": "53", "campaign_label": "2026-S2",
+                                                        "reference_date": "2026-12-31"}) as session:
+        shown = completeness(session)
+        assert shown.percent is None and shown.sentence().startswith("—")
+    async with running(db, size=SMALL) as (app, pilot):
+        from convergence_tui.widgets.sidebar import Sidebar
+
+        sidebar = app.screen.query_one(Sidebar)
+        prompts = [str(o.prompt) for o in sidebar._options if o is not None and o.id]
+        # Nothing entered: no section claims 100 % or ✓ when nothing is expected there.
+        for section, prompt in zip(app.session.ref.sections, prompts, strict=False):
+            if section.kind in ("grid", "list"):
+                assert not prompt.rstrip().endswith(("100%", "✓")), prompt
+
+
+# --- 8. the choice filter ----------------------------------------------------------------------
+
+
+def test_folding_keeps_one_character_for_one():
+    for text in ["ÉDITEUR", "Marché", "Île-de-France", "straße", "œuvre", "[bold]x[/]"]:
+        assert len(folded(text)) == len(text)
+    assert folded("ÉDITEUR") == "editeur" and folded("Île") == "ile"
+
+
+async def test_the_filter_ignores_accents_and_a_no_match_keeps_the_keys_in_the_filter():
+    from textual.app import App
+
+    labels = ["ÉDITEUR", "NATIONAL", "MARCHÉ", "RÉGIONAL", "[b]AUTRE[/b]"]
+    chosen = []
+
+    class Host(App):
+        def on_mount(self) -> None:
+            self.push_screen(FuzzyPicker(labels), chosen.append)
+
+    app = Host()
+    async with app.run_test(size=SMALL) as pilot:
+        await pilot.pause()
+        await type_text(pilot, "edit")
+        await pilot.pause()
+        options = app.screen.query_one("#picker-options")
+        assert str(options.get_option_at_index(0).prompt) == "ÉDITEUR"
+        await pilot.press("ctrl+u")  # clear
+        await type_text(pilot, "zzz")
+        await pilot.pause()
+        assert "Rien ne correspond" in str(options.get_option_at_index(0).prompt)
+        await pilot.press("enter", "tab")
+        await pilot.pause()
+        assert isinstance(app.screen, FuzzyPicker) and app.focused.id == "picker-filter"
+        await pilot.press("backspace", "backspace", "backspace")
+        await type_text(pilot, "marche")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert chosen == [2]
+        app.push_screen(FuzzyPicker(labels), chosen.append)
+        await pilot.pause()
+        await type_text(pilot, "autre")
+        await pilot.pause()
+        # A label from a file is text, never markup.
+        assert str(app.screen.query_one("#picker-options").get_option_at_index(0).prompt) == "[b]AUTRE[/b]"
