@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from textual.app import App, SystemCommand
+from textual.command import CommandPalette
 from textual.screen import Screen
 
 from .config import Settings
@@ -140,6 +141,12 @@ class ConvergenceApp(App):
                 self.exit(return_code=1)
 
         self.push_screen(UnsavedQuit(main.saver.failure, main.saver.describe()), chosen)
+
+    def action_command_palette(self) -> None:
+        """Textual's palette, in French."""
+        if self.use_command_palette and not CommandPalette.is_open(self):
+            self.push_screen(CommandPalette(id="--command-palette",
+                                            placeholder="Chercher une commande ou une section…"))
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         main = self.main_screen()

@@ -336,3 +336,27 @@ async def test_the_filter_ignores_accents_and_a_no_match_keeps_the_keys_in_the_f
         await pilot.pause()
         # A label from a file is text, never markup.
         assert str(app.screen.query_one("#picker-options").get_option_at_index(0).prompt) == "[b]AUTRE[/b]"
+
+
+# --- 10. French on screen -------------------------------------------------------------------------
+
+
+async def test_palette_undo_and_help_speak_french(demo_db):
+    from textual.command import CommandInput, CommandPalette
+
+    async with running(demo_db, size=SMALL) as (app, pilot):
+        grid = await grid_at(pilot)
+        c = grid.current().criterion
+        await pilot.press("c")
+        await pilot.pause()
+        await type_text(pilot, "vu en COPIL")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        await pilot.press("ctrl+z")
+        await pilot.pause()
+        said = [n.message for n in app._notifications if n.message.startswith("Annulé")]
+        assert said and said[-1].startswith(f"Annulé : {c.id} (") and said[-1].endswith(") : commentaire")
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        assert isinstance(app.screen, CommandPalette)
+        assert app.screen.query_one(CommandInput).placeholder == "Chercher une commande ou une section…"

@@ -9,7 +9,7 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
-from ..ui.commands import COMMANDS, SCOPES, TEXTUAL_KEYS, bindings, key_label
+from ..ui.commands import COMMANDS, SCOPES, TEXTUAL_KEYS, bindings, key_label, keys_of
 from ..widgets.picker import FuzzyPicker
 
 
@@ -58,7 +58,8 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         # Built as Content, not markup: keys such as "[" would read as tags. Every command of the
-        # registry, with the user's keys; the id in brackets is what the keymap names.
+        # registry, with the user's keys, in French; the identifiers a keymap names come last, as
+        # the lines to write in the settings file.
         lines: list[Content] = [
             Content.styled("Aide — convergence-tui", "bold"),
             Content("Chaque modification est enregistrée aussitôt dans le fichier de campagne : rien à sauvegarder."),
@@ -69,13 +70,15 @@ class HelpScreen(ModalScreen[None]):
             lines.append(Content.styled(title, "bold"))
             for c in COMMANDS:
                 if c.scope == scope:
-                    keys = key_label(c.id, every=True)
-                    lines.append(Content.assemble(f"  {keys:<18} {c.help}  ", (f"({c.id})", "dim")))
+                    lines.append(Content(f"  {key_label(c.id, every=True):<18} {c.help}"))
             if scope == "app":
                 lines.extend(Content(f"  {keys:<18} {text}") for keys, text in TEXTUAL_KEYS)
             lines.append(Content(""))
-        lines.append(Content("Les touches se changent dans le fichier de réglages, table [keymap], avec l'identifiant "
-                             "entre parenthèses (voir docs/keymap.md)."))
+        lines.append(Content.styled("Changer une touche", "bold"))
+        lines.append(Content("Dans le fichier de réglages (config.toml), table [keymap] : l'identifiant de la "
+                             "commande = les touches, séparées par des virgules. Les identifiants :"))
+        lines.extend(Content.assemble((f"  {c.id}", "dim"), f" = « {keys_of(c.id)} »  ", (c.label, "italic"))
+                     for c in COMMANDS)
         with VerticalScroll(classes="dialog help"):
             yield Static(Content("\n").join(lines), id="help-text")
 

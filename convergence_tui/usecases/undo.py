@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..campaign.data import CAMPAIGN, split_criterion_scope
 from ..cells import ITEM_FIELD, Change, JournalRow
 from ..errors import UserError
+from .writes import item_title, place
 
 if TYPE_CHECKING:
     from .session import Session
@@ -27,13 +27,7 @@ def undo(session: Session) -> list[JournalRow]:
 
 
 def describe(session: Session, row: JournalRow) -> str:
-    """What a journal row changed, in a few French words (« Annulé : … »)."""
+    """What a journal row changed, in the words of the screens (« Annulé : URB-03 (ROR) : niveau »)."""
     if row.field == ITEM_FIELD:
-        return f"{'suppression' if row.op == 'delete' else 'création'} de {row.scope}"
-    crit = split_criterion_scope(row.scope)
-    if crit:
-        return f"{crit[1]} ({session.data.name_of(crit[0]) or crit[0]}) : {row.field}"
-    if row.scope == CAMPAIGN:
-        q = session.ref.form_questions.get(row.field)
-        return q.label if q else row.field
-    return f"{row.scope} : {row.field}"
+        return f"{'suppression' if row.op == 'delete' else 'création'} : {item_title(session, row.scope)}"
+    return place(session, row.scope, row.field)

@@ -50,7 +50,7 @@ def item_title(session: Session, item_id: str) -> str:
     """« frein n° 3 » as the lists number it (from 1, among the live items of its kind)."""
     item = session.data.items.get(item_id)
     if item is None:
-        return item_id
+        return "un élément"  # never an internal id on screen
     section = session.ref.list_section(item.kind)
     ids = session.data.live_ids(item.kind)
     n = f" n° {ids.index(item_id) + 1}" if item_id in ids else ""
