@@ -14,14 +14,14 @@ from convergence_tui.usecases.session import Session
 
 @asynccontextmanager
 async def running(db: Path, size=(120, 40), *, review: bool = False, settings: Settings | None = None,
-                  referentiel: Path | None = None, message_hook=None):
+                  referentiel: Path | None = None, message_hook=None, notifications: bool = False):
     ref = load(referentiel)
     exists = db.exists() and db.stat().st_size > 0
     # Opened as the program opens it: the form first, the rest read in the background.
     session = Session.open(db, ref, readonly=review, lazy=True) if exists else None
     app = ConvergenceApp(db, ref, session, review=review, settings=settings or Settings())
     try:
-        async with app.run_test(size=size, message_hook=message_hook) as pilot:
+        async with app.run_test(size=size, message_hook=message_hook, notifications=notifications) as pilot:
             # The first view focuses its first field once mounted, and the background read ends:
             # let both happen before the test acts.
             for _ in range(500):

@@ -113,7 +113,7 @@ class ReviewScreen(Screen):
         for r in rows:
             lines.append(f"{r.title[:32]:<32} {r.done:>9} {r.total:>10} {r.problems:>9}")
         items = [p for p in self.problems if not p.is_plan]
-        table = FastTable([Column("kind", "Nature", 24), Column("where", "Où et quoi")],
+        table = FastTable([Column("kind", "Nature", 24), Column("where", "Où")],
                           lambda key: self._problem_cells(int(key)), id="review-problems")
         table.set_rows([str(i) for i, p in enumerate(self.problems) if p in items])
         return Vertical(Static("\n".join(lines), markup=False, classes="review-summary"),
@@ -124,7 +124,7 @@ class ReviewScreen(Screen):
     def _problem_cells(self, index: int) -> list:
         p = self.problems[index]
         style = "error" if p.kind in ("invalid", "signoff") else "warning"
-        return [themed(self, KINDS[p.kind], style), p.message]
+        return [themed(self, KINDS[p.kind], style), review.problem_place(self.session, p)]
 
     def _tab_plan(self) -> Vertical:
         items = [i for i, p in enumerate(self.problems) if p.is_plan]

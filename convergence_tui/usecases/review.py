@@ -8,6 +8,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ..campaign.data import split_criterion_scope
 from ..campaign.problems import KINDS, Problem
 from ..campaign.signoffs import SIGNOFF_PROBLEM, answers_digest, signed_by, signoff_problem
 from ..campaign.timeline import TimelineRow, plan_timeline
@@ -15,6 +16,7 @@ from ..cells import JournalRow
 from ..errors import UserError
 from ..scoring import service_entry
 from .overview import Completeness, completeness, section_progress
+from .writes import place
 
 if TYPE_CHECKING:
     from .session import Session
@@ -22,6 +24,21 @@ if TYPE_CHECKING:
 BLOCKER_LABELS = {"vendor": "ÉDITEUR", "national": "NATIONAL", "market": "MARCHÉ", "regional": "RÉGIONAL",
                   "other": "AUTRE"}
 OWNER_LABELS = {"national": "NATIONAL", "ars": "ARS", "grades": "GRADeS", "vendor": "ÉDITEUR"}
+
+
+def problem_place(session: Session, problem: Problem) -> str:
+    """Where a problem is, shortest first, so that rows of a narrow table differ from their first
+    characters: « IOP-02 (2/4) · ROR Bretagne » (its level over the level due, as the grid says a
+    gap), « frein n° 3 : Description »."""
+    crit = split_criterion_scope(problem.scope)
+    if crit is None:
+        return place(session, problem.scope, problem.field)
+    sid, cid = crit
+    name = session.data.name_of(sid) or sid
+    if not problem.is_plan:
+        return f"{cid} · {name}"
+    level = session.data.value(problem.scope, "level")
+    return f"{cid} ({level if isinstance(level, int) else 0}/{session.scorer.due_level(cid)}) · {name}"
 
 
 def campaign_digest(session: Session) -> str:

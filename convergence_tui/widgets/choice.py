@@ -24,7 +24,8 @@ BLANK = "— choisir —"
 class Choice(Widget, can_focus=True):
     DEFAULT_CSS = """
     Choice {
-        height: 3;
+        height: auto;  /* a long choice wraps (a category's full name), never cut */
+        min-height: 3;
         border: tall $border-blurred;
         background: $surface;
         padding: 0 1;

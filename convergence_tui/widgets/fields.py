@@ -62,7 +62,7 @@ class Field(Vertical, can_focus=False):
         mark = " *" if q.required else ""
         unit = f" ({q.unit})" if q.unit else ""
         self.label_text = f"{q.label}{unit}{mark}"
-        yield Label(self.label_text, classes="field-label")
+        yield Label(self.label_text, classes="field-label", markup=False)
         yield self._control()
         # One widget for the help and the reason a value is invalid, and only when there is one of
         # them (mounted on the first error otherwise): each widget costs a form ~1 ms to mount.
@@ -87,8 +87,10 @@ class Field(Vertical, can_focus=False):
             return TextArea(shown, id="control", soft_wrap=True, show_line_numbers=False)
         # No Textual validators (the session checks values): `validate_on=()` spares each Input a
         # restyle at creation (measured: ~7 ms a form).
+        # select_on_focus off: landing in a field with its text selected, one stray key would
+        # replace the whole answer.
         return Input(shown, placeholder=q.placeholder or PLACEHOLDERS.get(q.type, ""), id="control",
-                     validate_on=())
+                     validate_on=(), select_on_focus=False)
 
     def on_mount(self) -> None:
         if self.readonly:  # read-only review: shown, never editable

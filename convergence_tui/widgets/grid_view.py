@@ -281,14 +281,14 @@ class GridView(Vertical, SectionView):
         r = self.current()
         if r is None:
             return
-        self._save("level", level)
         allowed = self.session.ref.allowed_levels(r.criterion)
         if level not in allowed:
-            # Kept as typed and flagged (DESIGN.md §7), said now, and the cursor stays on it.
+            # A key the criterion does not take is said and changes nothing: replacing a valid level
+            # by an invalid one would lose what was there for a mistyped key.
             self.notify(f"{r.criterion.id} n'admet pas le niveau {level} (niveaux possibles : "
-                        f"{', '.join(map(str, allowed))}) : gardé, signalé, à corriger avant l'export.",
-                        severity="warning")
+                        f"{', '.join(map(str, allowed))}) : rien n'a changé.", severity="warning")
             return
+        self._save("level", level)
         if self.advance:  # rating a grid is one key per criterion
             self.table.action_cursor(1)
 
@@ -300,9 +300,8 @@ class GridView(Vertical, SectionView):
             return
         c = r.criterion
         if not c.na_allowed:
-            self._save("level", "NA")  # kept as typed and flagged, as any invalid input (§7)
-            self.notify(f"{c.id} ne peut pas être déclaré non applicable : NA gardé, signalé, à remplacer "
-                        "par un niveau avant l'export.", severity="warning")
+            self.notify(f"{c.id} ne peut pas être déclaré non applicable : choisissez un niveau ; rien n'a "
+                        "changé.", severity="warning")
             return
         from .dialogs import TextPrompt
 
