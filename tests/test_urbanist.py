@@ -44,7 +44,7 @@ async def grid_at(pilot) -> GridView:
 
 
 async def test_the_row_under_the_cursor_is_on_screen_at_80x24(demo_db):
-    async with running(demo_db, size=SMALL) as (app, pilot):
+    async with running(demo_db, size=SMALL) as (_app, pilot):
         grid = await grid_at(pilot)
         table = grid.table
         for _ in range(len(grid.rows) + 2):  # past the end: the cursor stops on the last row
@@ -161,7 +161,7 @@ async def test_na_where_not_allowed_is_said_and_changes_nothing(demo_db):
 
 @pytest.mark.parametrize("advance", [True, False])
 async def test_a_level_key_moves_on_unless_the_setting_says_not(demo_db, advance):
-    async with running(demo_db, size=SMALL, settings=Settings(grid_advance=advance)) as (app, pilot):
+    async with running(demo_db, size=SMALL, settings=Settings(grid_advance=advance)) as (_app, pilot):
         grid = await grid_at(pilot)
         sid = grid.service_id
         grid.focus_criterion(grid.rows[0].criterion.id)
@@ -240,10 +240,11 @@ def test_status_reason_names_what_decides_the_level(demo_db):
             why = status_reason(session, sid)
             assert why.startswith(f"N{score.level} ")
             if score.status == "non_convergent":
-                critical_at_zero = [g for g in score.gaps if session.ref.criteria_by_id[g].critical
-                                    and not isinstance(session.data.value(f"{sid}/{g}", "level"), int)
-                                    or session.ref.criteria_by_id[g].critical
-                                    and session.data.value(f"{sid}/{g}", "level") == 0]
+                def at_zero(g: str) -> bool:  # a missing answer counts 0 (§4)
+                    level = session.data.value(f"{sid}/{g}", "level")
+                    return not isinstance(level, int) or level == 0
+
+                critical_at_zero = [g for g in score.gaps if session.ref.criteria_by_id[g].critical and at_zero(g)]
                 for g in critical_at_zero:
                     assert f"{g} ★ à 0" in why
                 assert critical_at_zero or float(score.conformity) < thresholds.partial
@@ -263,7 +264,7 @@ def test_status_reason_names_what_decides_the_level(demo_db):
 async def test_completeness_is_one_figure_on_every_screen(demo_db, cli):
     import json
 
-    code, out, _ = cli("status", "--db", str(demo_db), "--json")
+    _code, out, _ = cli("status", "--db", str(demo_db), "--json")
     figure = json.loads(out)["region"]["completeness"]
     async with running(demo_db, size=SMALL) as (app, pilot):
         home = app.screen.current_view()
@@ -282,7 +283,7 @@ async def test_an_empty_campaign_claims_no_completeness(tmp_path, cli):
                                                         "reference_date": "2026-12-31"}) as session:
         shown = completeness(session)
         assert shown.percent is None and shown.sentence().startswith("—")
-    async with running(db, size=SMALL) as (app, pilot):
+    async with running(db, size=SMALL) as (app, _pilot):
         from convergence_tui.widgets.sidebar import Sidebar
 
         sidebar = app.screen.query_one(Sidebar)
