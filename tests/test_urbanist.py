@@ -424,3 +424,16 @@ async def test_a_toast_never_covers_the_row_or_field_being_edited(demo_db):
         for toast in toasts:
             assert not toast.region.overlaps(right)
         assert row_on_screen(grid.table)
+
+
+async def test_the_sign_off_fields_are_on_screen_when_the_section_opens(demo_db):
+    from textual.widgets import Button, Input
+
+    async with running(demo_db, size=SMALL) as (app, pilot):
+        view = await goto(pilot, "9")
+        await pilot.pause()
+        screen = app.screen.region
+        for widget in (view.query_one("#signoff-name", Input), view.query_one("#signoff-role", Input),
+                       view.query_one("#sign", Button)):
+            shown = widget.region.intersection(view.region)
+            assert shown == widget.region and screen.contains_region(shown), widget.id

@@ -42,7 +42,8 @@ class ValidationView(VerticalScroll, SectionView, can_focus=False):
 
     def compose(self) -> ComposeResult:
         yield Static(self.section.title, classes="view-title", markup=False)
-        yield Static(self.section.help, classes="view-intro", markup=False)
+        # What blocks, who signs, the button, and the section's long help last: at 80×24 the fields
+        # to fill are on screen when the section opens.
         yield Static("", id="signoff-state")
         with Vertical(classes="field"):
             yield Label("Nom du responsable *", classes="field-label")
@@ -53,6 +54,7 @@ class ValidationView(VerticalScroll, SectionView, can_focus=False):
         yield Button(f"Valider la campagne ({key_label('sign_off')})", id="sign", variant="primary",
                      disabled=self.session.readonly)
         yield Static("", id="signoff-changes", markup=False)
+        yield Static(self.section.help, classes="view-intro", markup=False)
 
     def on_mount(self) -> None:
         self.saver.watch(self, self._saves_changed)
@@ -61,6 +63,7 @@ class ValidationView(VerticalScroll, SectionView, can_focus=False):
         button = self.query_one("#sign", Button)
         if not button.disabled:
             button.focus(scroll_visible=False)
+            self.call_after_refresh(button.scroll_visible, animate=False)
 
     def refresh_state(self) -> None:
         state = review.signoff_state(self.session)
