@@ -56,7 +56,7 @@ SCOPES = {
 APP = (
     Command("help", "question_mark,f1", "help", "Aide", "Afficher l'aide et toutes les touches.", palette=True),
     Command("search", "slash,ctrl+f", "search", "Chercher",
-            "Chercher une question ou un critère (Entrée pour y aller) ; ctrl+f marche aussi dans un champ.",
+            "Chercher une question ou un critère et y aller (la seconde touche marche aussi dans un champ).",
             palette=True),
     Command("next_section", "right_square_bracket", "next_section", "Section suiv.",
             "Aller à la section suivante.", show=False, palette=True),

@@ -9,7 +9,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Static
 
-from ..ui.commands import bindings, hint
+from ..ui.commands import bindings, hint, key_label
 from ..ui.saving import Saver
 from ..ui.theme import themed
 from ..usecases.overview import display_value
@@ -185,7 +185,8 @@ class ItemsView(Vertical, SectionView):
         n = ids.index(item_id) + 1 if item_id in ids else ""
         title = f"{self.section.title} — {self.section.item_label or 'élément'} n° {n}"
         form = FormView(self.saver, self.section.questions, item_id, title=title,
-                        intro="Tout est enregistré au fil de la saisie. Échap : revenir à la liste.",
+                        intro="Tout est enregistré au fil de la saisie. "
+                        f"{key_label('focus_sections')} : revenir à la liste.",
                         focus_field=field, id="item-editor")
         self.mount(form, before=self.query_one(".view-hint"))
         return form

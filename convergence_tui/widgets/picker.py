@@ -14,7 +14,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList
 from textual.widgets.option_list import Option
 
-from ..ui.commands import bindings
+from ..ui.commands import bindings, key_label
 
 SHOWN = 200  # a long list is filtered by typing, not scrolled
 
@@ -71,7 +71,8 @@ class FuzzyPicker(ModalScreen[int | None]):
         entries = [(i, shown) for (score, shown), i in sorted(scored, key=lambda s: (-s[0][0], s[1])) if score > 0]
         if not entries:
             found.add_option(Option(Content.styled(f"Rien ne correspond à « {query} » : effacez une lettre "
-                                                   "ou échap pour fermer.", "italic $text-muted"), disabled=True))
+                                                   f"ou {key_label('picker_close')} pour fermer.",
+                                                   "italic $text-muted"), disabled=True))
             return
         found.add_options(Option(shown, id=str(i)) for i, shown in entries[:SHOWN])
         ids = [i for i, _ in entries[:SHOWN]]
