@@ -50,14 +50,17 @@ def date_fr(value: str | dt.date | None) -> str:
     Text that is not an ISO date (a file edited by hand) is given back as it is, to be escaped."""
     if value is None:
         return "—"
+    day: dt.date
     if isinstance(value, str):
         try:
-            value = _moment(value) if "T" in value else dt.date.fromisoformat(value)
+            day = _moment(value) if "T" in value else dt.date.fromisoformat(value)
         except ValueError:
             return value
-    if isinstance(value, dt.datetime):
-        value = _utc(value).date()
-    return value.strftime("%d/%m/%Y")
+    else:
+        day = value
+    if isinstance(day, dt.datetime):
+        day = _utc(day).date()
+    return day.strftime("%d/%m/%Y")
 
 
 def datetime_fr(value: str | dt.datetime | None, *, local: bool = False) -> str:
