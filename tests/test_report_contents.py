@@ -25,6 +25,7 @@ CONTEXT = ("Priorité 2026 : raccorder les DAC au bouquet e-Parcours.\n"
 CHOICE = "Éditeur régional historique, gardé jusqu'à la fin du marché (2028)."
 COMMENT = "Revu au comité du 12/11 : l'éditeur livre en mars."
 ACTION_COMMENT = "Jalon suivi en COPIL e-Parcours."
+FINANCE_COMMENT = "Dépassement dû à l'avenant de réversibilité."
 HOSTILE = "Contexte\x1b[2J\x1b]8;;http://evil.example\x07cliquez\u202e"
 
 
@@ -38,6 +39,7 @@ def bundle(tmp_path_factory, identity, _demo_master):
         s.set_answer("svc-1", "regional_choice", CHOICE)
         s.set_answer("svc-2/URB-01", "comment", COMMENT)
         s.set_answer(s.data.live_ids("action")[0], "comment", ACTION_COMMENT)
+        s.set_answer("fin-1-1", "comment", FINANCE_COMMENT)
         answers = s.answers_document()
     env = {**os.environ, "CONVERGENCE_P12_PASSWORD": PASSWORD, "SOURCE_DATE_EPOCH": str(EPOCH)}
     run = subprocess.run([sys.executable, "-m", "convergence_tui", "export", "--db", str(db), "--p12", str(identity),
@@ -76,6 +78,9 @@ def test_every_justification_evidence_and_comment_is_in_the_report(bundle):
     assert f"<b>Commentaire</b> : {html.escape(COMMENT)}" in text
     assert f"<dt>Choix régionaux</dt><dd>{html.escape(CHOICE)}</dd>" in text
     assert html.escape(ACTION_COMMENT) in text
+    # A finance line's comment, under what the line is.
+    assert (f"<dt>Bilan financier (2025, Fonctionnement, Réalisé N-1, 359\u202f000\u00a0€) — Commentaire</dt>"
+            f"<dd>{html.escape(FINANCE_COMMENT)}</dd>") in text
 
 
 def test_what_the_team_wrote_is_escaped(bundle):

@@ -10,8 +10,9 @@ from typing import Any
 from ..campaign.problems import Problem
 from ..campaign.rebuilt import Rebuilt
 from ..campaign.timeline import plan_timeline
-from ..referentiel.models import Referentiel
+from ..referentiel.models import Question, Referentiel
 from ..referentiel.values import REGIONS
+from .format import number
 
 # What the team wrote about a criterion, in the order the report says it.
 CRITERION_TEXTS = (("justification", "Justification du NA"), ("evidence", "Preuve"), ("comment", "Commentaire"))
@@ -31,7 +32,7 @@ def report_data(rebuilt: Rebuilt, claims: Mapping[str, Any], missing: list[Probl
         mine = by_service[s["id"]]
         fields, criteria = s.get("fields", {}), s.get("criteria", {})
         mine["levels"] = {cid: c.get("level") for cid, c in criteria.items()}
-        mine["texts"] = [(q.label, fields[q.id]) for q in service_texts if fields.get(q.id)]
+        mine["texts"] = [(q.label, fields[q.id]) for q in service_texts if fields.get(q.id)] + child_texts(ref, s)
         mine["notes"] = criterion_notes(ref, criteria)
     for a in answers["actions"]:
         if a["service"] in by_service:
@@ -80,6 +81,39 @@ def regional_texts(ref: Referentiel, form: Mapping[str, Any]) -> list[tuple[str,
     questionnaire's order, under its label. Read from the questionnaire, so a new version's texts
     reach the report without a code change."""
     return [(q.label, form[q.id]) for q in ref.form_questions.values() if q.type == "long_text" and form.get(q.id)]
+
+
+CHILDREN = (("indicator", "indicators"), ("finance", "finances"))  # items a service holds in its document
+
+
+def child_texts(ref: Referentiel, service: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The long texts written on a service's indicators and finance lines (a comment on a budget
+    line…), each under what it is about: « Bilan financier (2025, Fonctionnement, Réalisé N-1,
+    359 000 €) — Commentaire »."""
+    out = []
+    for kind, key in CHILDREN:
+        section = ref.list_section(kind)
+        if section is None:
+            continue
+        texts = [q for q in section.questions if q.type == "long_text"]
+        shown = [q for q in section.questions if q.column and q.type not in ("service", "long_text")]
+        for child in service.get(key, []):
+            fields = child.get("fields", {})
+            written = [q for q in texts if fields.get(q.id)]
+            if not written:
+                continue
+            about = ", ".join(_value(ref, kind, q, fields[q.id]) for q in shown if fields.get(q.id) is not None)
+            for q in written:
+                out.append((f"{section.title}{f' ({about})' if about else ''} — {q.label}", fields[q.id]))
+    return out
+
+
+def _value(ref: Referentiel, kind: str, q: Question, value: Any) -> str:
+    if q.options:
+        return ref.option_label(kind, q.id, value)
+    if q.type in ("euros", "decimal") and isinstance(value, int | float):  # a year stays 2025
+        return f"{number(value)}{f' {q.unit}' if q.unit else ''}"
+    return f"{value}{f' {q.unit}' if q.unit else ''}"
 
 
 def criterion_notes(ref: Referentiel, criteria: Mapping[str, Mapping[str, Any]]) -> list[dict[str, Any]]:

@@ -44,8 +44,9 @@ TIMELINE = {"reached": "█", "target": "★", "action": "◆", "waiting": ""}
 def e(value: object) -> str:
     # Text from a file is escaped twice: control characters made visible (a report shown in a
     # terminal or copied from must not act on it), then HTML. No line break between a number and
-    # its unit: "90,0 %" stays whole in narrow columns.
-    return escape(printable("" if value is None else value, multiline=True)).replace(" %", "\u00a0%")
+    # its unit: "90,0 %" and "359 000 €" stay whole in narrow columns.
+    return escape(printable("" if value is None else value, multiline=True)).replace(" %", "\u00a0%").replace(
+        " €", "\u00a0€")
 
 
 def bar_chart(axes: list[tuple[str, str]], maturity: Mapping[str, float | None], width: int = 520) -> str:
