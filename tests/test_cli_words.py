@@ -48,7 +48,7 @@ def test_every_help_is_french(argv, capsys):
     assert stopped.value.code == 0
     out = capsys.readouterr().out
     assert out.startswith("utilisation : convergence")
-    assert "afficher cette aide et quitter" in out
+    assert "afficher cette aide et quitter" in out and "\noptions :\n" in out and "options:" not in out
     assert not ENGLISH.search(out), ENGLISH.search(out)
     if argv:
         description = out.split("\n\n")[1]  # after the usage: what the command does, as a sentence

@@ -11,8 +11,9 @@ from contextlib import contextmanager
 
 MESSAGES = {
     "usage: ": "utilisation : ",
-    "positional arguments": "arguments",
-    "options": "options",
+    # Section titles: argparse glues a colon to them; the space makes it French (« options : »).
+    "positional arguments": "arguments ",
+    "options": "options ",
     "show this help message and exit": "afficher cette aide et quitter",
     "argument %(argument_name)s: %(message)s": "argument %(argument_name)s : %(message)s",
     "unrecognized arguments: %s": "argument non reconnu : %s",
