@@ -9,6 +9,8 @@ import errno
 from collections.abc import Sequence
 from typing import Any
 
+from .wording import counted as counted  # one definition of « 3 problèmes »; imported from here by many
+
 
 class UserError(Exception):
     """A mistake in input or usage: one clear French sentence, an exit code."""
@@ -30,11 +32,6 @@ class ListedError(UserError):
     def __init__(self, message: str, problems: Sequence[Any], lines: list[str]) -> None:
         super().__init__(message, details=lines)
         self.problems = list(problems)
-
-
-def counted(n: int, word: str) -> str:
-    """« 1 problème », « 3 problèmes »."""
-    return f"{n} {word}{'s' if n > 1 else ''}"
 
 
 class VerificationError(UserError):

@@ -87,7 +87,7 @@ def test_keygen_refuses_to_overwrite(cli, identity, monkeypatch):
 
 def test_bundle_layout_and_manifest(draft_bundle):
     bundle, _ = draft_bundle
-    assert bundle.name == f"53-2026-S2-{CREATED:%Y%m%dT%H%M%SZ}.zip"
+    assert bundle.name == f"53-2026-S2-{CREATED:%Y%m%dT%H%M%SZ}-brouillon.zip"  # a draft says so in its name
     entries = entries_of(bundle)
     assert sorted(entries) == sorted(ALL_ENTRIES)
     with zipfile.ZipFile(bundle) as zf:
@@ -186,7 +186,8 @@ def test_deterministic_entries(draft_bundle, identity, tmp_path):
 def test_final_export_refused_with_the_list_then_done_when_complete(cli, identity, tmp_path, monkeypatch, demo_db):
     monkeypatch.setenv("CONVERGENCE_P12_PASSWORD", PASSWORD)
     code, _, err = cli("export", "--db", demo_db, "--p12", identity, "--out", tmp_path / "out")
-    assert code == 2 and "Export définitif refusé" in err and "sans preuve" in err and "Pas encore validée" in err
+    assert code == 2 and "Export définitif refusé" in err and "sans preuve" in err
+    assert "validation du responsable absente" in err  # counted in the summary; --details lists it
     assert not (tmp_path / "out").exists()
 
 

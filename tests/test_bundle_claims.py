@@ -273,7 +273,7 @@ def test_hostile_value_cannot_forge_a_line_of_the_details(cli, draft_bundle, sig
 @pytest.mark.parametrize(("entry", "before", "after"), [
     ("rapport.html", b"non convergent</td>", b"convergent</td>"),
     ("services.csv", b";non convergent;", b";convergent;"),
-    ("plan.csv", b";vendor;", b";national;"),
+    ("plan.csv", "ÉDITEUR;".encode(), b"NATIONAL;"),
 ])
 def test_edited_derived_entry_is_named(cli, draft_bundle, signer_pem, tmp_path, entry, before, after):
     bundle, _ = draft_bundle

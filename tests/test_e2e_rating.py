@@ -18,7 +18,7 @@ from tests.test_e2e_tmux import (
     grid_cursor,
     grid_rows,
     stored,
-    terminal,  # noqa: F401 - the fixture
+    terminal,
     wait_saved,
 )
 
@@ -28,7 +28,7 @@ pytestmark = [
 ]
 
 
-def test_a_service_rated_with_number_keys_only_at_80x24(terminal: Tmux, tmp_path: Path):  # noqa: F811
+def test_a_service_rated_with_number_keys_only_at_80x24(terminal: Tmux, tmp_path: Path):
     tmux = terminal
     db = tmp_path / "c.sqlite"
     program = demo_and_program(tmux, db)

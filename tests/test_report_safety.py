@@ -116,9 +116,9 @@ def test_csv_tables_escape_control_characters(rebuilt):
     answers["services"][0]["fields"]["vendor"] = "\r" + HOSTILE
     answers["actions"][0]["title"] = HOSTILE
     answers["blockers"][0]["description"] = HOSTILE
-    for data in (tables.services_csv(scores, answers, rebuilt.ref.axis_ids), tables.plan_csv(answers)):
+    for data in (tables.services_csv(rebuilt.ref, scores, answers), tables.plan_csv(rebuilt.ref, answers)):
         text = data.decode("utf-8")
         for bad in ("\x1b", "\x07", "\u202e"):
             assert bad not in text
         assert "S\\x1b[2J\\x1b[8m\\u202eevil\\x07" in text
-    assert "\r" + HOSTILE not in tables.services_csv(scores, answers, rebuilt.ref.axis_ids).decode("utf-8")
+    assert "\r" + HOSTILE not in tables.services_csv(rebuilt.ref, scores, answers).decode("utf-8")

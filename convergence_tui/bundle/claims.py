@@ -17,6 +17,7 @@ from ..campaign.timeline import semester_start
 from ..escaping import printable
 from ..referentiel.models import Referentiel
 from ..referentiel.official import pin_of
+from ..wording import date_fr
 from .format import sha256
 from .signature import fail
 from .verdict import OFFICIAL
@@ -90,7 +91,7 @@ def check_created_at(path: Path, manifest: Mapping[str, Any], created: dt.dateti
     start = semester_start(label)
     if start is not None and created.date() < start:
         raise refused(path, f"créé le {printable(manifest['created_at'])}, avant le début du semestre "
-                          f"{printable(label)} ({start:%d/%m/%Y}) : date de création fausse ; {REFUSED}")
+                          f"{printable(label)} ({date_fr(start)}) : date de création fausse ; {REFUSED}")
 
 
 def check_validation(path: Path, manifest: Mapping[str, Any], answers: Mapping[str, Any]) -> None:

@@ -32,7 +32,7 @@ def derived_entries(
     if blockers is None:
         blockers = rebuilt.blockers() if claims["draft"] else []
     return {
-        "services.csv": tables.services_csv(rebuilt.scores_doc, rebuilt.answers, rebuilt.ref.axis_ids),
-        "plan.csv": tables.plan_csv(rebuilt.answers),
+        "services.csv": tables.services_csv(rebuilt.ref, rebuilt.scores_doc, rebuilt.answers),
+        "plan.csv": tables.plan_csv(rebuilt.ref, rebuilt.answers),
         "rapport.html": report_bytes(rebuilt, claims, blockers),
     }

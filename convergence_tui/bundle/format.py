@@ -60,7 +60,9 @@ def zip_bytes(entries: Mapping[str, bytes]) -> bytes:
     return buffer.getvalue()
 
 
-def bundle_name(region: str | None, label: str | None, created_at: str) -> str:
+def bundle_name(region: str | None, label: str | None, created_at: str, *, draft: bool = False) -> str:
+    """`53-2026-S2-20261122T231000Z.zip` (DESIGN.md §6); a draft's name ends `-brouillon.zip`, so a
+    folder of exports tells drafts from final bundles before anyone opens them."""
     stamp = created_at.replace("-", "").replace(":", "")  # 2026-11-22T23:10:00Z -> 20261122T231000Z
     safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in f"{region or 'XX'}-{label or 'campagne'}")
-    return f"{safe}-{stamp}.zip"
+    return f"{safe}-{stamp}{'-brouillon' if draft else ''}.zip"

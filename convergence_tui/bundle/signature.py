@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import VerificationError
 from ..escaping import printable
+from ..wording import date_fr
 from .format import MANIFEST, SIGNATURE
 from .signing import common_name, issued_by, read_certificates, signing_usage_problem, subject_of_der
 
@@ -126,7 +127,7 @@ def check_signature(path: Path, manifest_bytes: bytes, p7s: bytes, trust: TrustA
     not_before, not_after = cert.not_valid_before_utc, cert.not_valid_after_utc
     if not not_before <= signing_time <= not_after:
         raise fail(path, f"certificat du signataire hors de sa période de validité à la date de signature "
-                         f"({signing_time:%d/%m/%Y} ; valable du {not_before:%d/%m/%Y} au {not_after:%d/%m/%Y}).")
+                         f"({date_fr(signing_time)} ; valable du {date_fr(not_before)} au {date_fr(not_after)}).")
     if trust is None:
         return Signer(subject, der, False)
     if status.trusted and status.validation_path is not None:  # (pyhanko's `trusted` implies a path)
@@ -231,7 +232,7 @@ def _not_an_authority(cert: x509.Certificate, signing_time: dt.datetime) -> str 
         pass
     if not cert.not_valid_before_utc <= signing_time <= cert.not_valid_after_utc:
         return (f"le certificat de « {name} » n'était pas valide à la date de signature (valable du "
-                f"{cert.not_valid_before_utc:%d/%m/%Y} au {cert.not_valid_after_utc:%d/%m/%Y})")
+                f"{date_fr(cert.not_valid_before_utc)} au {date_fr(cert.not_valid_after_utc)})")
     return None
 
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import UserError, os_reason
 from ..escaping import control_characters, printable
+from ..wording import date_fr
 
 if TYPE_CHECKING:
     from cryptography import x509
@@ -177,8 +178,8 @@ def load_identity(p12: Path, password: str, *, at: dt.datetime | None = None, ch
     at = at or dt.datetime.now(dt.UTC)
     if not cert.not_valid_before_utc <= at <= cert.not_valid_after_utc:
         raise UserError(
-            f"{p12} : certificat hors de sa période de validité (du {cert.not_valid_before_utc:%d/%m/%Y} au "
-            f"{cert.not_valid_after_utc:%d/%m/%Y}) ; utilisez un certificat en cours de validité."
+            f"{p12} : certificat hors de sa période de validité (du {date_fr(cert.not_valid_before_utc)} au "
+            f"{date_fr(cert.not_valid_after_utc)}) ; utilisez un certificat en cours de validité."
         )
     problem = signing_usage_problem(cert)
     if problem:

@@ -13,6 +13,7 @@ from typing import Any
 from .. import __version__
 from ..escaping import printable
 from ..referentiel.values import REGIONS
+from ..wording import date_fr, datetime_fr
 from .signature import authenticated_by
 
 OFFICIAL = "official"  # Verified.questionnaire for a known official file
@@ -61,7 +62,7 @@ class Verified:
         region_text = f"{p(region)} ({REGIONS[region]})" if region in REGIONS else p(region or "non renseignée")
         lines = [
             f"Paquet valide : région {region_text}, campagne {p(c['label'])}, niveaux dus au "
-            f"{p(c['reference_date'])}.",
+            f"{p(date_fr(c['reference_date']))}.",
             f"Signé par (d'après le certificat) : {p(self.signer_subject)} ; émetteur : {p(self.signer_issuer)} ; "
             f"n° de série {p(self.signer_serial)}.",
             f"Certificat SHA-256 : {p(self.fingerprint)}",
@@ -74,8 +75,8 @@ class Verified:
             lines.append("Identité : signataire NON authentifié — aucun certificat de confiance n'a été donné "
                          "(--trust CERT.pem, ou le réglage trust) ; seule l'intégrité du paquet est prouvée, pas "
                          "l'identité de son signataire.")
-        lines.append(f"Date de signature : {p(m['created_at'])} (UTC), déclarée par le signataire (non horodatée), "
-                     "dans la validité du certificat et pas avant le début du semestre.")
+        lines.append(f"Date de signature : {p(datetime_fr(m['created_at']))}, déclarée par le signataire (non "
+                     "horodatée), dans la validité du certificat et pas avant le début du semestre.")
         if m["draft"] and self.blockers:
             n = self.blockers
             nature = (f"BROUILLON ({n} point{'s bloquent' if n > 1 else ' bloque'} encore l'export définitif, "
@@ -86,7 +87,8 @@ class Verified:
             nature = "soumission définitive (aucun point bloquant, recalculé)"
         validation = m["validation"]
         if validation:
-            nature += (f" ; validée par {p(validation['name'])} ({p(validation['role'])}) le {p(validation['at'])}, "
+            nature += (f" ; validée par {p(validation['name'])} ({p(validation['role'])}) le "
+                       f"{p(datetime_fr(validation['at']))}, "
                        "validation enregistrée dans les réponses et couvrant ces réponses")
         lines.append(f"Nature : {nature}.")
         ref = m["referentiel"]

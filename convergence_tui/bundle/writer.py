@@ -75,7 +75,8 @@ def write_bundle(entries: Mapping[str, bytes], meta: dict[str, Any], identity: I
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise UserError(f"{out_dir} : dossier de sortie impossible à créer ({os_reason(exc)}).") from None
-    final = out_dir / bundle_name(meta["campaign"]["region"], meta["campaign"]["label"], created_at)
+    final = out_dir / bundle_name(meta["campaign"]["region"], meta["campaign"]["label"], created_at,
+                                   draft=meta["draft"])
     if final.exists():
         raise UserError(f"{final} existe déjà ; relancez dans une seconde ou choisissez un autre dossier (--out).")
     progress("Écriture du paquet")

@@ -6,13 +6,15 @@ question), so "next problem" is simply the next one in the list.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from ..referentiel.models import Question, Section
 from ..referentiel.values import is_visible
 from ..scoring.engine import NA, CampaignScores, Scorer
+from ..wording import counted
 from .data import CAMPAIGN, CampaignData, criterion_scope
 
 KINDS = {
@@ -23,6 +25,16 @@ KINDS = {
     "no_blocker": "écart sans frein",
     "no_action": "écart sans action qui atteint le niveau dû",
     "signoff": "validation du responsable absente ou retirée",
+}
+# Said after a count above one: « 45 réponses obligatoires manquantes ».
+KIND_PLURALS = {
+    "missing": "réponses obligatoires manquantes",
+    "invalid": "réponses invalides",
+    "justification": "NA sans justification",
+    "evidence": "niveaux sans preuve",
+    "no_blocker": "écarts sans frein",
+    "no_action": "écarts sans action qui atteint le niveau dû",
+    "signoff": "validations du responsable absentes ou retirées",
 }
 
 
@@ -42,6 +54,17 @@ class Problem:
     @property
     def is_plan(self) -> bool:
         return self.kind in ("no_blocker", "no_action")
+
+
+def kind_count(kind: str, n: int) -> str:
+    """« 1 niveau sans preuve », « 12 niveaux sans preuve »."""
+    return counted(n, KINDS[kind], KIND_PLURALS[kind])
+
+
+def kinds_summary(problems: Iterable[Problem], *, skip: tuple[str, ...] = ()) -> str:
+    """How many of each kind, in KINDS order: « 45 réponses obligatoires manquantes, 3 écarts sans frein »."""
+    counts = Counter(p.kind for p in problems)
+    return ", ".join(kind_count(k, counts[k]) for k in KINDS if counts[k] and k not in skip)
 
 
 def find_problems(data: CampaignData, scores: CampaignScores, scorer: Scorer) -> list[Problem]:

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from ..referentiel.models import Referentiel
+from ..wording import datetime_fr
 from .problems import Problem
 
 SIGNOFFS = "signoffs"  # key of the answers document listing the recorded sign-offs
@@ -42,8 +43,8 @@ def latest_signoff(doc: Mapping[str, Any]) -> tuple[dict[str, Any] | None, bool]
 
 
 def signed_by(signoff: Mapping[str, Any]) -> str:
-    """"Camille Le Goff (responsable déléguée) le 2026-12-02 à 10:31" — for a person to read."""
-    return f"{signoff['name']} ({signoff['role']}) le {signoff['at'][:16].replace('T', ' à ')}"
+    """"Camille Le Goff (responsable déléguée) le 02/12/2026 à 10:31 UTC" — for a person to read."""
+    return f"{signoff['name']} ({signoff['role']}) le {datetime_fr(signoff['at'])}"
 
 
 def signoff_problem(ref: Referentiel, message: str) -> Problem:
@@ -59,5 +60,5 @@ def document_signoff_problem(ref: Referentiel, doc: Mapping[str, Any]) -> Proble
         return None
     if last is None:
         return signoff_problem(ref, "Pas encore validée par le responsable.")
-    return signoff_problem(ref, f"Validation de {signed_by(last)} (UTC) RETIRÉE : les réponses ont changé depuis. "
+    return signoff_problem(ref, f"Validation de {signed_by(last)} RETIRÉE : les réponses ont changé depuis. "
                                 "Une nouvelle validation est nécessaire.")

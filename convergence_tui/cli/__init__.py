@@ -19,96 +19,114 @@ from ..escaping import printable
 from .bundle import cmd_export, cmd_keygen, cmd_verify
 from .campaign import cmd_demo, cmd_import, cmd_migrate, cmd_referentiel_check, cmd_restore, cmd_signoff, cmd_status
 from .common import resolve_db
+from .french import french_argparse
 from .output import _Printable
 
 
 class FrenchParser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # argparse prints English usage errors; ours are French
+    def error(self, message: str) -> None:  # one French sentence (french.py), exit 2, never argparse's exit
         self.print_usage(sys.stderr)
-        raise UserError(f"convergence : {message} ; voir « convergence --help ».")
+        raise UserError(f"{self.prog} : {message} ; voir « {self.prog} --help ».")
 
 
 def _common(parser: argparse.ArgumentParser, *, top: bool) -> None:
     # Accepted before and after the subcommand; the subcommand's copy must not
     # overwrite a value given before it, hence SUPPRESS there.
     default = None if top else argparse.SUPPRESS
-    parser.add_argument("--db", type=Path, default=default, help="fichier de campagne (défaut : $CONVERGENCE_DB "
-                        "ou le dossier de données de l'utilisateur)")
-    parser.add_argument("--referentiel", type=Path, default=default, help="questionnaire à utiliser à la place "
-                        "de celui fourni")
+    parser.add_argument("--db", type=Path, default=default, metavar="FICHIER", help="fichier de campagne (défaut : "
+                        "$CONVERGENCE_DB ou le dossier de données de l'utilisateur)")
+    parser.add_argument("--referentiel", type=Path, default=default, metavar="FICHIER", help="questionnaire à "
+                        "utiliser à la place de celui fourni")
 
 
 def _date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"date invalide « {text} », attendu AAAA-MM-JJ") from None
+    from ..referentiel.values import parse_date
+
+    found = parse_date(text)
+    if found is None:
+        raise argparse.ArgumentTypeError(f"date invalide « {text} », attendu JJ/MM/AAAA (ou AAAA-MM-JJ)")
+    return found
+
+
+def _command(sub: argparse._SubParsersAction[argparse.ArgumentParser], name: str,
+             summary: str) -> argparse.ArgumentParser:
+    """A subcommand whose own --help opens with what it does."""
+    return sub.add_parser(name, help=summary, description=summary[:1].upper() + summary[1:] + ".")
 
 
 def build_parser() -> argparse.ArgumentParser:
     p = FrenchParser(prog="convergence", description="Auto-évaluation Convergence hors ligne.")
-    p.add_argument("--version", action="version", version=f"convergence-tui {__version__}")
+    p.add_argument("--version", action="version", version=f"convergence-tui {__version__}",
+                   help="afficher la version et quitter")
     p.add_argument("--review", action="store_true", help="ouvrir l'écran de revue en lecture seule")
     _common(p, top=True)
     sub = p.add_subparsers(dest="command", parser_class=FrenchParser, metavar="COMMANDE")
 
-    s = sub.add_parser("demo", help="créer une campagne fictive réaliste (≈ 20 services)")
+    s = _command(sub, "demo", "créer une campagne fictive réaliste (≈ 20 services)")
     _common(s, top=False)
     s.add_argument("--services", type=int, default=None, help=argparse.SUPPRESS)  # benchmarks
     s.add_argument("--actions", type=int, default=None, help=argparse.SUPPRESS)
 
-    s = sub.add_parser("referentiel", help="questionnaire : vérifier un fichier")
+    s = _command(sub, "referentiel", "questionnaire : vérifier un fichier")
     rsub = s.add_subparsers(dest="ref_command", parser_class=FrenchParser, metavar="ACTION", required=True)
-    c = rsub.add_parser("check", help="valider un questionnaire et lister toutes ses erreurs")
-    c.add_argument("file", nargs="?", type=Path, help="fichier (défaut : le questionnaire fourni)")
+    c = _command(rsub, "check", "valider un questionnaire et lister toutes ses erreurs")
+    c.add_argument("file", nargs="?", type=Path, metavar="FICHIER", help="fichier (défaut : le questionnaire fourni)")
     _common(c, top=False)
 
-    s = sub.add_parser("import", help="charger un document de réponses (.json) ou un paquet (.zip)")
-    s.add_argument("file", type=Path)
+    s = _command(sub, "import", "charger un document de réponses (.json) ou un paquet (.zip)")
+    s.add_argument("file", type=Path, metavar="FICHIER", help="document de réponses (.json) ou paquet (.zip)")
     s.add_argument("--replace", action="store_true", help="remplacer une campagne qui a déjà des réponses")
-    s.add_argument("--trust", type=Path, action="append", help="certificat(s) de confiance (PEM) pour authentifier "
-                   "le signataire d'un paquet ; répétable (défaut : le réglage trust)")
+    s.add_argument("--trust", type=Path, action="append", metavar="CERT.pem", help="certificat de confiance (PEM) "
+                   "pour authentifier le signataire d'un paquet ; répétable (défaut : le réglage trust)")
     _common(s, top=False)
 
-    s = sub.add_parser("status", help="complétude et scores")
+    s = _command(sub, "status", "complétude et scores")
     s.add_argument("--json", action="store_true", help="imprimer le document des scores")
-    s.add_argument("--date", type=_date, help="date de référence AAAA-MM-JJ (défaut : celle de la campagne)")
+    s.add_argument("--date", type=_date, metavar="JJ/MM/AAAA", help="date de référence (défaut : celle de la "
+                   "campagne ; AAAA-MM-JJ accepté aussi)")
     s.add_argument("--check", action="store_true", help="code 3 si quelque chose bloque l'export définitif")
+    s.add_argument("--details", action="store_true", help="lister tout ce qui bloque l'export définitif (sinon : "
+                   "le compte par sorte et les premiers)")
     _common(s, top=False)
 
-    s = sub.add_parser("export", help="écrire le paquet signé pour l'ANS")
-    s.add_argument("--out", type=Path, default=Path("exports"), help="dossier de sortie (défaut : exports)")
-    s.add_argument("--p12", type=Path, default=None, help="certificat de signature PKCS#12 (défaut : "
-                   "$CONVERGENCE_P12)")
+    s = _command(sub, "export", "écrire le paquet signé pour l'ANS")
+    s.add_argument("--out", type=Path, default=Path("exports"), metavar="DOSSIER", help="dossier de sortie (défaut : "
+                   "exports)")
+    s.add_argument("--p12", type=Path, default=None, metavar="FICHIER.p12", help="certificat de signature PKCS#12 "
+                   "(défaut : $CONVERGENCE_P12)")
     s.add_argument("--draft", action="store_true", help="exporter un brouillon malgré ce qui manque")
-    s.add_argument("--chain", type=Path, default=None, help="certificats intermédiaires de votre autorité (PEM), "
-                   "joints à la signature (défaut : le réglage chain)")
+    s.add_argument("--details", action="store_true", help="si l'export définitif est refusé, lister tout ce qui le "
+                   "bloque (sinon : le compte par sorte et les premiers)")
+    s.add_argument("--chain", type=Path, default=None, metavar="FICHIER.pem", help="certificats intermédiaires de "
+                   "votre autorité (PEM), joints à la signature (défaut : le réglage chain)")
     _common(s, top=False)
 
-    s = sub.add_parser("verify", help="vérifier un paquet : signature, empreintes, questionnaire, affirmations, "
-                       "scores et fichiers dérivés")
-    s.add_argument("bundle", type=Path)
-    s.add_argument("--trust", type=Path, action="append", help="certificat(s) de confiance (PEM) : la racine de "
-                   "l'autorité des signataires ; répétable (défaut : le réglage trust)")
-    s.add_argument("--report", type=Path, help="écrire dans ce fichier (nouveau) le rapport HTML régénéré depuis "
-                   "les données du paquet")
+    s = _command(sub, "verify", "vérifier un ou plusieurs paquets : signature, empreintes, questionnaire, "
+                 "affirmations, scores et fichiers dérivés")
+    s.add_argument("bundles", type=Path, nargs="+", metavar="PAQUET", help="paquet .zip ; plusieurs : chacun est "
+                   "vérifié et reçoit son verdict")
+    s.add_argument("--trust", type=Path, action="append", metavar="CERT.pem", help="certificat de confiance (PEM) : "
+                   "la racine de l'autorité des signataires ; répétable (défaut : le réglage trust)")
+    s.add_argument("--report", type=Path, metavar="FICHIER", help="écrire dans ce fichier (nouveau) le rapport HTML "
+                   "régénéré depuis les données du paquet (un seul paquet)")
     _common(s, top=False)
 
-    s = sub.add_parser("keygen", help="créer une identité de signature auto-signée (pilotes, tests)")
-    s.add_argument("--out", type=Path, required=True, help="fichier .p12 à créer (le certificat .pem est écrit à "
-                   "côté)")
-    s.add_argument("--name", required=True, help="nom du signataire")
+    s = _command(sub, "keygen", "créer une identité de signature auto-signée (pilotes, tests)")
+    s.add_argument("--out", type=Path, required=True, metavar="FICHIER.p12", help="fichier .p12 à créer (le "
+                   "certificat .pem est écrit à côté)")
+    s.add_argument("--name", required=True, metavar="NOM", help="nom du signataire")
 
-    s = sub.add_parser("migrate", help="passer la campagne à la version chargée du questionnaire (réponses gardées)")
+    s = _command(sub, "migrate", "passer la campagne à la version chargée du questionnaire (réponses gardées)")
     _common(s, top=False)
 
-    s = sub.add_parser("restore", help="lister les sauvegardes, ou en remettre une en place")
-    s.add_argument("number", nargs="?", type=int, help="numéro de la sauvegarde à remettre (voir la liste)")
+    s = _command(sub, "restore", "lister les sauvegardes, ou en remettre une en place")
+    s.add_argument("number", nargs="?", type=int, metavar="NUMÉRO", help="numéro de la sauvegarde à remettre (voir "
+                   "la liste)")
     _common(s, top=False)
 
-    s = sub.add_parser("signoff", help="valider la campagne (responsable d'équipe)")
-    s.add_argument("--name", required=True, help="nom du responsable")
-    s.add_argument("--role", required=True, help="fonction (ex. responsable délégué(e))")
+    s = _command(sub, "signoff", "valider la campagne (responsable d'équipe)")
+    s.add_argument("--name", required=True, metavar="NOM", help="nom du responsable")
+    s.add_argument("--role", required=True, metavar="FONCTION", help="fonction (ex. responsable délégué(e))")
     _common(s, top=False)
     return p
 
@@ -118,9 +136,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     saved = sys.stdout, sys.stderr
     sys.stdout, sys.stderr = _Printable(sys.stdout), _Printable(sys.stderr)
     try:
-        parser = build_parser()
         try:
-            args = parser.parse_args(argv)
+            with french_argparse():  # built and read in French; argparse is its own again for the rest
+                args = build_parser().parse_args(argv)
             return _dispatch(args)
         except UserError as exc:
             print(printable(str(exc), multiline=True), file=sys.stderr)

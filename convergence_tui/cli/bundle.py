@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..errors import UserError
+from ..errors import UserError, counted
 from .common import resolve_db
 
 PASSWORD_ENV = "CONVERGENCE_P12_PASSWORD"
@@ -32,6 +32,7 @@ def read_password(prompt: str, *, twice: bool = False) -> str:
 
 def cmd_keygen(args: argparse.Namespace) -> int:
     from ..bundle.signing import keygen, keygen_name, keygen_targets
+    from ..wording import date_fr
 
     keygen_targets(args.out)  # refuse before asking for a password
     keygen_name(args.name)
@@ -41,7 +42,7 @@ def cmd_keygen(args: argparse.Namespace) -> int:
           "(certificat à donner au destinataire).")
     print(f"Sujet : {identity.subject}")
     print(f"Empreinte SHA-256 du certificat : {identity.fingerprint}")
-    print(f"Valable jusqu'au {identity.not_after:%d/%m/%Y}.")
+    print(f"Valable jusqu'au {date_fr(identity.not_after)}.")
     return 0
 
 
@@ -60,12 +61,12 @@ def cmd_export(args: argparse.Namespace) -> int:
         if settings.chain:
             chain, chain_origin = settings.path_of(settings.chain), f"réglage chain de {settings.origin}"
     with Session.open(resolve_db(args), args.referentiel, readonly=True) as session:
-        problems = blockers_for(session, args.draft)  # refuse before asking for a password
+        problems = blockers_for(session, args.draft, details=args.details)  # refuse before asking for a password
         password = read_password(f"Mot de passe de {p12} : ")
         result = export(session, args.out, p12, password, draft=args.draft, problems=problems,
                         progress=lambda step: print(f"… {step}", file=sys.stderr), chain=chain,
                         chain_origin=chain_origin)
-    kind = f"BROUILLON ({result.missing} point(s) à compléter)" if result.draft else "soumission définitive"
+    kind = f"BROUILLON ({counted(result.missing, 'point')} à compléter)" if result.draft else "soumission définitive"
     print(f"Paquet écrit et vérifié : {result.path}")
     print(f"Nature : {kind}")
     print(f"Empreinte SHA-256 du certificat signataire : {result.fingerprint}")
@@ -79,17 +80,40 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_verify(args: argparse.Namespace) -> int:
     from ..bundle.verify import questionnaire_file, verify_bundle, write_report
 
+    bundles: list[Path] = args.bundles
+    if args.report and len(bundles) > 1:
+        raise UserError(f"--report écrit le rapport d'un seul paquet ; {len(bundles)} sont donnés : vérifiez avec "
+                        "--report le paquet dont vous voulez le rapport, seul.")
     # --referentiel names the questionnaire to compare with (a pilot's own, or one this version does not know).
     compare_with = questionnaire_file(args.referentiel) if args.referentiel else None
     if args.report and args.report.exists():
         raise UserError(f"{args.report} existe déjà ; choisissez un autre nom pour le rapport (--report).")
-    verified = verify_bundle(args.bundle, trust_anchors(args), compare_with=compare_with,
-                             report=args.report is not None)
-    print(verified.summary())
-    if args.report:
-        write_report(args.report, verified.report)
-        print(f"Rapport régénéré depuis les données du paquet : {args.report}")
-    return 0
+    anchors = trust_anchors(args)
+    if len(bundles) == 1:
+        verified = verify_bundle(bundles[0], anchors, compare_with=compare_with, report=args.report is not None)
+        print(verified.summary())
+        if args.report:
+            write_report(args.report, verified.report)
+            print(f"Rapport régénéré depuis les données du paquet : {args.report}")
+        return 0
+    # Several (a shell pattern such as exports/53-2026-S2-*.zip): each its own verdict, the refusals
+    # on stderr as for one bundle, then the count; the worst exit code (1 refused, 2 not found).
+    refused: list[tuple[Path, int]] = []
+    for n, bundle in enumerate(bundles, 1):
+        if n > 1:
+            print()
+        print(f"[{n}/{len(bundles)}] {bundle}")
+        sys.stdout.flush()
+        try:
+            print(verify_bundle(bundle, anchors, compare_with=compare_with).summary())
+        except UserError as exc:
+            print(f"REFUSÉ — {exc}", file=sys.stderr)
+            sys.stderr.flush()
+            refused.append((bundle, exc.exit_code))
+    valid = len(bundles) - len(refused)
+    print(f"\n{len(bundles)} paquets vérifiés : {counted(valid, 'valide')}, {counted(len(refused), 'refusé')}"
+          + (" (" + ", ".join(str(b) for b, _ in refused) + ")." if refused else "."))
+    return max((code for _, code in refused), default=0)
 
 
 def trust_anchors(args: argparse.Namespace):

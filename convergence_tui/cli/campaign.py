@@ -74,7 +74,8 @@ def cmd_import(args: argparse.Namespace) -> int:
             n_services, n_cells, flagged = load_into(session)
     for line in signed_by:
         print(line)
-    return done_then_left(f"Importé dans {db} : {n_services} services, {n_cells} réponses.", flagged)
+    return done_then_left(f"Importé dans {db} : {counted(n_services, 'service')}, {counted(n_cells, 'réponse')}.",
+                          flagged)
 
 
 def _author_from(obj: object) -> str:
@@ -86,6 +87,7 @@ def _author_from(obj: object) -> str:
 
 
 def cmd_signoff(args: argparse.Namespace) -> int:
+    from ..campaign.signoffs import signed_by
     from ..usecases.review import export_blockers, sign_off
     from ..usecases.session import Session
 
@@ -93,7 +95,7 @@ def cmd_signoff(args: argparse.Namespace) -> int:
         backup_or_say(session)
         record = sign_off(session, args.name, args.role)
         left = len(export_blockers(session))
-    return done_then_left(f"Campagne validée par {record['name']} ({record['role']}) le {record['at']}.", left)
+    return done_then_left(f"Campagne validée par {signed_by(record)}.", left)
 
 
 def cmd_status(args: argparse.Namespace) -> int:
@@ -111,7 +113,7 @@ def cmd_status(args: argparse.Namespace) -> int:
             # Compact: with indent, the json module falls back to its pure-Python encoder.
             sys.stdout.write(json_printable(json.dumps(doc, ensure_ascii=False)) + "\n")
         else:
-            sys.stdout.write(status_text(session, problems))
+            sys.stdout.write(status_text(session, problems, details=args.details))
     if args.check and problems:
         return 3
     return 0
@@ -150,13 +152,15 @@ def cmd_migrate(args: argparse.Namespace) -> int:
         return 0
     print(f"{db} suit maintenant le questionnaire {version} (avant : {old[0]}). Aucune réponse supprimée.")
     if orphans:
-        print(f"{len(orphans)} réponse(s) ne correspondent plus au questionnaire : gardées, listées par "
-              "« convergence status ».")
+        n = len(orphans)
+        print(f"{counted(n, 'réponse')} {'ne correspondent' if n > 1 else 'ne correspond'} plus au questionnaire : "
+              f"{'gardées, listées' if n > 1 else 'gardée, listée'} par « convergence status ».")
     return 0
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
     from ..store.backups import list_backups, restore
+    from ..wording import datetime_fr
 
     db = resolve_db(args)
     backups = list_backups(db)
@@ -166,15 +170,15 @@ def cmd_restore(args: argparse.Namespace) -> int:
     if args.number is None:
         print(f"Sauvegardes de {db}, de la plus récente à la plus ancienne :")
         for n, b in enumerate(backups, 1):
-            services = "?" if b.services is None else b.services
-            print(f"  {n}  {b.taken:%d/%m/%Y %H:%M:%S} UTC  {b.size // 1024} Kio  {services} services")
+            services = "? services" if b.services is None else counted(b.services, "service")
+            print(f"  {n}  {datetime_fr(b.taken)}  {b.size // 1024} Kio  {services}")
         print("Remettre l'une d'elles en place : convergence restore --db … NUMÉRO")
         return 0
     if not 1 <= args.number <= len(backups):
         raise UserError(f"Sauvegarde n° {args.number} inconnue ; choisissez entre 1 et {len(backups)}.")
     chosen = backups[args.number - 1]
     kept = restore(db, chosen.path)
-    print(f"{db} restauré depuis la sauvegarde du {chosen.taken:%d/%m/%Y %H:%M:%S} UTC.")
+    print(f"{db} restauré depuis la sauvegarde du {datetime_fr(chosen.taken)}.")
     if kept:
         print(f"Le fichier remplacé est gardé : {kept} (visible dans « convergence restore »).")
     return 0

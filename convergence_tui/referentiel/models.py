@@ -212,6 +212,15 @@ class Referentiel(ReferentielFile):
     def _item_questions(self) -> dict[str, dict[str, Question]]:
         return {s.item: {q.id: q for q in s.questions} for s in self.sections if s.kind == "list" and s.item}
 
+    def option_label(self, item: str, question: str, value: object) -> str:
+        """What a person reads for a choice answer of an item ("grades" → "GRADeS", "planned" →
+        "Planifiée"): the option's label in the questionnaire, else the value as it is."""
+        q = self.item_questions(item).get(question)
+        for option in (q.options or []) if q is not None else []:
+            if option.value == value:
+                return option.label
+        return "" if value is None else str(value)
+
     def allowed_levels(self, criterion: Criterion) -> list[int]:
         return criterion.levels if criterion.levels is not None else list(range(self.scale.max + 1))
 

@@ -10,7 +10,12 @@ from typing import Any
 from ..campaign.problems import Problem
 from ..campaign.rebuilt import Rebuilt
 from ..campaign.timeline import plan_timeline
+from ..referentiel.models import Question, Referentiel
 from ..referentiel.values import REGIONS
+from .format import number
+
+# What the team wrote about a criterion, in the order the report says it.
+CRITERION_TEXTS = (("justification", "Justification du NA"), ("evidence", "Preuve"), ("comment", "Commentaire"))
 
 
 def report_data(rebuilt: Rebuilt, claims: Mapping[str, Any], missing: list[Problem]) -> dict[str, Any]:
@@ -19,26 +24,37 @@ def report_data(rebuilt: Rebuilt, claims: Mapping[str, Any], missing: list[Probl
     ref = rebuilt.ref
     answers, scores = rebuilt.answers, rebuilt.scores_doc
     info = answers["campaign"]
-    form = answers["answers"]
+    form = answers.get("answers", {})
     by_service: dict[str, dict[str, Any]] = {s["id"]: {"actions": [], "blockers": [], "levels": {}}
                                    for s in answers["services"]}
+    service_texts = [q for q in ref.item_questions("service").values() if q.type == "long_text"]
     for s in answers["services"]:
-        by_service[s["id"]]["levels"] = {cid: c.get("level") for cid, c in s["criteria"].items()}
+        mine = by_service[s["id"]]
+        fields, criteria = s.get("fields", {}), s.get("criteria", {})
+        mine["levels"] = {cid: c.get("level") for cid, c in criteria.items()}
+        mine["texts"] = [(q.label, fields[q.id]) for q in service_texts if fields.get(q.id)] + child_texts(ref, s)
+        mine["notes"] = criterion_notes(ref, criteria)
     for a in answers["actions"]:
         if a["service"] in by_service:
-            by_service[a["service"]]["actions"].append(a)
+            by_service[a["service"]]["actions"].append({
+                **a, "owner_label": ref.option_label("action", "owner", a["owner"]),
+                "status_label": ref.option_label("action", "status", a["status"]),
+                "comment": a.get("fields", {}).get("comment")})
     for b in answers["blockers"]:
         if b["service"] in by_service:
-            by_service[b["service"]]["blockers"].append(b)
+            by_service[b["service"]]["blockers"].append(
+                {**b, "category_label": ref.option_label("blocker", "category", b["category"])})
     services = []
     for s in scores["services"]:
         mine = by_service[s["id"]]
         gap_details = [{"criterion": cid, "label": ref.criteria_by_id[cid].label,
                         "level": mine["levels"].get(cid, 0) or 0, "due": rebuilt.scorer.due_level(cid)}
                        for cid in s["gaps"]]
+        category = ref.categories_by_id.get(s["category"] or "")
         services.append({**s, "gap_details": gap_details,
+                         "category_label": category.label if category else s["category"],
                          "actions": sorted(mine["actions"], key=lambda a: (a["due"] or "", a["id"])),
-                         "blockers": mine["blockers"]})
+                         "blockers": mine["blockers"], "texts": mine["texts"], "notes": mine["notes"]})
     semesters, rows = plan_timeline(rebuilt.data, rebuilt.scores, rebuilt.scorer.date)
     pin = claims["referentiel"]
     return {
@@ -49,6 +65,7 @@ def report_data(rebuilt: Rebuilt, claims: Mapping[str, Any], missing: list[Probl
         "signer": {"subject": claims["signer"]["subject"], "fingerprint": claims["signer"]["certificate_sha256"]},
         "validation": claims["validation"],
         "referentiel": {"id": pin["id"], "version": pin["version"], "official": pin.get("official")},
+        "context": regional_texts(ref, form),
         "axes": [(a.id, a.label) for a in ref.axes],
         "region": scores["region"],
         "services": services,
@@ -56,3 +73,58 @@ def report_data(rebuilt: Rebuilt, claims: Mapping[str, Any], missing: list[Probl
                      "rows": [{"name": r.name, "cells": r.cells, "reached_on": r.reached_on} for r in rows]},
         "missing": [p.message for p in missing],
     }
+
+
+def regional_texts(ref: Referentiel, form: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The texts the team wrote for the whole campaign (« Choix régionaux et contexte », « Équipe
+    régionale »…): every long-text question of the form sections that has an answer, in the
+    questionnaire's order, under its label. Read from the questionnaire, so a new version's texts
+    reach the report without a code change."""
+    return [(q.label, form[q.id]) for q in ref.form_questions.values() if q.type == "long_text" and form.get(q.id)]
+
+
+CHILDREN = (("indicator", "indicators"), ("finance", "finances"))  # items a service holds in its document
+
+
+def child_texts(ref: Referentiel, service: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The long texts written on a service's indicators and finance lines (a comment on a budget
+    line…), each under what it is about: « Bilan financier (2025, Fonctionnement, Réalisé N-1,
+    359 000 €) — Commentaire »."""
+    out = []
+    for kind, key in CHILDREN:
+        section = ref.list_section(kind)
+        if section is None:
+            continue
+        texts = [q for q in section.questions if q.type == "long_text"]
+        shown = [q for q in section.questions if q.column and q.type not in ("service", "long_text")]
+        for child in service.get(key, []):
+            fields = child.get("fields", {})
+            written = [q for q in texts if fields.get(q.id)]
+            if not written:
+                continue
+            about = ", ".join(_value(ref, kind, q, fields[q.id]) for q in shown if fields.get(q.id) is not None)
+            for q in written:
+                out.append((f"{section.title}{f' ({about})' if about else ''} — {q.label}", fields[q.id]))
+    return out
+
+
+def _value(ref: Referentiel, kind: str, q: Question, value: Any) -> str:
+    if q.options:
+        return ref.option_label(kind, q.id, value)
+    if q.type in ("euros", "decimal") and isinstance(value, int | float):  # a year stays 2025
+        return f"{number(value)}{f' {q.unit}' if q.unit else ''}"
+    return f"{value}{f' {q.unit}' if q.unit else ''}"
+
+
+def criterion_notes(ref: Referentiel, criteria: Mapping[str, Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Every criterion of a service on which the team wrote something (NA justification, evidence,
+    comment), in the questionnaire's order."""
+    notes = []
+    for c in ref.criteria:
+        entry = criteria.get(c.id)
+        if not entry:
+            continue
+        texts = [(label, entry[key]) for key, label in CRITERION_TEXTS if entry.get(key)]
+        if texts:
+            notes.append({"criterion": c.id, "label": c.label, "level": entry.get("level"), "texts": texts})
+    return notes

@@ -1,8 +1,9 @@
-"""French number and date formatting shared by every human-readable output."""
+"""French figures shared by every human-readable output: percentages, conformity, statuses, numbers;
+dates and counts come from `convergence_tui/wording.py` (re-exported here), one definition each."""
 
 from __future__ import annotations
 
-import datetime as dt
+from ..wording import counted, date_fr, datetime_fr
 
 STATUS_LABELS = {
     "convergent": "convergent",
@@ -17,13 +18,20 @@ def pct(value: float | None) -> str:
     return "—" if value is None else f"{value:.1f}".replace(".", ",") + " %"
 
 
+def conformity_percent(value: float) -> float:
+    """Conformity (0.857, DESIGN.md §4) as the percentage people read beside the maturity figures (85.7)."""
+    return round(value * 100, 1)
+
+
+def conformity_pct(value: float) -> str:
+    """0.857 -> "85,7 %"."""
+    return pct(conformity_percent(value))
+
+
 def number(value: float | int) -> str:
     text = f"{value:,.2f}" if isinstance(value, float) and not float(value).is_integer() else f"{int(value):,}"
     return text.replace(",", "\u202f").replace(".", ",")
 
 
-def date_fr(value: str | dt.date | None) -> str:
-    if value is None:
-        return "—"
-    d = dt.date.fromisoformat(value) if isinstance(value, str) else value
-    return d.strftime("%d/%m/%Y")
+__all__ = ["STATUS_LABELS", "STATUS_SHORT", "conformity_pct", "conformity_percent", "counted", "date_fr",
+           "datetime_fr", "number", "pct"]

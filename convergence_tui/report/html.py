@@ -8,7 +8,7 @@ from html import escape
 from typing import Any
 
 from ..escaping import printable
-from .format import STATUS_LABELS, date_fr, pct
+from .format import STATUS_LABELS, conformity_pct, counted, date_fr, datetime_fr, pct
 
 CSS = """
 :root { --ink: #1d2733; --muted: #5b6875; --line: #d5dbe1; --ok: #2e7d4f; --mid: #b26a00; --ko: #b3261e;
@@ -33,20 +33,20 @@ th { background: var(--bg); } td.num, th.num { text-align: right; font-variant-n
 .gantt td { text-align: center; font-family: ui-monospace, Menlo, Consolas, monospace; }
 .gantt td.reached { background: #dcefe3; } .gantt td.target { background: #b9dfc6; font-weight: 700; }
 .gantt td.action { color: var(--mid); } .gantt td.name { text-align: left; font-family: inherit; }
+.text { white-space: pre-line; } .written { margin: .3rem 0 .6rem; } .written dt { font-weight: 600; }
+.written dd { margin: 0 0 .4rem 1rem; white-space: pre-line; } td.text div + div { margin-top: .2rem; }
 @media print { body { margin: 0; max-width: none; } h2 { break-after: avoid; } .service { margin: .5rem 0; } }
 """
 
 TIMELINE = {"reached": "█", "target": "★", "action": "◆", "waiting": ""}
-OWNERS = {"national": "NATIONAL", "ars": "ARS", "grades": "GRADeS", "vendor": "ÉDITEUR"}
-STATUS_ACTION = {"planned": "planifiée", "in_progress": "en cours", "done": "réalisée", "abandoned": "abandonnée"}
-BLOCKERS = {"vendor": "ÉDITEUR", "national": "NATIONAL", "market": "MARCHÉ", "regional": "RÉGIONAL", "other": "AUTRE"}
 
 
 def e(value: object) -> str:
     # Text from a file is escaped twice: control characters made visible (a report shown in a
     # terminal or copied from must not act on it), then HTML. No line break between a number and
-    # its unit: "90,0 %" stays whole in narrow columns.
-    return escape(printable("" if value is None else value, multiline=True)).replace(" %", "\u00a0%")
+    # its unit: "90,0 %" and "359 000 €" stay whole in narrow columns.
+    return escape(printable("" if value is None else value, multiline=True)).replace(" %", "\u00a0%").replace(
+        " €", "\u00a0€")
 
 
 def bar_chart(axes: list[tuple[str, str]], maturity: Mapping[str, float | None], width: int = 520) -> str:
@@ -70,6 +70,24 @@ def bar_chart(axes: list[tuple[str, str]], maturity: Mapping[str, float | None],
     return "".join(parts)
 
 
+def written(texts: list[tuple[str, str]]) -> str:
+    """What the team wrote, each text under its label, line breaks kept."""
+    return '<dl class="written">' + "".join(f"<dt>{e(label)}</dt><dd>{e(text)}</dd>" for label, text in texts) + "</dl>"
+
+
+def criterion_notes(notes: list[Mapping[str, Any]]) -> str:
+    """The grid's texts of one service: NA justifications, evidence, comments, criterion by criterion."""
+    rows = []
+    for n in notes:
+        level = "NA" if n["level"] == "NA" else ("—" if n["level"] is None else n["level"])
+        texts = "".join(f"<div><b>{e(label)}</b> : {e(text)}</div>" for label, text in n["texts"])
+        rows.append(f"<tr><td>{e(n['criterion'])}<br><span class=\"muted\">{e(n['label'])}</span></td>"
+                    f'<td class="num">{e(level)}</td><td class="text">{texts}</td></tr>')
+    return ("<p><b>Ce que l'équipe a écrit sur la grille</b></p><table><thead><tr><th>Critère</th>"
+            '<th class="num">Niv.</th><th>Justification, preuve, commentaire</th></tr></thead><tbody>'
+            + "".join(rows) + "</tbody></table>")
+
+
 def render(d: Mapping[str, Any]) -> bytes:
     axes = d["axes"]
     region = d["region"]
@@ -81,15 +99,17 @@ def render(d: Mapping[str, Any]) -> bytes:
     out.append(f"<p class=\"muted\">Campagne {e(d['label'])} · niveaux dus au {e(date_fr(d['reference_date']))} · "
                f"{e(d['grades'])} · {e(d['ars'])}</p>")
     if d["draft"]:
+        n = len(d["missing"])
         out.append(f"<div class=\"draft\">BROUILLON — ce paquet n'est pas une soumission définitive : "
-                   f"{len(d['missing'])} point(s) restent à compléter (liste en fin de rapport).</div>")
+                   f"{counted(n, 'point')} {'restent' if n > 1 else 'reste'} à compléter (liste en fin de "
+                   "rapport).</div>")
     validation = d.get("validation")
     out.append("<table><tbody>")
     out.append(f"<tr><th>Signé par</th><td>{e(d['signer']['subject'])}<br><span class=\"muted\">empreinte SHA-256 "
                f"du certificat : {e(d['signer']['fingerprint'])}</span></td></tr>")
-    out.append(f"<tr><th>Créé le</th><td>{e(d['created_at'])} (UTC)</td></tr>")
+    out.append(f"<tr><th>Créé le</th><td>{e(datetime_fr(d['created_at']))}</td></tr>")
     out.append("<tr><th>Validation</th><td>" + (
-        f"{e(validation['name'])} ({e(validation['role'])}), le {e(validation['at'][:10])}" if validation
+        f"{e(validation['name'])} ({e(validation['role'])}), le {e(datetime_fr(validation['at']))}" if validation
         else "pas de validation en cours") + "</td></tr>")
     official = d["referentiel"].get("official")
     out.append(f"<tr><th>Questionnaire</th><td>{e(d['referentiel']['id'])} {e(d['referentiel']['version'])}"
@@ -97,6 +117,8 @@ def render(d: Mapping[str, Any]) -> bytes:
                   "le paquet ne se vérifie qu'avec ce fichier"}.get(official, "") + "</td></tr></tbody></table>")
 
     out.append("<h2>La région</h2>")
+    if d["context"]:
+        out.append(written(d["context"]))
     out.append('<div class="cards">' + "".join(
         f'<div class="card"><b class="{k}">{counts[k]}</b>{e(STATUS_LABELS[k])}</div>' for k in counts)
         + f'<div class="card"><b>{e(pct(region["completeness"]))}</b>complétude</div></div>')
@@ -112,16 +134,19 @@ def render(d: Mapping[str, Any]) -> bytes:
                    f"<td class=\"num\">{s['level']}</td>"
                    + "".join(f'<td class="num">{e(pct(m.get(a)))}</td>' for a, _ in axes)
                    + f'<td class="num">{e(pct(m.get("global")))}</td>'
-                   f"<td class=\"num\">{round(s['conformity'] * 100)} %</td>"
+                   f"<td class=\"num\">{e(conformity_pct(s['conformity']))}</td>"
                    f"<td>{e(date_fr(s['target_reached_on']) if s['target_reached_on'] else 'jamais')}</td></tr>")
     out.append("</tbody></table>")
 
     for s in d["services"]:
-        out.append(f'<div class="service"><h3>{e(s["name"])} <span class="muted">· {e(s["category"])}</span></h3>')
+        out.append(f'<div class="service"><h3>{e(s["name"])} <span class="muted">· {e(s["category_label"])}</span>'
+                   "</h3>")
         out.append(f'<p><span class="{s["status"]}">{e(STATUS_LABELS[s["status"]])}</span>, niveau {s["level"]} · '
-                   f'conformité {round(s["conformity"] * 100)} % · complétude {e(pct(s["completeness"]))} · '
+                   f'conformité {e(conformity_pct(s["conformity"]))} · complétude {e(pct(s["completeness"]))} · '
                    f'cibles finales : {e(date_fr(s["target_reached_on"]) if s["target_reached_on"] else "jamais")}</p>')
         out.append(bar_chart(axes, s["maturity"], width=460))
+        if s["texts"]:
+            out.append(written(s["texts"]))
         if s["gaps"]:
             out.append("<p><b>Écarts</b> : " + ", ".join(
                 f"{e(g['criterion'])} ({e(g['label'])}, niveau {e(g['level'])} pour {e(g['due'])} dû)"
@@ -132,15 +157,17 @@ def render(d: Mapping[str, Any]) -> bytes:
             out.append("<table><thead><tr><th>Critère</th><th>Action</th><th class=\"num\">Cible</th>"
                        "<th>Échéance</th><th>Porteur</th><th>Statut</th></tr></thead><tbody>")
             for a in s["actions"]:
-                out.append(f"<tr><td>{e(a['criterion'])}</td><td>{e(a['title'])}</td>"
+                comment = (f'<div class="text muted">{e(a["comment"])}</div>' if a["comment"] else "")
+                out.append(f"<tr><td>{e(a['criterion'])}</td><td>{e(a['title'])}{comment}</td>"
                            f"<td class=\"num\">{e(a['target_level'])}</td><td>{e(date_fr(a['due']))}</td>"
-                           f"<td>{e(OWNERS.get(a['owner'], a['owner']))}</td>"
-                           f"<td>{e(STATUS_ACTION.get(a['status'], a['status']))}</td></tr>")
+                           f"<td>{e(a['owner_label'])}</td><td>{e(a['status_label'])}</td></tr>")
             out.append("</tbody></table>")
         if s["blockers"]:
             out.append("<p><b>Freins</b></p><ul>" + "".join(
-                f"<li>{e(b['criterion'])} — {e(BLOCKERS.get(b['category'], b['category']))} : "
-                f"{e(b['description'])}</li>" for b in s["blockers"]) + "</ul>")
+                f"<li>{e(b['criterion'])} — {e(b['category_label'])} : <span class=\"text\">{e(b['description'])}"
+                "</span></li>" for b in s["blockers"]) + "</ul>")
+        if s["notes"]:
+            out.append(criterion_notes(s["notes"]))
         out.append("</div>")
 
     semesters, rows = d["timeline"]["semesters"], d["timeline"]["rows"]

@@ -1,5 +1,9 @@
 """The spreadsheet entries of a bundle: `;`-separated, UTF-8 with BOM, French numbers, so French
-Excel opens them right (DESIGN.md §6)."""
+Excel opens them right (DESIGN.md §6). Choices are written as people read them (the questionnaire's
+labels: « GRADeS », « Planifiée »), conformity as a percentage like the maturity columns beside it.
+Dates stay ISO (AAAA-MM-JJ): French Excel and LibreOffice both read them as dates (and show them
+JJ/MM/AAAA), they sort as text too, and no spreadsheet set to another language can take 01/12 for
+the 12th of January."""
 
 from __future__ import annotations
 
@@ -10,7 +14,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..escaping import printable
-from .format import STATUS_LABELS
+from ..referentiel.models import Referentiel
+from .format import STATUS_LABELS, conformity_percent
 
 
 def _fr(value: object) -> str:
@@ -48,21 +53,25 @@ def _csv(header: list[str], rows: list[list[Any]]) -> bytes:
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
-def services_csv(scores: Mapping[str, Any], answers: Mapping[str, Any], axes: list[str]) -> bytes:
+def services_csv(ref: Referentiel, scores: Mapping[str, Any], answers: Mapping[str, Any]) -> bytes:
+    axes = ref.axis_ids
     fields = {s["id"]: s.get("fields", {}) for s in answers["services"]}
     header = ["id", "service", "catégorie", "statut du service", "éditeur", "statut de convergence", "niveau",
-              *(f"maturité {a} (%)" for a in axes), "maturité globale (%)", "complétude (%)", "conformité",
+              *(f"maturité {a} (%)" for a in axes), "maturité globale (%)", "complétude (%)", "conformité (%)",
               "écarts", "cible atteinte le"]
     rows = []
     for s in scores["services"]:
         f = fields.get(s["id"], {})
-        rows.append([s["id"], s["name"], s["category"], f.get("status"), f.get("vendor"), STATUS_LABELS[s["status"]],
-                     s["level"], *(s["maturity"].get(a) for a in axes), s["maturity"].get("global"),
-                     s["completeness"], s["conformity"], " ".join(s["gaps"]), s["target_reached_on"]])
+        category = ref.categories_by_id.get(s["category"] or "")
+        rows.append([s["id"], s["name"], category.label if category else s["category"],
+                     ref.option_label("service", "status", f.get("status")), f.get("vendor"),
+                     STATUS_LABELS[s["status"]], s["level"], *(s["maturity"].get(a) for a in axes),
+                     s["maturity"].get("global"), s["completeness"], conformity_percent(s["conformity"]),
+                     " ".join(s["gaps"]), s["target_reached_on"]])
     return _csv(header, rows)
 
 
-def plan_csv(answers: Mapping[str, Any]) -> bytes:
+def plan_csv(ref: Referentiel, answers: Mapping[str, Any]) -> bytes:
     names = {s["id"]: s["name"] for s in answers["services"]}
     blockers = {b["id"]: b for b in answers["blockers"]}
     by_gap: dict[tuple[str | None, str | None], list[dict[str, Any]]] = {}  # (service, criterion) -> blockers
@@ -76,6 +85,9 @@ def plan_csv(answers: Mapping[str, Any]) -> bytes:
         linked = ([blockers[f["blocker"]]] if f.get("blocker") in blockers
                   else by_gap.get((a["service"], a["criterion"]), []))
         rows.append([a["id"], names.get(a["service"], a["service"]), a["criterion"], a["title"], a["target_level"],
-                     a["due"], a["owner"], a["status"], f.get("cost"), f.get("funding"),
-                     " | ".join(f"{b['category']}: {b['description']}" for b in linked)])
+                     a["due"], ref.option_label("action", "owner", a["owner"]),
+                     ref.option_label("action", "status", a["status"]), f.get("cost"),
+                     ref.option_label("action", "funding", f.get("funding")),
+                     " | ".join(f"{ref.option_label('blocker', 'category', b['category'])} : {b['description']}"
+                                for b in linked)])
     return _csv(header, rows)

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from pathlib import Path
 from typing import Any, Protocol
 
 from ..campaign.data import CampaignData
 from ..campaign.orphans import find_orphans
-from ..campaign.problems import KINDS, Problem
+from ..campaign.problems import Problem, kinds_summary
 from ..escaping import printable
 from ..referentiel.models import Referentiel
 from ..referentiel.official import pin_of
 from ..referentiel.values import REGIONS
-from .format import STATUS_SHORT, date_fr, pct
+from .format import STATUS_SHORT, conformity_pct, counted, date_fr, pct
+
+SHOWN = 10  # problems listed without --details: the count by kind says the rest
 
 PIN_WORDS = {
     "official": "version officielle",
@@ -34,7 +35,8 @@ class OpenCampaign(Protocol):
     def scores_document(self) -> dict[str, Any]: ...
 
 
-def status_text(session: OpenCampaign, problems: list[Problem]) -> str:
+def status_text(session: OpenCampaign, problems: list[Problem], *, details: bool = False) -> str:
+    """`details`: every problem listed, not only the first few."""
     doc = session.scores_document()
     info = session.data.campaign_info()
     ref = session.ref
@@ -51,34 +53,35 @@ def status_text(session: OpenCampaign, problems: list[Problem]) -> str:
         + " · ".join(f"{a} {pct(region['maturity'][a])}" for a in ref.axis_ids)
         + f" · globale {pct(region['maturity']['global'])}",
         f"Complétude {pct(region['completeness'])} — "
-        f"{region['status_counts']['convergent']} convergent(s), "
+        f"{counted(region['status_counts']['convergent'], 'convergent')}, "
         f"{region['status_counts']['partially_convergent']} partiellement, "
-        f"{region['status_counts']['non_convergent']} non convergent(s)",
+        f"{counted(region['status_counts']['non_convergent'], 'non convergent')}",
         "",
     ]
     if doc["services"]:
         # One line per service whatever a name holds (a file edited by hand): escaped, then cut.
         names = {s["id"]: printable(s["name"] or s["id"]) for s in doc["services"]}
         width = min(38, max(len(n) for n in names.values()))
-        lines.append(f"{'Service':<{width}}  {'Catégorie':<10}  {'Statut':<10}  Niv.  Globale  Écarts  Cible atteinte")
+        lines.append(f"{'Service':<{width}}  {'Catégorie':<10}  {'Statut':<10}  Niv.  Globale    Conf.  Écarts  "
+                     "Cible atteinte")
         for s in doc["services"]:
             name = names[s["id"]][:width]
             lines.append(
                 f"{name:<{width}}  {printable(s['category'] or '—'):<10}  {STATUS_SHORT[s['status']]:<10}  "
                 f"{s['level']:>4}  "
-                f"{pct(s['maturity']['global']):>7}  {len(s['gaps']):>6}  {date_fr(s['target_reached_on'])}"
+                f"{pct(s['maturity']['global']):>7}  {conformity_pct(s['conformity']):>7}  {len(s['gaps']):>6}  "
+                f"{date_fr(s['target_reached_on'])}"
             )
     else:
         lines.append("Aucun service dans l'inventaire.")
     lines.append("")
     if problems:
-        counts = Counter(p.kind for p in problems)
-        lines.append(f"À compléter avant l'export définitif ({len(problems)}) : "
-                     + ", ".join(f"{n} {KINDS[k]}" for k, n in counts.items()))
-        for p in problems[:200]:
-            lines.append(f"  - {printable(p.message)}")
-        if len(problems) > 200:
-            lines.append(f"  … et {len(problems) - 200} autres (convergence status --json les liste tous)")
+        lines.append(f"À compléter avant l'export définitif ({len(problems)}) : {kinds_summary(problems)}")
+        shown = problems if details else problems[:SHOWN]
+        lines.extend(f"  - {printable(p.message)}" for p in shown)
+        if len(problems) > len(shown):
+            lines.append(f"  … et {counted(len(problems) - len(shown), 'autre')} : « convergence status --details » "
+                         "les liste tous.")
     else:
         lines.append("Rien ne manque : la campagne peut être exportée.")
     orphans = find_orphans(session.data)

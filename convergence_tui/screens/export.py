@@ -13,11 +13,11 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Static
 
-from ..campaign.problems import KINDS
-from ..errors import UserError
+from ..campaign.problems import kinds_summary
+from ..errors import UserError, counted
 from ..ui.commands import bindings, key_label
 from ..usecases import exporting
-from ..usecases.review import export_blockers, problem_counts
+from ..usecases.review import export_blockers
 
 
 class ExportScreen(ModalScreen[None]):
@@ -59,9 +59,8 @@ class ExportScreen(ModalScreen[None]):
     def _blocking_text(self) -> Content:
         if not self.problems:
             return Content.styled("Rien ne bloque : l'export sera une soumission définitive.", "bold $success")
-        counts = problem_counts(self.problems)
-        detail = ", ".join(f"{n} {KINDS[k]}" for k, n in counts.items() if n)
-        lines = [Content.styled(f"Export définitif impossible : {len(self.problems)} point(s) — {detail}.",
+        lines = [Content.styled(f"Export définitif impossible : {counted(len(self.problems), 'point')} — "
+                                f"{kinds_summary(self.problems)}.",
                                 "bold $warning")]
         lines += [Content(f"  - {p.message}") for p in self.problems[:4]]
         if len(self.problems) > 4:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..campaign.problems import Problem
+from ..campaign.problems import Problem, kinds_summary
 from ..errors import ListedError, UserError, counted
 from .review import export_blockers
 
@@ -25,9 +25,22 @@ if TYPE_CHECKING:
 
 
 class ExportRefused(ListedError):
-    def __init__(self, problems: list[Problem]) -> None:
-        super().__init__(f"Export définitif refusé : {counted(len(problems), 'point')} à régler (ou exportez un "
-                         "brouillon avec --draft).", problems, [f"  - {p.message}" for p in problems])
+    """The refusal said first, counted by kind, with the first few points; the whole list only when
+    asked (`details`), followed by the refusal again so that it does not scroll away."""
+
+    SHOWN = 5
+
+    def __init__(self, problems: list[Problem], *, details: bool = False) -> None:
+        n = len(problems)
+        shown = problems if details else problems[:self.SHOWN]
+        lines = [f"  - {p.message}" for p in shown]
+        if details:
+            lines.append(f"Export définitif refusé : {'les ' if n > 1 else ''}{counted(n, 'point')} ci-dessus.")
+        elif n > len(shown):
+            lines.append(f"  … et {counted(n - len(shown), 'autre')} : « convergence export --details » (ou "
+                         "« convergence status --details ») les liste tous.")
+        super().__init__(f"Export définitif refusé : {counted(n, 'point')} à régler — {kinds_summary(problems)}. "
+                         "Réglez-les, ou exportez un brouillon avec --draft.", problems, lines)
 
 
 @dataclass(frozen=True)
@@ -50,10 +63,10 @@ def created_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(microsecond=0)
 
 
-def blockers_for(session: Session, draft: bool) -> list[Problem]:
+def blockers_for(session: Session, draft: bool, *, details: bool = False) -> list[Problem]:
     problems = export_blockers(session)
     if problems and not draft:
-        raise ExportRefused(problems)
+        raise ExportRefused(problems, details=details)
     return problems
 
 

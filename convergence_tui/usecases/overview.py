@@ -6,7 +6,6 @@ themselves. Nothing here imports Textual.
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +17,7 @@ from ..referentiel.values import REGIONS, is_visible
 from ..report.format import number, pct
 from ..scoring import NA, region_entry, service_entry
 from ..scoring.document import completeness_percent
+from ..wording import date_fr, datetime_fr
 
 if TYPE_CHECKING:
     from .session import Session
@@ -221,8 +221,7 @@ def display_value(session: Session, q: Question, value: Any) -> str:
         cat = session.ref.categories_by_id.get(value)
         return cat.id if cat else str(value)
     if q.type == "date":
-        y, m, d = str(value).split("-")
-        return f"{d}/{m}/{y}"
+        return date_fr(str(value))
     if q.type in ("euros",):
         return f"{value:,.2f} €".replace(",", "\u202f").replace(".", ",").replace(",00 €", " €")
     if q.type == "percent":
@@ -320,8 +319,7 @@ def place_of(session: Session, row: JournalRow) -> Resume:
     """Where a journal row's change was made, to go there and to say it in French."""
     ref = session.ref
     first = ref.sections[0]
-    at = dt.datetime.fromisoformat(row.at.replace("Z", "+00:00")).astimezone()
-    when = at.strftime("%d/%m/%Y à %H:%M")
+    when = datetime_fr(row.at, local=True)  # the person's own clock, on their own screen
     undone = " (annulation)" if row.op == "undo" else ""
 
     def numbered(section: Section) -> str:

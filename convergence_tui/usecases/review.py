@@ -9,11 +9,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..campaign.data import split_criterion_scope
-from ..campaign.problems import KINDS, Problem
+from ..campaign.problems import KINDS, Problem, kinds_summary
 from ..campaign.signoffs import SIGNOFF_PROBLEM, answers_digest, signed_by, signoff_problem
 from ..campaign.timeline import TimelineRow, plan_timeline
 from ..cells import JournalRow
-from ..errors import UserError
+from ..errors import UserError, counted
 from ..scoring import service_entry
 from .overview import Completeness, completeness, section_progress
 from .writes import place
@@ -60,9 +60,9 @@ class SignoffState:
         if self.last is None:
             return "Pas encore validée par le responsable."
         if self.current:
-            return f"Validée par {signed_by(self.last)} (UTC) : la validation couvre l'état actuel."
+            return f"Validée par {signed_by(self.last)} : la validation couvre l'état actuel."
         authors = ", ".join(sorted({r.author for r in self.changes})) or "?"
-        return (f"Validation de {signed_by(self.last)} (UTC) RETIRÉE : {len(self.changes)} modification(s) "
+        return (f"Validation de {signed_by(self.last)} RETIRÉE : {counted(len(self.changes), 'modification')} "
                 f"depuis, par {authors}. Une nouvelle validation est nécessaire.")
 
 
@@ -100,9 +100,8 @@ def signoff_line(state: SignoffState) -> tuple[str, str]:
 def state_lines(state: SignoffState, problems: list[Problem]) -> list[tuple[str, str]]:
     """The campaign's state as (French line, theme colour): the sign-off, then what still blocks a
     final export. The review and the validation section say it the same way."""
-    counts = problem_counts(problems)
     # The sign-off has its own line: not counted again among what is missing.
-    blocking = ", ".join(f"{n} {KINDS[k]}" for k, n in counts.items() if n and k != SIGNOFF_PROBLEM)
+    blocking = kinds_summary(problems, skip=(SIGNOFF_PROBLEM,))
     return [signoff_line(state),
             (f"Encore à compléter avant l'export définitif : {blocking}." if blocking
              else "Rien ne manque pour l'export définitif.", "$warning" if blocking else "$success")]

@@ -14,6 +14,7 @@ from ..ui.saving import Saver
 from ..ui.theme import themed
 from ..usecases.overview import display_value
 from ..usecases.writes import AddItem, DeleteItem, SetAnswer, Write
+from ..wording import counted
 from .fast_table import Column, FastTable
 from .form_view import FormView
 from .section import Place, SectionView, ViewContext
@@ -97,7 +98,7 @@ class ItemsView(Vertical, SectionView):
         self.table.set_rows([item.id for item in items])
         label = self.section.item_label or "élément"
         self.query_one("#items-title", Static).update(
-            Text.assemble((self.section.title, "bold"), f"  {len(items)} {label}{'s' if len(items) > 1 else ''}"))
+            Text.assemble((self.section.title, "bold"), f"  {counted(len(items), label)}"))
         self._show_unsaved()
 
     # --- what is queued, not in the file yet ----------------------------------------
