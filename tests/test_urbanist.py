@@ -207,8 +207,19 @@ async def test_the_level_meanings_and_why_the_service_is_at_its_level(demo_db):
                 break
         grid.show_service(sid)
         await pilot.pause()
-        why = str(grid.query_one("#grid-why").render())
-        assert why.startswith("N0 non convergent — ") and why == status_reason(session, sid)
+        line = grid.query_one("#grid-why")
+        why = str(line.render())
+        assert why.startswith("N0 non convergent : ")
+        assert why in {status_reason(session, sid, limit=n) for n in (None, 0, 1, 2, 3)}
+        # Every service's reason fits the line's two rows at 80 columns, naming what decides the level.
+        for other in session.data.live_ids("service"):
+            grid.show_service(other)
+            await pilot.pause()
+            lines = line.render().wrap(line.content_region.width)
+            assert len(lines) <= 2, str(line.render())
+            assert str(line.render()).startswith(f"N{session.scores.service(other).level} ")
+        grid.show_service(sid)
+        await pilot.pause()
         assert row_on_screen(grid.table)  # the why-line does not push the row off the screen
         c = grid.current().criterion
         meanings = level_meanings(c)
@@ -246,7 +257,7 @@ def test_status_reason_names_what_decides_the_level(demo_db):
 
                 critical_at_zero = [g for g in score.gaps if session.ref.criteria_by_id[g].critical and at_zero(g)]
                 for g in critical_at_zero:
-                    assert f"{g} ★ à 0" in why
+                    assert f"{g} ★ 0/" in why
                 assert critical_at_zero or float(score.conformity) < thresholds.partial
                 if float(score.conformity) < thresholds.partial:
                     assert "conformité" in why

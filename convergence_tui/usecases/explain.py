@@ -7,7 +7,9 @@ import re
 from typing import TYPE_CHECKING
 
 from ..referentiel.models import Criterion
+from ..report.format import conformity_pct
 from ..scoring import NA
+from ..wording import counted
 
 if TYPE_CHECKING:
     from .session import Session
@@ -25,14 +27,20 @@ def level_meanings(criterion: Criterion) -> dict[int, str]:
     return out
 
 
-def percent(x: float) -> str:
-    return f"{round(100 * x)} %"
+def listed(items: list[str], limit: int | None) -> str:
+    """« a, b et 3 autres »: the first `limit` of a list, and how many more."""
+    if limit is None or len(items) <= limit:
+        return ", ".join(items)
+    if limit == 0:
+        return counted(len(items), "critère")
+    return ", ".join(items[:limit]) + f" et {counted(len(items) - limit, 'autre')}"
 
 
-def status_reason(session: Session, service_id: str) -> str:
+def status_reason(session: Session, service_id: str, limit: int | None = None) -> str:
     """Why the service is at its level, in one French sentence naming the criteria or the figure that
     decide it (the critical criteria below their due level, the conformity against the thresholds,
-    the final targets not yet reached)."""
+    the final targets not yet reached). `limit`: how many criteria to name in each list (the grid's
+    line has two lines at 80×24; the whole sentence is in the criterion's reading, `i`)."""
     score = session.scores.service(service_id)
     if score is None:
         return ""
@@ -50,26 +58,25 @@ def status_reason(session: Session, service_id: str) -> str:
         if c.critical and due is not None and have < due:
             critical_unmet.append((c.id, have, due))
         if final is not None and have < final:
-            below_final.append(f"{c.id} ({have}/{final})")
+            below_final.append(f"{c.id} {have}/{final}")
     conformity = float(score.conformity)
     convergent, partial = ref.thresholds.convergent, ref.thresholds.partial
-    said = f"conformité {percent(conformity)}"
+    said = f"conformité {conformity_pct(conformity)}"
 
-    def critical(items: list[tuple[str, int, int]]) -> list[str]:
-        return [f"{cid} ★ à {have}, dû {due}" for cid, have, due in items]
+    def critical(items: list[tuple[str, int, int]]) -> str:
+        return listed([f"{cid} ★ {have}/{due}" for cid, have, due in items], limit)  # level/due, as gaps
 
     if score.status == "non_convergent":
-        reasons = ["critère bloquant à 0 : " + ", ".join(critical([x for x in critical_unmet if x[1] == 0]))] \
+        reasons = ["bloquant à 0 " + critical([x for x in critical_unmet if x[1] == 0])] \
             if any(x[1] == 0 for x in critical_unmet) else []
         if conformity < partial:
-            reasons.append(f"{said} < {percent(partial)}")
-        return "N0 non convergent — " + " ; ".join(reasons)
+            reasons.append(f"{said} < {conformity_pct(partial)}")
+        return "N0 non convergent : " + " ; ".join(reasons)
     if score.status == "partially_convergent":
-        reasons = ["critère bloquant non atteint : " + ", ".join(critical(critical_unmet))] if critical_unmet else []
+        reasons = ["bloquant " + critical(critical_unmet)] if critical_unmet else []
         if conformity < convergent:
-            reasons.append(f"{said} < {percent(convergent)}")
-        return "N1 partiellement convergent — pour N2 : " + " ; ".join(reasons)
+            reasons.append(f"{said} < {conformity_pct(convergent)}")
+        return "N1 partiellement convergent : " + " ; ".join(reasons)
     if score.level == 2:
-        shown = ", ".join(below_final[:6]) + (f" et {len(below_final) - 6} autres" if len(below_final) > 6 else "")
-        return f"N2 convergent ({said}) — pour N3, chaque critère à sa cible finale : {shown}"
-    return f"N3 convergent ({said}) — chaque critère atteint sa cible finale"
+        return f"N2 convergent ({said}) : pour N3, cibles finales {listed(below_final, limit)}"
+    return f"N3 convergent ({said}) : chaque critère atteint sa cible finale"

@@ -159,7 +159,9 @@ class FastTable(ScrollView, can_focus=True):
 
     def on_resize(self) -> None:
         self.virtual_size = Size(self.size.width, len(self.keys) + 1)
-        self._keep_visible(self.cursor_row)  # a smaller terminal must not hide the row being edited
+        # A smaller terminal, or a taller line above (the grid's reason of the level), must not hide
+        # the row being edited: once the new size is laid out (the scroll limits come with it).
+        self.call_after_refresh(self._keep_visible, self.cursor_row)
 
     # --- drawing -------------------------------------------------------------
 

@@ -39,6 +39,9 @@ COLUMNS = (Column("crit", "Critère", 8), Column("level", "Niv.", 4), Column("du
 EDIT_ACTIONS = {"set_level", "not_applicable", "comment", "evidence", "new_blocker", "new_action"}
 
 
+WHY_LINES = 2  # the height of the line under the title (main.tcss .grid-why)
+
+
 class GridView(Vertical, SectionView):
     KIND = "grid"
     BINDINGS = bindings("grid")
@@ -144,7 +147,7 @@ class GridView(Vertical, SectionView):
             why.update("")
             return
         # Why the service is at its level, where the level is shown (which criterion, which figure).
-        why.update(status_reason(self.session, self.service_id))
+        why.update(self._why(why.content_region.width or 48))
         data = self.session.data
         name = data.name_of(self.service_id) or self.service_id
         category = data.category_of(self.service_id) or "catégorie à choisir"
@@ -152,6 +155,22 @@ class GridView(Vertical, SectionView):
         title = self.query_one("#grid-title", Static)
         # The status and level are said on the next line, with why.
         title.update(Text.assemble((name, "bold"), f" · {category} · dû au {date}"))
+
+    def on_resize(self) -> None:
+        if self.service_id is not None:  # the reason fits the new width
+            self._refresh_title()
+
+    def _why(self, width: int) -> str:
+        """The reason of the level in the line's two rows: as many criteria named as fit (the whole
+        sentence is in the criterion's reading, `i`)."""
+        import textwrap
+
+        assert self.service_id is not None
+        for limit in (3, 2, 1, 0):
+            text = status_reason(self.session, self.service_id, limit=limit)
+            if len(textwrap.wrap(text, width)) <= WHY_LINES:
+                break
+        return text
 
     def current(self) -> GridRow | None:
         if not self.rows:
@@ -328,8 +347,10 @@ class GridView(Vertical, SectionView):
             levels = "\n".join(f"  {n} — {meanings.get(n, scale[n] if n < len(scale) else '')}"
                                for n in self.session.ref.allowed_levels(c))
             targets = ", ".join(f"{t.level} au {t.date:%d/%m/%Y}" for t in c.targets) or "aucune"
+            name = self.session.data.name_of(self.service_id or "") or ""
             text = (f"{c.label}\n\nSource : {c.source}\nNiveaux :\n{levels}\nCibles : {targets}"
-                    + ("\nCritère bloquant ★" if c.critical else "") + f"\n\n{c.help}")
+                    + ("\nCritère bloquant ★" if c.critical else "") + f"\n\n{c.help}"
+                    + f"\n\n« {name} » : {status_reason(self.session, self.service_id or '')}")
             self.app.push_screen(Reading(f"{c.id} — {c.axis}", text))
 
     def action_comment(self) -> None:
