@@ -397,10 +397,10 @@ async def test_tui_export_screen(demo_db, identity, tmp_path, monkeypatch):
             await pilot.pause(0.05)
             if not screen.running:
                 break
-        log = str(screen.query_one("#export-log").render())
-        assert "Paquet écrit et vérifié (BROUILLON)" in log, log
+        outcome = str(screen.query_one("#export-outcome").render())
+        assert "Paquet écrit et vérifié" in outcome and "Nature : BROUILLON" in outcome, outcome
         (bundle,) = (tmp_path / "exports").glob("*.zip")
-        assert str(bundle.name) in log and "Empreinte SHA-256" in log
+        assert str(bundle.resolve()) in outcome and "Empreinte SHA-256" in outcome
         assert screen.query_one("#export-password").value == ""  # not kept once used
         assert app.settings.p12 == str(identity)
 

@@ -157,7 +157,7 @@ def test_several_bundles_verified_each_with_its_verdict(cli, identity, demo_db, 
     for epoch in (time.time() - 120, time.time() - 60):  # two exports, two names
         monkeypatch.setenv("SOURCE_DATE_EPOCH", str(int(epoch)))
         said = _export(cli, demo_db, identity, out_dir, "--draft")
-        assert "Nature : BROUILLON (38 points à compléter)" in said
+        assert "Nature : BROUILLON (38 points à compléter avant un export définitif : " in said
     first, second = sorted(out_dir.glob("53-2026-S2-*.zip"))
     assert first.name.endswith("Z-brouillon.zip") and second.name.endswith("Z-brouillon.zip")
     code, out, err = cli("verify", first, second, "--trust", identity.with_suffix(".pem"))

@@ -441,7 +441,7 @@ async def test_tui_export_embeds_the_chain_of_the_settings(pki, demo_db, tmp_pat
                 break
         log = str(screen.query_one("#export-log").render())
         assert "Chaîne jointe à la signature : IGC Intermédiaire Test" in log, log
-        assert "Paquet écrit et vérifié" in log, log
+        assert "Paquet écrit et vérifié" in str(screen.query_one("#export-outcome").render())
     (bundle,) = (tmp_path / "exports").glob("*.zip")
     assert embedded_subjects(bundle) == ["Camille Le Goff", "IGC Intermédiaire Test"]
     assert openssl_verify(bundle, pki / "root.pem", tmp_path).returncode == 0

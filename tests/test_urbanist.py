@@ -17,6 +17,7 @@ from convergence_tui.widgets.dialogs import Reading, TextPrompt
 from convergence_tui.widgets.fast_table import FastTable
 from convergence_tui.widgets.grid_view import GridView
 from convergence_tui.widgets.picker import FuzzyPicker, folded
+from tests.test_bundle import identity  # noqa: F401 - a fixture
 from tests.tui_helpers import goto, running, stored, type_text
 
 SMALL = (80, 24)
@@ -448,3 +449,70 @@ async def test_the_sign_off_fields_are_on_screen_when_the_section_opens(demo_db)
                        view.query_one("#sign", Button)):
             shown = widget.region.intersection(view.region)
             assert shown == widget.region and screen.contains_region(shown), widget.id
+
+
+# --- 2. the export says what it did, until the person closes it -------------------------------------
+
+
+async def export_from_the_screen(app, pilot, p12, password: str):
+    from convergence_tui.screens.export import ExportScreen
+
+    app.screen.query_one("#sidebar").focus()
+    await pilot.press("e")
+    await pilot.pause(0.2)
+    screen = app.screen
+    assert isinstance(screen, ExportScreen)
+    screen.query_one("#export-p12").value = str(p12)
+    screen.query_one("#export-password").value = password
+    await pilot.press("ctrl+s")
+    for _ in range(400):
+        await pilot.pause(0.05)
+        if not screen.running:
+            break
+    return screen
+
+
+def on_screen(widget) -> bool:
+    region = widget.region
+    return region.height > 0 and widget.screen.region.contains_region(region)
+
+
+async def test_a_draft_export_says_where_verified_and_what_blocks_until_closed(demo_db, identity, tmp_path,
+                                                                                monkeypatch):
+    from tests.test_bundle import PASSWORD
+
+    monkeypatch.chdir(tmp_path)
+    async with running(demo_db, size=SMALL) as (app, pilot):
+        screen = await export_from_the_screen(app, pilot, identity, PASSWORD)
+        (bundle,) = (tmp_path / "exports").glob("*.zip")
+        outcome = screen.query_one("#export-outcome")
+        said = str(outcome.render())
+        assert f"Paquet écrit et vérifié (signature, empreintes et contenu relus sur le disque) : {bundle.resolve()}" \
+            in said
+        assert "Nature : BROUILLON (" in said and "à compléter avant un export définitif : " in said
+        assert bundle.name.endswith("-brouillon.zip")
+        assert on_screen(outcome) and not screen.query_one("#export-form").display
+        await pilot.pause(1.0)
+        assert app.screen is screen  # stays: no toast that vanishes
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.screen is not screen
+
+
+async def test_a_final_export_says_so(complete_db, identity, tmp_path, monkeypatch, cli):
+    from tests.conftest import MINI
+    from tests.test_bundle import PASSWORD
+
+    code, _out, err = cli("signoff", "--db", complete_db, "--referentiel", MINI, "--name", "Yann Morvan",
+                          "--role", "Responsable délégué")
+    assert code == 0, err
+    monkeypatch.chdir(tmp_path)
+    async with running(complete_db, size=SMALL, referentiel=MINI) as (app, pilot):
+        screen = await export_from_the_screen(app, pilot, identity, PASSWORD)
+        said = str(screen.query_one("#export-outcome").render())
+        assert "Nature : soumission définitive." in said and "BROUILLON" not in said, said
+        (bundle,) = (tmp_path / "exports").glob("*.zip")
+        assert not bundle.name.endswith("-brouillon.zip") and str(bundle.resolve()) in said
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is not screen

@@ -49,7 +49,7 @@ def cmd_keygen(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     import os
 
-    from ..usecases.exporting import blockers_for, export
+    from ..usecases.exporting import blockers_for, export, outcome_lines
     from ..usecases.session import Session
 
     p12 = args.p12 or (Path(os.environ["CONVERGENCE_P12"]) if os.environ.get("CONVERGENCE_P12") else None)
@@ -66,14 +66,8 @@ def cmd_export(args: argparse.Namespace) -> int:
         result = export(session, args.out, p12, password, draft=args.draft, problems=problems,
                         progress=lambda step: print(f"… {step}", file=sys.stderr), chain=chain,
                         chain_origin=chain_origin)
-    kind = f"BROUILLON ({counted(result.missing, 'point')} à compléter)" if result.draft else "soumission définitive"
-    print(f"Paquet écrit et vérifié : {result.path}")
-    print(f"Nature : {kind}")
-    print(f"Empreinte SHA-256 du certificat signataire : {result.fingerprint}")
-    if result.questionnaire != "official":
-        from ..report.text import PIN_WORDS
-
-        print(f"Attention, questionnaire {PIN_WORDS[result.questionnaire]}.")
+    for line in outcome_lines(result, problems):
+        print(line)
     return 0
 
 

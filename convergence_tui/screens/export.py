@@ -32,29 +32,45 @@ class ExportScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         default_p12 = os.environ.get("CONVERGENCE_P12") or self.settings.p12
-        with VerticalScroll(classes="dialog export"):
+        with VerticalScroll(classes="dialog export", id="export-dialog"):
             yield Static("Exporter le paquet signé pour l'ANS", classes="dialog-title")
-            yield Static(self._blocking_text(), id="export-blocking")
-            yield Checkbox("Brouillon (exporter malgré ce qui manque ; marqué comme tel)", bool(self.problems),
-                           id="export-draft")
-            with Vertical(classes="field"):
-                yield Label("Certificat de signature (.p12)", classes="field-label")
-                yield Input(default_p12, placeholder="chemin du fichier .p12", id="export-p12")
-                yield Static("Le certificat logiciel IGC-Santé du signataire. Pour un pilote : "
-                             "convergence keygen --out pilote.p12 --name \"Prénom Nom\"", classes="field-note",
-                             markup=False)
-            with Vertical(classes="field"):
-                yield Label("Mot de passe du certificat (jamais enregistré)", classes="field-label")
-                yield Input("", password=True, id="export-password")
-            with Vertical(classes="field"):
-                yield Label("Dossier de sortie", classes="field-label")
-                yield Input("exports", id="export-out")
-            yield Button(f"Exporter ({key_label('export_run')})", id="export-run", variant="primary")
+            with Vertical(id="export-form"):
+                yield Static(self._blocking_text(), id="export-blocking")
+                yield Checkbox("Brouillon (exporter malgré ce qui manque ; marqué comme tel)", bool(self.problems),
+                               id="export-draft")
+                with Vertical(classes="field"):
+                    yield Label("Certificat de signature (.p12)", classes="field-label")
+                    yield Input(default_p12, placeholder="chemin du fichier .p12", id="export-p12")
+                    yield Static("Le certificat logiciel IGC-Santé du signataire. Pour un pilote : "
+                                 "convergence keygen --out pilote.p12 --name \"Prénom Nom\"", classes="field-note",
+                                 markup=False)
+                with Vertical(classes="field"):
+                    yield Label("Mot de passe du certificat (jamais enregistré)", classes="field-label")
+                    yield Input("", password=True, id="export-password")
+                with Vertical(classes="field"):
+                    yield Label("Dossier de sortie", classes="field-label")
+                    yield Input("exports", id="export-out")
+                yield Button(f"Exporter ({key_label('export_run')})", id="export-run", variant="primary")
+            # Once written: what was written, where, verified, draft or final, until the person closes it;
+            # the steps below it (with the chain's notes).
+            yield Static("", id="export-outcome", markup=False)
+            yield Static(f"{key_label('export_done')} ou {key_label('export_close')} : fermer", id="export-done-hint",
+                         classes="view-hint")
             yield Static("", id="export-log", markup=False)
 
     def on_mount(self) -> None:
+        self.outcome: list[str] | None = None
+        self.query_one("#export-outcome").display = self.query_one("#export-done-hint").display = False
         target = "#export-password" if self.query_one("#export-p12", Input).value else "#export-p12"
         self.query_one(target, Input).focus()
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        # Entrée closes the outcome only: before it, Entrée belongs to the fields and the button.
+        return self.outcome is not None if action == "done" else True
+
+    def action_done(self) -> None:
+        if self.outcome is not None:
+            self.dismiss(None)
 
     def _blocking_text(self) -> Content:
         if not self.problems:
@@ -71,6 +87,7 @@ class ExportScreen(ModalScreen[None]):
     def _log(self, text: str) -> None:
         log = self.query_one("#export-log", Static)
         log.update(f"{log.content}\n{text}".strip() if isinstance(log.content, str) else text)
+        self.query_one("#export-dialog").scroll_end(animate=False)  # the latest step in view at 80×24
 
     @on(Button.Pressed, "#export-run")
     def _pressed(self) -> None:
@@ -115,8 +132,11 @@ class ExportScreen(ModalScreen[None]):
             self.app.call_from_thread(self._log, f"… {step}")
 
         try:
+            # The problems read on the interface thread (the campaign's SQLite connection is that
+            # thread's; the sign-off state reads it): the dialog is modal, nothing changes meanwhile.
             result = exporting.export(self.session, out, p12, password, draft=draft, progress=progress, chain=chain,
-                                      chain_origin=f"réglage chain de {self.settings.origin}")
+                                      chain_origin=f"réglage chain de {self.settings.origin}",
+                                      problems=self.problems)
         except UserError as exc:
             self.app.call_from_thread(self._done, None, exc.message)
         else:
@@ -131,11 +151,13 @@ class ExportScreen(ModalScreen[None]):
         if error:
             self._log(f"⚠ {error} Rien n'a été écrit.")
             return
-        kind = "BROUILLON" if result.draft else "soumission définitive"
-        self._log(f"✓ Paquet écrit et vérifié ({kind}) :\n  {result.path}\n"
-                  f"Empreinte SHA-256 du certificat : {result.fingerprint}")
-        if result.questionnaire != "official":
-            from ..report.text import PIN_WORDS
-
-            self._log(f"⚠ Questionnaire {PIN_WORDS[result.questionnaire]}.")
-        self.notify(f"Paquet écrit : {result.path}", title="Export")
+        # The form goes, the outcome stays until the person closes it (a toast would vanish).
+        self.outcome = exporting.outcome_lines(result, self.problems if result.draft else [])
+        self.query_one("#export-form").display = False
+        outcome = self.query_one("#export-outcome", Static)
+        outcome.update("✓ " + "\n".join(self.outcome))
+        outcome.set_class(result.draft, "-draft")
+        outcome.display = self.query_one("#export-done-hint").display = True
+        dialog = self.query_one("#export-dialog", VerticalScroll)
+        dialog.focus()
+        dialog.scroll_home(animate=False)

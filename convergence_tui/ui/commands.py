@@ -141,6 +141,8 @@ SCREENS = (
     Command("review_close", "escape,r", "close", "Fermer", "Fermer la revue.", scope="review"),
     Command("export_run", "ctrl+s", "export", "Exporter", "Écrire le paquet signé.", scope="export"),
     Command("export_close", "escape", "close", "Fermer", "Fermer l'export.", scope="export"),
+    Command("export_done", "enter", "done", "Fermer", "Fermer le compte rendu de l'export, une fois écrit.",
+            scope="export"),
     Command("confirm_yes", "o,y", "answer(True)", "Oui", "Répondre oui.", scope="dialog"),
     Command("confirm_no", "n,escape", "answer(False)", "Non", "Répondre non.", scope="dialog"),
     Command("prompt_save", "ctrl+s", "save", "Enregistrer", "Enregistrer le texte écrit.", scope="dialog"),

@@ -52,6 +52,29 @@ class ExportResult:
     questionnaire: str = "official"  # referentiel.official.pin_of: "official", "modified" or "unknown"
 
 
+def outcome_lines(result: ExportResult, problems: list[Problem]) -> list[str]:
+    """What an export says once it is done, the same in the TUI and on the command line: where the
+    bundle is (absolute), that it was verified from disk, draft or final and what keeps a draft from
+    being final, the signer's fingerprint, how to verify it again."""
+    import shlex
+
+    path = result.path.resolve()
+    lines = [f"Paquet écrit et vérifié (signature, empreintes et contenu relus sur le disque) : {path}"]
+    if result.draft:
+        what = f" : {kinds_summary(problems)}" if problems else ""
+        lines.append(f"Nature : BROUILLON ({counted(result.missing, 'point')} à compléter avant un export "
+                     f"définitif{what}).")
+    else:
+        lines.append("Nature : soumission définitive.")
+    lines.append(f"Empreinte SHA-256 du certificat signataire : {result.fingerprint}")
+    if result.questionnaire != "official":
+        from ..report.text import PIN_WORDS
+
+        lines.append(f"Attention, questionnaire {PIN_WORDS[result.questionnaire]}.")
+    lines.append(f"Pour le vérifier à nouveau : convergence verify {shlex.quote(str(path))}")
+    return lines
+
+
 def created_now() -> dt.datetime:
     """Export time, or SOURCE_DATE_EPOCH when set (reproducible bundles: same state, same bytes)."""
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
