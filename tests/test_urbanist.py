@@ -17,7 +17,7 @@ from convergence_tui.widgets.dialogs import Reading, TextPrompt
 from convergence_tui.widgets.fast_table import FastTable
 from convergence_tui.widgets.grid_view import GridView
 from convergence_tui.widgets.picker import FuzzyPicker, folded
-from tests.test_bundle import identity  # noqa: F401 - a fixture
+from tests.test_bundle import identity
 from tests.tui_helpers import goto, running, stored, type_text
 
 SMALL = (80, 24)
