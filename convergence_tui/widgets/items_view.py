@@ -22,7 +22,7 @@ from .sidebar import fit
 # Column widths by question type: every column must show at 80 columns.
 COLUMN_WIDTHS = {"service": 22, "text": 22, "long_text": 22, "date": 10, "choice": 14, "integer": 8,
                  "decimal": 10, "euros": 12, "percent": 6, "level": 5, "criterion": 7, "semester": 7,
-                 "yes_no": 4, "category": 10}
+                 "yes_no": 4, "category": 10, "item": 22}
 
 
 class ItemsView(Vertical, SectionView):
@@ -43,7 +43,8 @@ class ItemsView(Vertical, SectionView):
     @classmethod
     def needs(cls, section) -> str:
         # The services come with what scores need; the long lists (blockers, actions…) last.
-        return "essential" if section is not None and section.item == "service" else "complete"
+        designates = section is not None and any(q.type == "item" for q in section.questions)
+        return "essential" if section is not None and section.item == "service" and not designates else "complete"
 
     @classmethod
     def build(cls, saver, section, place: Place, context: ViewContext) -> ItemsView:
@@ -53,7 +54,8 @@ class ItemsView(Vertical, SectionView):
         return view
 
     def shows(self) -> set[str]:
-        return {self.section.item, "service"}  # its items, and the services' names they show
+        # Its items, the services' names they show, and the items its questions of type « item » designate.
+        return {self.section.item, "service"} | {q.item for q in self.section.questions if q.type == "item" and q.item}
 
     def land(self, place: Place) -> None:
         if place.scope and place.scope in self.session.data.items:
