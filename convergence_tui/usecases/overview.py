@@ -243,10 +243,13 @@ def question_options(session: Session, q: Question, scope: str) -> list[tuple[st
     return []
 
 
+CAPTION_WIDTH = 56
+
+
 def item_caption(session: Session, item_id: str, number: int | None = None) -> str:
-    """An item as a choice designating it shows it: « n° 3 — Éditeur en retard sur le DMP (IOP-03,
-    Annuaire régional) »: its number in its list, its first text (a blocker's description, an action's
-    title), the criterion and the service it is about. `number`: known already (a list of choices)."""
+    """An item as a choice designating it shows it: « n° 3 — Éditeur en retard sur le DMP (IOP-03) »:
+    its number in its list, its first text (a blocker's description, an action's title), the criterion
+    it is about. `number`: known already (a list of choices)."""
     data = session.data
     item = data.items.get(item_id)
     if item is None or item.deleted:
@@ -255,11 +258,12 @@ def item_caption(session: Session, item_id: str, number: int | None = None) -> s
         number = data.live_ids(item.kind).index(item_id) + 1
     questions = session.ref.item_questions(item.kind).values()
     text = next((v for q in questions if q.type in ("text", "long_text") and (v := data.value(item_id, q.id))), "")
-    about = [] if item.kind == "service" else [
-        data.value(item_id, "criterion") or "", shorten(data.name_of(data.value(item_id, "service") or ""), 24)]
-    about_text = ", ".join(a for a in about if a)
-    return (f"n° {number}" + (f" — {shorten(text, 50)}" if text else "")
-            + (f" ({about_text})" if about_text else ""))
+    criterion = data.value(item_id, "criterion") if item.kind != "service" else None
+    about = f" ({criterion})" if criterion else ""
+    head = f"n° {number}"
+    # One line of the list of choices (a dialog 70 columns wide): the text gives way.
+    room = max(CAPTION_WIDTH - len(head) - len(" — ") - len(about), 20)
+    return head + (f" — {shorten(text, room)}" if text else "") + about
 
 
 def visible_questions(session: Session, questions: list[Question], scope: str) -> dict[str, bool]:
