@@ -319,3 +319,21 @@ def test_the_previous_questionnaire_still_verifies_its_bundles(previous_question
     assert pin_of(ref.referentiel.id, "2026.1", ref.sha256) == "official"
     assert ref.item_questions("action")["blocker"].type == "text"
 
+
+
+def test_a_list_showing_a_designated_item_is_redrawn_when_those_items_change(tmp_path, ref):
+    """A column of type « item » shows the blocker's caption: the list is built again when blockers
+    change (SectionView.shows); without such a column, blockers do not concern the plan's table."""
+    from types import SimpleNamespace
+
+    from convergence_tui.widgets.items_view import ItemsView
+
+    path = tmp_path / "q.toml"
+    path.write_text(CURRENT.replace(NEW_BLOCKER, NEW_BLOCKER.replace('  label = "Frein lié"\n',
+                                                                     '  label = "Frein lié"\n  column = true\n')),
+                    encoding="utf-8")
+    with Session.create(tmp_path / "c.sqlite", path, author="Yann", answers={"region": "53"}) as s:
+        plan = s.ref.list_section("action")
+        assert ItemsView(SimpleNamespace(session=s), plan).shows() == {"action", "service", "blocker"}
+    with Session.create(tmp_path / "d.sqlite", ref, author="Yann", answers={"region": "53"}) as s:
+        assert ItemsView(SimpleNamespace(session=s), s.ref.list_section("action")).shows() == {"action", "service"}

@@ -43,8 +43,7 @@ class ItemsView(Vertical, SectionView):
     @classmethod
     def needs(cls, section) -> str:
         # The services come with what scores need; the long lists (blockers, actions…) last.
-        designates = section is not None and any(q.type == "item" for q in section.questions)
-        return "essential" if section is not None and section.item == "service" and not designates else "complete"
+        return "essential" if section is not None and section.item == "service" else "complete"
 
     @classmethod
     def build(cls, saver, section, place: Place, context: ViewContext) -> ItemsView:
@@ -54,8 +53,8 @@ class ItemsView(Vertical, SectionView):
         return view
 
     def shows(self) -> set[str]:
-        # Its items, the services' names they show, and the items its questions of type « item » designate.
-        return {self.section.item, "service"} | {q.item for q in self.section.questions if q.type == "item" and q.item}
+        # Its items, the services' names they show, and the items a column of type « item » designates.
+        return {self.section.item, "service"} | {q.item for q in self.columns if q.type == "item" and q.item}
 
     def land(self, place: Place) -> None:
         if place.scope and place.scope in self.session.data.items:
