@@ -11,7 +11,7 @@ from textual.app import App, SystemCommand
 from textual.command import CommandPalette
 from textual.screen import Screen
 
-from .config import Settings
+from .config import Remembered, Settings
 from .errors import UserError
 from .referentiel import Referentiel
 from .referentiel import load as load_referentiel
@@ -27,13 +27,14 @@ class ConvergenceApp(App):
     ENABLE_COMMAND_PALETTE = True
 
     def __init__(self, db: Path, ref: Referentiel, session: Session | None = None, *, review: bool = False,
-                 settings: Settings | None = None) -> None:
+                 settings: Settings | None = None, remembered: Remembered | None = None) -> None:
         super().__init__()
         self.db = Path(db)
         self.ref = ref
         self.session = session
         self.review = review
-        self.settings = settings or Settings()
+        self.settings = settings or Settings()  # the person's file: read, never written
+        self.remembered = remembered or Remembered.load(self.settings)  # the program's own (state.toml)
         self.keymap = dict(self.settings.keymap)
         self._filters.append(ControlPictures())  # every line drawn: see widgets/control_pictures.py
         self.lost: list[str] = []  # changes the person chose to quit without (see action_quit)
@@ -61,7 +62,7 @@ class ConvergenceApp(App):
         if self.session is None:
             from .screens.wizard import WizardScreen
 
-            self.push_screen(WizardScreen(self.ref, self.db, self.settings.author))
+            self.push_screen(WizardScreen(self.ref, self.db, self.remembered.author))
         else:
             self._open_main()
 
@@ -77,7 +78,7 @@ class ConvergenceApp(App):
         except UserError as exc:
             self.notify(exc.message, severity="error", timeout=10)
             return
-        self.settings.author = author
+        self.remembered.remember(author=author)
         self.pop_screen()
         self._open_main()
 
@@ -184,7 +185,7 @@ def run_app(db: Path, referentiel: Path | None, *, review: bool = False) -> int:
         raise UserError(f"{db} : campagne introuvable ; la revue s'ouvre sur une campagne existante.")
     # A campaign another instance is writing opens read-only, with a banner (never two writers).
     session = Session.open(db, ref, readonly=review, fallback_readonly=True, lazy=True) if exists else None
-    app = ConvergenceApp(db, ref, session, review=review, settings=settings)
+    app = ConvergenceApp(db, ref, session, review=review, settings=settings, remembered=Remembered.load(settings))
     try:
         app.run()
     finally:
@@ -198,8 +199,4 @@ def run_app(db: Path, referentiel: Path | None, *, review: bool = False) -> int:
                 print(f"Elles sont gardées dans {app.kept_in} : ressaisissez-les.", file=sys.stderr)
         except OSError:
             pass
-    try:
-        settings.save()
-    except OSError:
-        pass  # settings are a convenience; the campaign itself is already saved
     return app.return_code or 0

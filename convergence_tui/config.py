@@ -1,32 +1,41 @@
-"""The user's settings file (TOML): author name, signing certificate and its chain,
-trust anchors (the ANS's roots, for verify and import), keymap overrides.
+"""Two files outside the campaign, kept apart (README, « Vos fichiers »):
 
-Read with tomllib, written with tomli-w. A broken file never stops the app:
-it is reported and the defaults are used.
+- the settings (`config.toml`), which the person writes: theme, the chain of certificates embedded
+  at export, trust anchors (the ANS's roots, for verify and import), keymap overrides. The program
+  reads them and never writes them (comments and layout stay as the person left them);
+- what the program remembers from one run to the next (`state.toml`): the author name last typed in
+  the wizard, the signing certificate (.p12) last used. The program writes it; deleting it only
+  forgets them.
+
+Read with tomllib, the state written with tomli-w. A broken settings file never stops the app: it is
+reported and the defaults are used.
 """
 
 from __future__ import annotations
 
+import os
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
-from .paths import config_file
+from .paths import config_file, state_file
 
 MAX_SETTINGS_BYTES = 1024 * 1024  # a few lines of settings; checked before parsing
 
 
 @dataclass
 class Settings:
+    # Written here by the versions that kept what they remembered in this file: still read, as the
+    # defaults of what `Remembered` holds, never written back (see Remembered).
     author: str = ""
+    p12: str = ""
     theme: str = ""
-    p12: str = ""  # the signing certificate last used (a path; never its password)
     chain: str = ""  # the PEM of intermediate certificates embedded with it (`export --chain`)
     trust: list[str] = field(default_factory=list)  # trust anchors for verify and import (the ANS's roots)
     keymap: dict[str, str] = field(default_factory=dict)
     grid_advance: bool = True  # the grid moves to the next criterion after a level key
     problem: str = ""  # a French sentence when the file could not be read
-    origin: str = ""  # the file read (relative paths in it are relative to its folder); not saved
+    origin: str = ""  # the file read (relative paths in it are relative to its folder)
 
     @classmethod
     def load(cls, path: Path | None = None) -> Settings:
@@ -69,13 +78,75 @@ class Settings:
         path = Path(value).expanduser()
         return path if path.is_absolute() or not self.origin else Path(self.origin).parent / path
 
-    def save(self, path: Path | None = None) -> None:
-        if self.problem:
-            return  # a file we could not read is the user's to fix: writing defaults would lose it (trust anchors…)
-        path = path or config_file()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        data = {"author": self.author, "theme": self.theme, "p12": self.p12,
-                "chain": self.chain, "trust": self.trust, "keymap": self.keymap}
-        import tomli_w  # only to write: start-up reads the settings, quitting saves them
 
-        path.write_text(tomli_w.dumps({k: v for k, v in data.items() if v or k == "keymap"}), encoding="utf-8")
+@dataclass
+class Remembered:
+    """What the program remembers from one run to the next, in a file of its own (`state.toml`): the
+    settings file is the person's, and rewriting it would lose their comments and layout."""
+
+    author: str = ""  # the name last typed in the wizard (pre-fills the next one, and a sign-off)
+    p12: str = ""  # the signing certificate last used (an absolute path; never its password)
+    path: Path | None = None  # where it is saved; None: nowhere (tests)
+    _saved: tuple[str, ...] = field(default=(), repr=False, compare=False)  # the values in the file
+
+    @classmethod
+    def load(cls, settings: Settings | None = None, path: Path | None = None) -> Remembered:
+        """The file's values; those it lacks come from the settings file, where earlier versions wrote
+        them (read as defaults, never written back there). An unreadable file is the program's own
+        memory: it starts again empty and is rewritten at the next change."""
+        path = path or state_file()
+        data: dict[str, object] = {}
+        try:
+            if path.stat().st_size <= MAX_SETTINGS_BYTES:
+                data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, ValueError, RecursionError):
+            data = {}
+        legacy = settings or Settings()
+        remembered = cls(path=path)
+        for name in REMEMBERED:
+            value = data.get(name)
+            setattr(remembered, name, value if isinstance(value, str) and value else str(getattr(legacy, name)))
+        remembered._saved = remembered._values()
+        return remembered
+
+    def _values(self) -> tuple[str, ...]:
+        return tuple(getattr(self, name) for name in REMEMBERED)
+
+    def remember(self, **values: str) -> None:
+        """Note values and write the file at once (a crash later does not forget them). Best effort:
+        a file that cannot be written costs a pre-filled field next time, never the campaign."""
+        for name, value in values.items():
+            if name not in REMEMBERED:
+                raise ValueError(f"nothing remembered under {name!r}")
+            setattr(self, name, value)
+        try:
+            self.save()
+        except OSError:
+            pass
+
+    def save(self) -> None:
+        """Written only when something changed; atomically (a new file renamed over the old one) and
+        readable by its owner only (names and paths of a person)."""
+        if self.path is None or self._values() == self._saved:
+            return
+        import tomli_w  # only to write
+
+        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        text = STATE_HEADER + tomli_w.dumps({name: v for name in REMEMBERED if (v := getattr(self, name))})
+        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write(text)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, self.path)
+        finally:
+            tmp.unlink(missing_ok=True)
+        self._saved = self._values()
+
+
+REMEMBERED = tuple(f.name for f in fields(Remembered) if f.name not in ("path", "_saved"))
+STATE_HEADER = ("# Écrit par convergence-tui : ce dont il se souvient d'une fois sur l'autre (dernier nom saisi,\n"
+                "# dernier certificat employé). Vos réglages sont dans config.toml ; supprimer ce fichier ne fait\n"
+                "# qu'oublier ces valeurs.\n")

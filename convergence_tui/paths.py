@@ -11,7 +11,10 @@ APP = "convergence-tui"
 
 
 def data_dir() -> Path:
-    return Path(platformdirs.user_data_dir(APP, appauthor=False))
+    """`CONVERGENCE_DATA`, else the user data folder: the default campaign, its backups
+    (`sauvegardes/`), the changes a closed terminal could not save (`non-enregistre/`)."""
+    override = os.environ.get("CONVERGENCE_DATA")
+    return Path(override) if override else Path(platformdirs.user_data_dir(APP, appauthor=False))
 
 
 def cache_dir() -> Path:
@@ -19,10 +22,21 @@ def cache_dir() -> Path:
 
 
 def config_file() -> Path:
+    """The settings the person writes (`CONVERGENCE_CONFIG`, else config.toml in the user
+    configuration folder); the program reads it and never writes it."""
     override = os.environ.get("CONVERGENCE_CONFIG")
     if override:
         return Path(override)
     return Path(platformdirs.user_config_dir(APP, appauthor=False)) / "config.toml"
+
+
+def state_file() -> Path:
+    """What the program remembers from one run to the next (`CONVERGENCE_STATE`, else state.toml in
+    the user state folder); the program writes it, the person need not."""
+    override = os.environ.get("CONVERGENCE_STATE")
+    if override:
+        return Path(override)
+    return Path(platformdirs.user_state_dir(APP, appauthor=False)) / "state.toml"
 
 
 def default_db() -> Path:

@@ -17,13 +17,14 @@ MINI = FIXTURES / "mini.toml"
 
 @pytest.fixture(autouse=True)
 def _isolated_home(tmp_path_factory, monkeypatch):
-    """Never touch the developer's own campaign, config or data folder."""
+    """Never touch the developer's own campaign, settings, state or data folder."""
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
-    monkeypatch.delenv("CONVERGENCE_DB", raising=False)
-    monkeypatch.delenv("CONVERGENCE_CONFIG", raising=False)
+    monkeypatch.setenv("XDG_STATE_HOME", str(home / "state"))
+    for name in ("CONVERGENCE_DB", "CONVERGENCE_CONFIG", "CONVERGENCE_STATE", "CONVERGENCE_DATA"):
+        monkeypatch.delenv(name, raising=False)
 
 
 @pytest.fixture(scope="session")

@@ -402,7 +402,7 @@ async def test_tui_export_screen(demo_db, identity, tmp_path, monkeypatch):
         (bundle,) = (tmp_path / "exports").glob("*.zip")
         assert str(bundle.resolve()) in outcome and "Empreinte SHA-256" in outcome
         assert screen.query_one("#export-password").value == ""  # not kept once used
-        assert app.settings.p12 == str(identity)
+        assert app.remembered.p12 == str(identity.resolve())  # the state file, not the settings
 
 
 def test_nameless_entry_is_refused(tmp_path):

@@ -96,7 +96,7 @@ def test_weakened_questionnaire_does_not_pass(cli, draft_bundle, identity, tmp_p
     assert scores["region"]["status_counts"]["non_convergent"] == 0  # what the attack gains
     code, out, err = cli("verify", weak, "--trust", identity.with_suffix(".pem"))
     assert code == 1 and out == ""
-    assert "questionnaire modifié : referentiel.toml se dit « convergence-regions 2026.1 »" in err
+    assert "questionnaire modifié : referentiel.toml se dit « convergence-regions 2026.2 »" in err
     # Only a verifier who names that very file accepts it, and is told it is not official.
     code, out, err = cli("verify", weak, "--trust", identity.with_suffix(".pem"), "--referentiel", lenient)
     assert code == 0, err

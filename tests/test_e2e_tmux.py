@@ -297,8 +297,10 @@ def terminal(tmp_path):
     home = tmp_path / "home"
     home.mkdir()
     env = {k: v for k, v in os.environ.items()
-           if k not in ("PYTHONDONTWRITEBYTECODE", "TMUX", "TMUX_PANE", "CONVERGENCE_DB", "CONVERGENCE_CONFIG")}
+           if k not in ("PYTHONDONTWRITEBYTECODE", "TMUX", "TMUX_PANE", "CONVERGENCE_DB", "CONVERGENCE_CONFIG",
+                        "CONVERGENCE_STATE", "CONVERGENCE_DATA")}
     env.update(HOME=str(home), XDG_CONFIG_HOME=str(home / "config"), XDG_DATA_HOME=str(home / "data"),
+               XDG_STATE_HOME=str(home / "state"),
                TERM="xterm-256color", LANG="C.UTF-8", LC_ALL="C.UTF-8")
     tmux = Tmux(tmp_path, env)
     try:

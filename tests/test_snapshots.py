@@ -151,3 +151,13 @@ def test_review_timeline(snap_compare, make_app, size):
 @pytest.mark.parametrize("size", SIZES)
 def test_validation_section(snap_compare, make_app, size):
     assert snap_compare(make_app(), terminal_size=SIZES[size], run_before=still(_sidebar, "9"))
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_blocker_of_an_action_chosen_in_the_numbered_list(snap_compare, make_app, size):
+    async def open_blocker_choices(pilot):
+        pilot.app.screen.current_view().editor.focus_on("blocker")
+        await pilot.pause(0.2)
+        await pilot.press("enter")
+
+    assert snap_compare(make_app(), terminal_size=SIZES[size], run_before=still("8", "enter", open_blocker_choices))

@@ -7,19 +7,20 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from convergence_tui.app import ConvergenceApp
-from convergence_tui.config import Settings
+from convergence_tui.config import Remembered, Settings
 from convergence_tui.referentiel import load
 from convergence_tui.usecases.session import Session
 
 
 @asynccontextmanager
 async def running(db: Path, size=(120, 40), *, review: bool = False, settings: Settings | None = None,
-                  referentiel: Path | None = None, message_hook=None, notifications: bool = False):
+                  referentiel: Path | None = None, message_hook=None, notifications: bool = False,
+                  remembered: Remembered | None = None):
     ref = load(referentiel)
     exists = db.exists() and db.stat().st_size > 0
     # Opened as the program opens it: the form first, the rest read in the background.
     session = Session.open(db, ref, readonly=review, lazy=True) if exists else None
-    app = ConvergenceApp(db, ref, session, review=review, settings=settings or Settings())
+    app = ConvergenceApp(db, ref, session, review=review, settings=settings or Settings(), remembered=remembered)
     try:
         async with app.run_test(size=size, message_hook=message_hook, notifications=notifications) as pilot:
             # The first view focuses its first field once mounted, and the background read ends:

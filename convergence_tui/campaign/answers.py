@@ -28,6 +28,7 @@ from .data import (
     split_criterion_scope,
 )
 from .formats import ANSWERS_FORMAT, ANSWERS_VERSION
+from .validation import dangling_reference, dangling_references
 
 if TYPE_CHECKING:  # pydantic models: imported only when a document is read
     from .documents import ActionDoc, BlockerDoc
@@ -48,10 +49,11 @@ class ImportRejected(ListedError):
 
 
 def _fields(data: CampaignData, item_id: str, questions: dict[str, Question], skip: tuple[str, ...]) -> dict[str, Any]:
+    # An answer designating an item no longer in the campaign goes to « invalid » (see to_document).
     return {
         qid: data.value(item_id, qid)
-        for qid in questions
-        if qid not in skip and data.value(item_id, qid) is not None
+        for qid, q in questions.items()
+        if qid not in skip and data.value(item_id, qid) is not None and dangling_reference(data, item_id, q) is None
     }
 
 
@@ -106,6 +108,11 @@ def to_document(data: CampaignData) -> dict[str, Any]:
         for (scope, field), cell in sorted(data.cells.items())
         if cell.error and (scope == CAMPAIGN or scope in live or (split_criterion_scope(scope) or ("",))[0] in live)
     ]
+    # The item it designated was deleted since (or never was): kept as typed, invalid, as the
+    # campaign's problems say it; the document read back holds exactly that.
+    invalid += [{"scope": item_id, "field": q.id, "raw": _as_raw(data.value(item_id, q.id)), "error": reason}
+                for item_id, q, reason in dangling_references(data)]
+    invalid.sort(key=lambda entry: (entry["scope"], entry["field"]))
     doc = {
         "format": ANSWERS_FORMAT,
         "format_version": ANSWERS_VERSION,
@@ -174,7 +181,7 @@ class _Reader:
     # Called for each of the ~65,000 values of a large campaign (an import, a verify, the export's
     # own check): the location is only spelled out for a value that is wrong (`where` + `suffix`).
     def put(self, scope: str, field: str, q: Question, raw: Any, where: str, suffix: str = "",
-            ctx: Mapping[str, Collection[str]] | None = None) -> None:
+            ctx: Mapping[str, Any] | None = None) -> None:
         if ctx:
             value, error = check_value(q, raw, scale_max=self.scale_max, **ctx)
         else:
@@ -185,7 +192,7 @@ class _Reader:
             self.data.cells[(scope, field)] = Cell(value, raw if type(raw) is str else _as_raw(raw))
 
     def fields(self, item_id: str, kind: str, fields: dict[str, Any], where: str, skip: tuple[str, ...],
-               ctx: Mapping[str, Collection[str]] | None = None) -> None:
+               ctx: Mapping[str, Any] | None = None) -> None:
         questions = self.ref.item_questions(kind)
         for qid, raw in fields.items():
             q = questions.get(qid)
@@ -244,6 +251,10 @@ def _read_document(ref: Referentiel, obj: Any, source: str) -> CampaignData:
         r.put(CAMPAIGN, qid, form[qid], raw, f"answers.{qid}")
 
     service_ids = {s.id for s in doc.services}
+    # What questions of type « item » may designate: the items the document itself holds.
+    items = {"service": service_ids, "blocker": {b.id for b in doc.blockers}, "action": {a.id for a in doc.actions},
+             "indicator": {i.id for s in doc.services for i in s.indicators},
+             "finance": {f.id for s in doc.services for f in s.finances}}
     categories = {"categories": list(ref.categories_by_id)}
     svc_q = ref.item_questions("service")
     for i, s in enumerate(doc.services):
@@ -252,7 +263,7 @@ def _read_document(ref: Referentiel, obj: Any, source: str) -> CampaignData:
             continue
         r.put(s.id, "name", svc_q["name"], s.name, where, ".name")
         r.put(s.id, "category", svc_q["category"], s.category, where, ".category", categories)
-        r.fields(s.id, "service", s.fields, where, SERVICE_CORE)
+        r.fields(s.id, "service", s.fields, where, SERVICE_CORE, {"items": items})
         # An unknown category is reported once; do not also report each of its criteria.
         if s.category in ref.categories_by_id:
             applicable: Collection[str] = ref.candidate_ids(s.category)
@@ -292,7 +303,7 @@ def _read_document(ref: Referentiel, obj: Any, source: str) -> CampaignData:
                 swhere = f"{where}.{key}[{j}]"
                 if r.add_item(sub.id, kind, f"{swhere}.id"):
                     r.data.cells[(sub.id, "service")] = Cell(s.id, s.id)
-                    r.fields(sub.id, kind, sub.fields, swhere, ("service",), {"services": service_ids})
+                    r.fields(sub.id, kind, sub.fields, swhere, ("service",), {"services": service_ids, "items": items})
 
     category_of: dict[str | None, str | None] = {s.id: s.category for s in doc.services}  # by an entry's service
     entry_lists: list[tuple[str, str, tuple[str, ...], Sequence[BlockerDoc | ActionDoc]]] = [
@@ -308,7 +319,7 @@ def _read_document(ref: Referentiel, obj: Any, source: str) -> CampaignData:
             sid = entry.service
             category = category_of.get(sid)
             applicable = ref.candidate_ids(category) if category in ref.categories_by_id else ref.criteria_by_id.keys()
-            ctx = {"services": service_ids, "criteria": applicable}
+            ctx = {"services": service_ids, "criteria": applicable, "items": items}
             for f in core:
                 r.put(entry.id, f, questions[f], getattr(entry, f), where, f".{f}", ctx)
             r.fields(entry.id, kind, entry.fields, where, core, ctx)
@@ -323,7 +334,8 @@ def _read_document(ref: Referentiel, obj: Any, source: str) -> CampaignData:
         elif (inv.scope, inv.field) in r.data.cells:
             r.problem(where, f"« {inv.scope}.{inv.field} » a déjà une réponse valide dans le document")
         else:
-            r.data.cells[(inv.scope, inv.field)] = Cell(None, inv.raw, inv.error)
+            # Through add_cells: the problems find invalid answers by the data's errors.
+            r.data.add_cells([(inv.scope, inv.field, Cell(None, inv.raw, inv.error))])
 
     if r.problems:
         raise ImportRejected(source, r.problems)

@@ -16,6 +16,7 @@ from ..referentiel.values import is_visible
 from ..scoring.engine import NA, CampaignScores, Scorer
 from ..wording import counted
 from .data import CAMPAIGN, CampaignData, criterion_scope
+from .validation import dangling_reference
 
 KINDS = {
     "missing": "réponse obligatoire manquante",
@@ -103,18 +104,24 @@ def _list(data: CampaignData, section: Section) -> Iterator[Problem]:
     assert kind is not None, "find_problems passes list sections that name their item"
     live_services = set(data.live_ids("service"))
     conditional = any(q.visible_if for q in section.questions)
+    designating = [q for q in section.questions if q.type == "item"]
     for n, item in enumerate(data.live(kind), 1):
-        # Only required or invalid answers can be problems: skip the rest cheaply.
+        # Only required or invalid answers, and items designated, can be problems: skip the rest cheaply.
         errors = data.errors.get(item.id, ())
         to_check = [q for q in section.questions if q.required or q.id in errors]
+        dangling = [(q, reason) for q in designating if (reason := dangling_reference(data, item.id, q))]
         sid = item.id if kind == "service" else data.value(item.id, "service")
-        if to_check:
+        if to_check or dangling:
             # Visibility needs the item's values, only when a question to check has a condition.
-            values = data.item_values(item.id) if conditional and any(q.visible_if for q in to_check) else {}
+            values = data.item_values(item.id) if conditional and any(
+                q.visible_if for q in [*to_check, *(q for q, _ in dangling)]) else {}
             name = data.name_of(item.id) if kind == "service" else ""
             place = f"{section.title} n° {n}" + (f" « {name} »" if name else "")
             for q in to_check:
                 yield from _check_question(data, section, item.id, q, values, place, sid)
+            for q, reason in dangling:  # as the answers document says it: an invalid answer
+                if is_visible(q, values):
+                    yield Problem("invalid", section.id, item.id, q.id, f"{place} — {q.label} : {reason}", sid)
         if kind == "service":
             continue
         if sid is not None and sid not in live_services:

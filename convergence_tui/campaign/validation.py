@@ -4,10 +4,12 @@ questionnaire, and writes nothing."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from ..cells import Cell
-from ..referentiel.values import check_value, is_empty, text_problem
+from ..referentiel.models import Question
+from ..referentiel.values import check_value, is_empty, text_problem, unknown_item
 from ..scoring.engine import NA
 from .data import CAMPAIGN, CRITERION_FIELDS, CampaignData, split_criterion_scope
 
@@ -58,16 +60,50 @@ def level_cell(data: CampaignData, criterion_id: str, raw: Any) -> Cell:
 
 
 def references(data: CampaignData, item_id: str) -> dict[str, Any]:
-    """What an item's reference questions may name: live services, criteria of its service, categories."""
+    """What an item's reference questions may name: live services, criteria of its service, categories,
+    the live items of each kind its « item » questions designate."""
     ref = data.ref
     sid = data.value(item_id, "service")
     category = data.category_of(sid) if sid else None
+    kinds = {q.item for q in ref.item_questions(data.items[item_id].kind).values() if q.type == "item" and q.item}
     return {
         "services": data.live_ids("service"),
         "criteria": ref.candidate_ids(category) if category else ref.criteria_by_id.keys(),
         "categories": list(ref.categories_by_id),
+        "items": {kind: set(data.live_ids(kind)) for kind in kinds},
         "scale_max": ref.scale.max,
     }
+
+
+def dangling_reference(data: CampaignData, scope: str, q: Question) -> str | None:
+    """Why the item an answer of type « item » designates is not in the campaign (deleted since it was
+    chosen, or a text an earlier questionnaire let people type), or None. The answer is kept as it is:
+    the person chooses again (it is then an invalid answer, in the problems and the answers document)."""
+    return designates_nothing(data, q, data.value(scope, q.id)) if q.type == "item" else None
+
+
+def designates_nothing(data: CampaignData, q: Question, value: Any) -> str | None:
+    """Why `value`, an answer to `q` of type « item », names no item of the campaign; None if it does
+    (or is empty)."""
+    if value is None:
+        return None
+    item = data.items.get(value) if isinstance(value, str) else None
+    if item is not None and not item.deleted and item.kind == q.item:
+        return None
+    return unknown_item(q, str(value))
+
+
+def dangling_references(data: CampaignData) -> Iterator[tuple[str, Question, str]]:
+    """(item id, question, reason) of every answer designating an item that is not in the campaign."""
+    for section in data.ref.sections:
+        questions = [q for q in section.questions if q.type == "item"] if section.kind == "list" else []
+        if not questions or section.item is None:
+            continue
+        for item in data.live(section.item):
+            for q in questions:
+                reason = dangling_reference(data, item.id, q)
+                if reason is not None:
+                    yield item.id, q, reason
 
 
 def _level_for_criterion(data: CampaignData, item_id: str, level: int) -> str | None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from typing import Any, Protocol, TypeVar
 
 from ..escaping import control_characters
@@ -52,6 +52,13 @@ CAMPAIGN_QUESTIONS: dict[str, tuple[str, ...]] = {
     "region": ("region",),
     "campaign_label": ("text", "semester"),
     "reference_date": ("date",),
+}
+
+# Form questions the program reads when the file has them: the person who signs the campaign off
+# (the sign-off is pre-filled with the answers).
+SIGNER_QUESTIONS: dict[str, tuple[str, ...]] = {
+    "delegate_name": ("text",),
+    "delegate_role": ("text", "choice"),
 }
 
 REQUIRED_LISTS = ("service", "blocker", "action")
@@ -276,6 +283,11 @@ def _check_sections(ref: ReferentielFile) -> Iterator[tuple[Path, str]]:
             yield ("sections",), f"une section « form » doit contenir la question « {qid} » ({' ou '.join(types)})"
         elif q.type not in types:
             yield ("sections",), f"la question « {qid} » doit être de type {' ou '.join(types)}"
+    for qid, types in SIGNER_QUESTIONS.items():
+        q = form_questions.get(qid)
+        if q is not None and q.type not in types:
+            yield ("sections",), (f"la question « {qid} » (pré-remplit la validation) doit être de type "
+                                  f"{' ou '.join(types)}")
     for item in REQUIRED_LISTS:
         if kinds[f"list:{item}"] == 0:
             yield ("sections",), f"il manque la section « list » des éléments « {item} »"
@@ -291,8 +303,10 @@ def _check_questions(
 ) -> Iterator[tuple[Path, str]]:
     form_questions = {q.id: q for s in _present(ref.sections) if s.kind == "form" for q in s.questions}
     scope = form_questions if section.kind == "form" else local
+    listed = {s.item for s in _present(ref.sections) if s.kind == "list" and s.item}
     for j, q in enumerate(section.questions):
         qpath = base + ("questions", j)
+        yield from _check_item_reference(q, section, listed, qpath)
         if q.type in CHOICE_TYPES:
             if not q.options:
                 yield qpath + ("options",), f"une question « {q.type} » doit lister ses options"
@@ -325,6 +339,24 @@ def _check_questions(
                 yield qpath + ("visible_if", "question"), "une question ne peut dépendre d'elle-même"
             else:
                 yield from _check_condition_values(scope[cond.question], cond, qpath + ("visible_if",))
+
+
+def _check_item_reference(
+    q: Question, section: Section, listed: Collection[str], path: Path
+) -> Iterator[tuple[Path, str]]:
+    """A question of type « item » designates an item of a list the file has, from another item."""
+    if q.type != "item":
+        if q.item is not None:
+            yield path + ("item",), f"« item » ne s'emploie qu'avec le type « item », pas « {q.type} »"
+        return
+    if q.item is None:
+        yield path, "une question de type « item » dit quels éléments elle désigne (ex. item = \"blocker\")"
+    elif q.item not in listed:
+        yield path + ("item",), (f"aucune section « list » ne répète les éléments « {q.item} » : "
+                                 "la question ne pourrait rien désigner")
+    if section.kind != "list":
+        yield path + ("type",), ("le type « item » ne s'emploie que dans une section « list » (il désigne un "
+                                 "élément de la campagne depuis un autre)")
 
 
 def _check_condition_values(target: Question, cond: Condition, path: Path) -> Iterator[tuple[Path, str]]:

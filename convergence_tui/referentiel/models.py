@@ -39,6 +39,7 @@ QuestionType = Literal[
     "criterion",
     "level",
     "category",
+    "item",  # an item of the kind its `item` key names (e.g. the blocker an action lifts)
 ]
 
 SectionKind = Literal["form", "list", "grid", "validation"]
@@ -148,6 +149,7 @@ class Question(Strict):
     placeholder: str = ""
     column: bool = False  # shown as a column of the list of items
     visible_if: Condition | None = None
+    item: ItemKind | None = None  # for type = "item": the kind of item it designates
 
 
 @dataclass(frozen=True)

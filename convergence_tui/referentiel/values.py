@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from ..escaping import control_characters, printable
@@ -37,6 +37,10 @@ REGIONS: dict[str, str] = {
     "93": "Provence-Alpes-Côte d'Azur",
     "94": "Corse",
 }
+
+# How a person names the items of each kind, in a sentence (« parmi les freins de la campagne »).
+ITEM_PLURALS = {"service": "services", "indicator": "indicateurs", "finance": "lignes financières",
+                "blocker": "freins", "action": "actions"}
 
 YES = {"oui", "o", "yes", "y", "true", "vrai", "1"}
 NO = {"non", "n", "no", "false", "faux", "0"}
@@ -150,6 +154,7 @@ def check_value(
     services: Collection[str] = (),
     criteria: Collection[str] = (),
     categories: Collection[str] = (),
+    items: Mapping[str, Collection[str]] | None = None,
     scale_max: int = 4,
 ) -> tuple[Any, str | None]:
     """Normalise `raw` for question `q`; `(None, None)` when it is empty."""
@@ -204,15 +209,15 @@ def check_value(
 
     if t == "multi_choice":
         values = [o.value for o in q.options or []]
-        items = raw.split(",") if isinstance(raw, str) else raw
-        if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
+        chosen = raw.split(",") if isinstance(raw, str) else raw
+        if not isinstance(chosen, list) or not all(isinstance(i, str) for i in chosen):
             return None, "une liste de choix est attendue"
-        items = [i.strip() for i in items if i.strip()]
-        bad = [i for i in items if i not in values]
+        chosen = [i.strip() for i in chosen if i.strip()]
+        bad = [i for i in chosen if i not in values]
         if bad:
             return None, (f"choix inconnu{'s' if len(bad) > 1 else ''} : {', '.join(bad)} ; possibles : "
                           f"{', '.join(values)}")
-        return [v for v in values if v in items], None
+        return [v for v in values if v in chosen], None
 
     if t == "yes_no":
         if isinstance(raw, bool):
@@ -274,7 +279,18 @@ def check_value(
         }[t]
         return (raw, None) if raw in known else (None, unknown.format(printable(shown)))
 
+    if t == "item":  # an item of the kind `q.item`; `items`: the ids of each kind the campaign holds
+        if isinstance(raw, str) and q.item is not None and raw in (items or {}).get(q.item, ()):
+            return raw, None
+        return None, unknown_item(q, shown)
+
     raise AssertionError(f"unhandled question type {t}")  # the models' Literal forbids this
+
+
+def unknown_item(q: Question, shown: str) -> str:
+    """Why a question of type « item » cannot hold this answer (no such item, or no longer)."""
+    plural = ITEM_PLURALS.get(q.item or "", "éléments")
+    return f"« {printable(shown)} » ne figure pas parmi les {plural} de la campagne ; choisissez dans la liste"
 
 
 def is_visible(q: Question, answers: dict[str, Any]) -> bool:

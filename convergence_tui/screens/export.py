@@ -23,15 +23,16 @@ from ..usecases.review import export_blockers
 class ExportScreen(ModalScreen[None]):
     BINDINGS = bindings("export")
 
-    def __init__(self, session, settings) -> None:
+    def __init__(self, session, settings, remembered) -> None:
         super().__init__(classes="modal")
         self.session = session
-        self.settings = settings
+        self.settings = settings  # the chain to embed (the person's settings file)
+        self.remembered = remembered  # the certificate last used (the program's state file)
         self.problems = export_blockers(session)
         self.running = False
 
     def compose(self) -> ComposeResult:
-        default_p12 = os.environ.get("CONVERGENCE_P12") or self.settings.p12
+        default_p12 = os.environ.get("CONVERGENCE_P12") or self.remembered.p12
         with VerticalScroll(classes="dialog export", id="export-dialog"):
             yield Static("Exporter le paquet signé pour l'ANS", classes="dialog-title")
             with Vertical(id="export-form"):
@@ -144,7 +145,8 @@ class ExportScreen(ModalScreen[None]):
             self.app.call_from_thread(self._done, result, None)
 
     def _remember(self, p12: Path) -> None:
-        self.settings.p12 = str(p12)
+        # Absolute: the next run may start in another folder.
+        self.remembered.remember(p12=str(p12.expanduser().resolve()))
 
     def _done(self, result, error: str | None) -> None:
         self.running = False

@@ -92,8 +92,9 @@ class MainScreen(Screen):
             self.call_after_refresh(self.action_review)
 
     def _view_context(self) -> ViewContext:
+        remembered = getattr(self.app, "remembered", None)
         settings = getattr(self.app, "settings", None)
-        return ViewContext(author=(settings.author if settings else "") or "", height=self.app.size.height,
+        return ViewContext(author=(remembered.author if remembered else "") or "", height=self.app.size.height,
                            service=self.service_id, advance=settings.grid_advance if settings else True)
 
     def _first_paint_done(self) -> None:
@@ -353,7 +354,7 @@ class MainScreen(Screen):
             return
         from .export import ExportScreen
 
-        self.app.push_screen(ExportScreen(self.session, self.app.settings))
+        self.app.push_screen(ExportScreen(self.session, self.app.settings, self.app.remembered))
 
     async def action_quit(self) -> None:
         """From the palette (its commands run on this screen): the app's quit, which asks first if

@@ -18,6 +18,7 @@ from ..report.format import number, pct
 from ..scoring import NA, region_entry, service_entry
 from ..scoring.document import completeness_percent
 from ..wording import date_fr, datetime_fr
+from .writes import shorten
 
 if TYPE_CHECKING:
     from .session import Session
@@ -217,6 +218,8 @@ def display_value(session: Session, q: Question, value: Any) -> str:
         return f"{value} {REGIONS.get(value, '')}".strip()
     if q.type == "service":
         return session.data.name_of(value) or str(value)
+    if q.type == "item":
+        return item_caption(session, value)
     if q.type == "category":
         cat = session.ref.categories_by_id.get(value)
         return cat.id if cat else str(value)
@@ -258,6 +261,10 @@ def question_options(session: Session, q: Question, scope: str) -> list[tuple[st
         return [(f"{c.id} — {c.label}", c.id) for c in ref.categories]
     if q.type == "service":
         return [(session.data.name_of(sid) or sid, sid) for sid in session.data.live_ids("service")]
+    if q.type == "item" and q.item:
+        # Numbered as their list numbers them: « n° 1 — … » is the item the list shows as n° 1.
+        return [(item_caption(session, item_id, n), item_id)
+                for n, item_id in enumerate(session.data.live_ids(q.item), 1)]
     if q.type == "criterion":
         sid = session.data.value(scope, "service") if scope in session.data.items else None
         criteria = session.candidates(sid) if sid else ref.criteria
@@ -265,6 +272,29 @@ def question_options(session: Session, q: Question, scope: str) -> list[tuple[st
     if q.type == "level":
         return [(f"{n} — {label}", n) for n, label in enumerate(ref.scale.labels)]
     return []
+
+
+CAPTION_WIDTH = 56
+
+
+def item_caption(session: Session, item_id: str, number: int | None = None) -> str:
+    """An item as a choice designating it shows it: « n° 3 — Éditeur en retard sur le DMP (IOP-03) »:
+    its number in its list, its first text (a blocker's description, an action's title), the criterion
+    it is about. `number`: known already (a list of choices)."""
+    data = session.data
+    item = data.items.get(item_id)
+    if item is None or item.deleted:
+        return item_id
+    if number is None:
+        number = data.live_ids(item.kind).index(item_id) + 1
+    questions = session.ref.item_questions(item.kind).values()
+    text = next((v for q in questions if q.type in ("text", "long_text") and (v := data.value(item_id, q.id))), "")
+    criterion = data.value(item_id, "criterion") if item.kind != "service" else None
+    about = f" ({criterion})" if criterion else ""
+    head = f"n° {number}"
+    # One line of the list of choices (a dialog 70 columns wide): the text gives way.
+    room = max(CAPTION_WIDTH - len(head) - len(" — ") - len(about), 20)
+    return head + (f" — {shorten(text, room)}" if text else "") + about
 
 
 def visible_questions(session: Session, questions: list[Question], scope: str) -> dict[str, bool]:

@@ -8,14 +8,14 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ..campaign.data import split_criterion_scope
+from ..campaign.data import CAMPAIGN, split_criterion_scope
 from ..campaign.problems import KINDS, Problem, kinds_summary
 from ..campaign.signoffs import SIGNOFF_PROBLEM, answers_digest, signed_by, signoff_problem
 from ..campaign.timeline import TimelineRow, plan_timeline
 from ..cells import JournalRow
 from ..errors import UserError, counted
 from ..scoring import service_entry
-from .overview import Completeness, completeness, section_progress
+from .overview import Completeness, completeness, display_value, section_progress
 from .writes import place
 
 if TYPE_CHECKING:
@@ -90,6 +90,19 @@ def sign_off(session: Session, name: str, role: str) -> dict[str, Any]:
     # Through the session's write path: a full disk or a locked file is a SaveFailed, not a traceback.
     return session.add_signoff(name, role, campaign_digest(session), session.last_seq(),
                                session.scores_document())
+
+
+def signoff_prefill(session: Session, remembered_author: str = "") -> tuple[str, str]:
+    """(name, role) the sign-off form starts with: the lead the campaign names (« Responsable
+    délégué(e) », `delegate_name`, with `delegate_role`'s answer as the role, else that question's
+    label), else the name the program remembers (the last one typed in the wizard), with no role."""
+    form = session.ref.form_questions
+    name_q, role_q = form.get("delegate_name"), form.get("delegate_role")
+    name = session.data.value(CAMPAIGN, "delegate_name") if name_q is not None else None
+    role = display_value(session, role_q, session.data.value(CAMPAIGN, role_q.id)) if role_q is not None else ""
+    if name_q is not None and name:
+        return name, role or name_q.label
+    return remembered_author, role
 
 
 def signoff_line(state: SignoffState) -> tuple[str, str]:

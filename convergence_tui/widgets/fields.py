@@ -21,7 +21,7 @@ from ..cells import Cell
 from ..referentiel.models import Question
 from .choice import Choice
 
-SELECT_TYPES = ("choice", "yes_no", "region", "category", "service", "criterion", "level")
+SELECT_TYPES = ("choice", "yes_no", "region", "category", "service", "criterion", "level", "item")
 PLACEHOLDERS = {
     "date": "JJ/MM/AAAA",
     "integer": "nombre entier",

@@ -7,6 +7,8 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from ..campaign.data import CAMPAIGN
+from ..campaign.validation import designates_nothing
+from ..cells import Cell
 from ..referentiel.models import Question, Section
 from ..usecases.overview import offers_services, question_options, visible_questions
 from ..usecases.writes import Flushed, SetAnswer
@@ -57,8 +59,13 @@ class FormView(VerticalScroll, can_focus=False):
         placed = target is None
         for q in self.questions:
             # A value the file has not taken yet is shown as typed (the saver keeps it and retries).
-            field = Field(q, self.scope, self.saver.shown_cell(self.scope, q.id),
-                          question_options(self.session, q, self.scope),
+            cell = self.saver.shown_cell(self.scope, q.id)
+            if q.type == "item" and cell is not None and cell.error is None:
+                # The item it designated is gone (or it is a text an earlier questionnaire let people
+                # type): kept, and shown as the problem it is, until another is chosen.
+                reason = designates_nothing(self.session.data, q, cell.value)
+                cell = Cell(None, cell.raw, reason) if reason else cell
+            field = Field(q, self.scope, cell, question_options(self.session, q, self.scope),
                           readonly=self.session.readonly)
             field.display = visible[q.id]
             if q.id == target:

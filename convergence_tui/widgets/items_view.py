@@ -23,7 +23,7 @@ from .sidebar import fit
 # Column widths by question type: every column must show at 80 columns.
 COLUMN_WIDTHS = {"service": 22, "text": 22, "long_text": 22, "date": 10, "choice": 14, "integer": 8,
                  "decimal": 10, "euros": 12, "percent": 6, "level": 5, "criterion": 7, "semester": 7,
-                 "yes_no": 4, "category": 10}
+                 "yes_no": 4, "category": 10, "item": 22}
 
 
 class ItemsView(Vertical, SectionView):
@@ -54,7 +54,8 @@ class ItemsView(Vertical, SectionView):
         return view
 
     def shows(self) -> set[str]:
-        return {self.section.item, "service"}  # its items, and the services' names they show
+        # Its items, the services' names they show, and the items a column of type « item » designates.
+        return {self.section.item, "service"} | {q.item for q in self.columns if q.type == "item" and q.item}
 
     def land(self, place: Place) -> None:
         if place.scope and place.scope in self.session.data.items:

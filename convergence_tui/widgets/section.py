@@ -39,9 +39,10 @@ class Place:
 
 @dataclass(frozen=True, slots=True)
 class ViewContext:
-    """What building a view may need besides the saver: the author the sign-off pre-fills, the height
-    of the screen (a form mounts the fields in view first), the service shown last (the grid opens on
-    it when the place names none), whether it is built ahead of being shown."""
+    """What building a view may need besides the saver: the name the program remembers (the sign-off
+    falls back to it when the campaign names no lead), the height of the screen (a form mounts the
+    fields in view first), the service shown last (the grid opens on it when the place names none),
+    whether it is built ahead of being shown."""
 
     author: str = ""
     height: int | None = None

@@ -26,7 +26,8 @@ class ValidationView(VerticalScroll, SectionView, can_focus=False):
         self.session = saver.session
         self._shown_waiting: SignOff | None = None
         self.section = section
-        self.author = author
+        # The lead the campaign names, else the name the program remembers (rebuilt each time shown).
+        self.prefill = review.signoff_prefill(self.session, author)
 
     @classmethod
     def build(cls, saver, section, place: Place, context: ViewContext) -> ValidationView:
@@ -35,7 +36,9 @@ class ValidationView(VerticalScroll, SectionView, can_focus=False):
         return view
 
     def shows(self) -> set[str]:
-        return set()  # the sign-off's state is said again each time it is shown
+        # The sign-off's state is said again each time it is shown (land); the form is built again when
+        # the lead section 1 names changes (what it is pre-filled with).
+        return {"campaign:delegate_name", "campaign:delegate_role"}
 
     def land(self, place: Place) -> None:
         self.refresh_state()
@@ -47,10 +50,11 @@ class ValidationView(VerticalScroll, SectionView, can_focus=False):
         yield Static("", id="signoff-state")
         with Vertical(classes="field"):
             yield Label("Nom du responsable *", classes="field-label")
-            yield Input(self.author, placeholder="Prénom Nom", id="signoff-name")
+            yield Input(self.prefill[0], placeholder="Prénom Nom", id="signoff-name")
         with Vertical(classes="field"):
             yield Label("Fonction *", classes="field-label")
-            yield Input("", placeholder="ex. responsable délégué(e), directeur du GRADeS", id="signoff-role")
+            yield Input(self.prefill[1], placeholder="ex. responsable délégué(e), directeur du GRADeS",
+                        id="signoff-role")
         yield Button(f"Valider la campagne ({key_label('sign_off')})", id="sign", variant="primary",
                      disabled=self.session.readonly)
         yield Static("", id="signoff-changes", markup=False)
