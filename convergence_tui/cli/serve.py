@@ -86,6 +86,13 @@ def _can_open_browser() -> bool:
     return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
+def _open_browser(address: str) -> None:
+    try:
+        webbrowser.open(address)
+    except (webbrowser.Error, OSError):  # no browser found: the line printed gives the address
+        pass
+
+
 class LocalServer(Server):
     def __init__(self, command: str, *, port: int, open_browser: bool, title: str) -> None:
         super().__init__(command, host=LOOPBACK, port=port, title=title)
@@ -119,7 +126,7 @@ class LocalServer(Server):
             if self.open_browser and _can_open_browser():
                 print(f"Convergence s'ouvre dans votre navigateur ; sinon, ouvrez {address} — ctrl+c pour arrêter.",
                       flush=True)
-                asyncio.get_running_loop().run_in_executor(None, webbrowser.open, address)
+                asyncio.get_running_loop().run_in_executor(None, _open_browser, address)
             else:
                 print(f"Ouvrez {address} dans votre navigateur — ctrl+c pour arrêter.", flush=True)
             await self._until_stopped()
