@@ -112,9 +112,25 @@ class ConvergenceApp(App):
 
     def _ended_from_outside(self) -> None:
         main = self.main_screen()
-        if main is None or main.saver.flush():
+        if main is None or self._save_or_keep_elsewhere(main):
             self.exit(0)
-            return
+        else:
+            self.exit(return_code=1)
+
+    def on_exit_app(self) -> None:
+        """Told to end by something else than our own quit: textual-serve's "quit" when the browser
+        tab closes or `convergence serve` stops, its ctrl+c. What is still queued (typed in the last
+        300 ms, or refused by the file) is saved or kept, as when a terminal closes. (Our own quit
+        paths have saved or dropped everything before they exit: nothing is queued then.)"""
+        main = self.main_screen()
+        if main is not None and main.saver.pending and not self._save_or_keep_elsewhere(main):
+            self.exit(return_code=1)
+
+    def _save_or_keep_elsewhere(self, main) -> bool:
+        """Write what is queued; what the file still refuses goes to a file of its own in the data
+        folder and is said lost (run_app lists it on the terminal). True when all is in the file."""
+        if main.saver.flush():
+            return True
         from .paths import data_dir
 
         try:
@@ -122,7 +138,7 @@ class ConvergenceApp(App):
         except OSError:
             self.kept_in = None
         self.lost = main.saver.drop_all()
-        self.exit(return_code=1)
+        return False
 
     def _ask_before_losing(self, main) -> None:
         from .screens.modals import UnsavedQuit

@@ -56,6 +56,7 @@ _REASONS = {
     errno.EEXIST: "existe déjà",
     errno.EIO: "erreur d'entrée-sortie du support",
     errno.ENAMETOOLONG: "nom trop long",
+    errno.EADDRINUSE: "déjà utilisé par un autre programme",
 }
 
 

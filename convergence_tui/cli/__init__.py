@@ -54,6 +54,17 @@ def _command(sub: argparse._SubParsersAction[argparse.ArgumentParser], name: str
     return sub.add_parser(name, help=summary, description=summary[:1].upper() + summary[1:] + ".")
 
 
+def port_number(text: str) -> int:
+    """`serve --port`: a TCP port a person may choose."""
+    try:
+        port = int(text)
+    except ValueError:
+        port = 0
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"port invalide « {text} », attendu un nombre entre 1 et 65535")
+    return port
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = FrenchParser(prog="convergence", description="Auto-évaluation Convergence hors ligne.")
     p.add_argument("--version", action="version", version=f"convergence-tui {__version__}",
@@ -124,6 +135,13 @@ def build_parser() -> argparse.ArgumentParser:
                    "la liste)")
     _common(s, top=False)
 
+    s = _command(sub, "serve", "ouvrir la campagne dans le navigateur, sans terminal (127.0.0.1 seulement)")
+    s.add_argument("--port", type=port_number, default=None, metavar="PORT",
+                   help="port local à utiliser (défaut : un port libre)")
+    s.add_argument("--no-browser", action="store_true", help="ne pas ouvrir le navigateur, afficher seulement "
+                   "l'adresse")
+    _common(s, top=False)
+
     s = _command(sub, "signoff", "valider la campagne (responsable d'équipe)")
     s.add_argument("--name", required=True, metavar="NOM", help="nom du responsable")
     s.add_argument("--role", required=True, metavar="FONCTION", help="fonction (ex. responsable délégué(e))")
@@ -160,6 +178,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         return run_app(resolve_db(args), args.referentiel, review=args.review)
     if args.command == "referentiel":
         return cmd_referentiel_check(args)
+    if args.command == "serve":  # aiohttp and textual-serve: loaded only for this command
+        from .serve import cmd_serve
+
+        return cmd_serve(args)
     handler = {"demo": cmd_demo, "import": cmd_import, "status": cmd_status, "signoff": cmd_signoff,
                "export": cmd_export, "verify": cmd_verify, "keygen": cmd_keygen, "migrate": cmd_migrate,
                "restore": cmd_restore}[args.command]
