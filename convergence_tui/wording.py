@@ -14,7 +14,7 @@ import datetime as dt
 # « écarts sans frein », « ligne financière » → « lignes financières ».
 _STOP = frozenset({"à", "au", "aux", "avec", "d", "de", "des", "du", "en", "par", "pour", "qui", "sans", "sur", "ou",
                    "et"})
-_INVARIABLE = frozenset({"non", "partiellement", "très", "plus", "moins", "bien", "encore"})
+_INVARIABLE = frozenset({"non", "partiellement", "très", "plus", "moins", "bien", "encore", "déjà", "pas", "toujours"})
 
 
 def _plural_word(word: str) -> str:

@@ -9,7 +9,7 @@ import json
 import pytest
 from textual.widgets import Input
 
-from convergence_tui.campaign.data import CAMPAIGN
+from convergence_tui.campaign.data import CAMPAIGN, criterion_scope
 from convergence_tui.config import Remembered
 from convergence_tui.referentiel import load, parse
 from convergence_tui.referentiel.official import pin_of
@@ -337,3 +337,55 @@ def test_a_list_showing_a_designated_item_is_redrawn_when_those_items_change(tmp
         assert ItemsView(SimpleNamespace(session=s), plan).shows() == {"action", "service", "blocker"}
     with Session.create(tmp_path / "d.sqlite", ref, author="Yann", answers={"region": "53"}) as s:
         assert ItemsView(SimpleNamespace(session=s), s.ref.list_section("action")).shows() == {"action", "service"}
+
+
+def test_a_service_changing_category_still_exports_and_keeps_what_no_longer_applies(cli, demo_db, tmp_path,
+                                                                                   monkeypatch):
+    """A service moved to a category without some of its rated criteria, one of which has a blocker
+    and an action: the draft export works (it failed, the document read back naming criteria the
+    category does not have), the answers those criteria had are kept in the file and come back with
+    the old category; the blocker's and the action's criterion is an invalid answer, said the same in
+    the campaign's problems, the document and the campaign imported back."""
+    from convergence_tui.campaign.orphans import find_orphans
+    from tests.test_files import PASSWORD as P12_PASSWORD
+
+    with Session.open(demo_db) as s:
+        blocker = s.data.live_ids("blocker")[0]
+        sid, cid = s.data.value(blocker, "service"), s.data.value(blocker, "criterion")
+        action = next(a for a in s.data.live_ids("action")
+                      if (s.data.value(a, "service"), s.data.value(a, "criterion")) == (sid, cid))
+        old = s.data.category_of(sid)
+        new = next(c.id for c in s.ref.categories if cid not in s.ref.candidate_ids(c.id))
+        rated_before = dict(s.data.answers_of(sid))
+        s.set_answer(sid, "category", new)
+        gone = {c for c in rated_before if c not in s.ref.candidate_ids(new)}
+        assert cid in gone and len(gone) > 1
+        reason = f"le critère {cid} ne s'applique pas à ce service ; choisissez-en un autre"
+        said = [p.message for p in s.problems() if p.scope in (blocker, action) and p.field == "criterion"]
+        assert len(said) == 2 and all(m.endswith(reason) for m in said)
+        doc = s.answers_document()
+        orphans = {(o.scope, o.field) for o in find_orphans(s.data)}
+    service = next(x for x in doc["services"] if x["id"] == sid)
+    assert not gone & set(service["criteria"])
+    assert {(criterion_scope(sid, c), "level") for c in gone} <= orphans  # listed by status and the review
+    for item in (blocker, action):
+        assert {"scope": item, "field": "criterion", "raw": cid, "error": reason} in doc["invalid"]
+    assert next(b for b in doc["blockers"] if b["id"] == blocker)["criterion"] is None
+
+    p12 = tmp_path / "pilote.p12"
+    monkeypatch.setenv("CONVERGENCE_P12_PASSWORD", P12_PASSWORD)
+    assert cli("keygen", "--out", p12, "--name", "Camille")[0] == 0
+    code, _, err = cli("export", "--db", demo_db, "--p12", p12, "--draft", "--out", tmp_path / "out")
+    assert code == 0, err
+    (bundle,) = (tmp_path / "out").glob("*.zip")
+    assert cli("verify", bundle)[0] == 0
+    code, _, err = cli("import", bundle, "--db", tmp_path / "reprise.sqlite")
+    assert code == 0, err
+    assert stored(tmp_path / "reprise.sqlite", blocker, "criterion")[1:] == (cid, reason)
+
+    with Session.open(demo_db) as s:  # nothing was lost: the old category brings every answer back
+        s.set_answer(sid, "category", old)
+        assert s.data.answers_of(sid) == rated_before
+        assert not [p for p in s.problems() if p.scope in (blocker, action) and p.field == "criterion"]
+        doc = s.answers_document()
+    assert next(b for b in doc["blockers"] if b["id"] == blocker)["criterion"] == cid

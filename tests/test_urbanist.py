@@ -516,3 +516,27 @@ async def test_a_final_export_says_so(complete_db, identity, tmp_path, monkeypat
         await pilot.press("escape")
         await pilot.pause()
         assert app.screen is not screen
+
+
+async def test_changing_a_category_says_what_it_leaves_aside(demo_db):
+    """A service moved to a category without some criteria it had answered: a toast says how many
+    answers are set aside and kept (and how to get them back), and what must be attached again."""
+    with Session.open(demo_db) as s:
+        blocker = s.data.live_ids("blocker")[0]
+        sid, cid = s.data.value(blocker, "service"), s.data.value(blocker, "criterion")
+        new = next(c.id for c in s.ref.categories if cid not in s.ref.candidate_ids(c.id))
+        gone = [c for c in s.data.answers_of(sid) if c not in s.ref.candidate_ids(new)]
+    async with running(demo_db, size=SMALL) as (app, pilot):
+        services = await goto(pilot, "3")
+        services.open_item(sid, "category")
+        await pilot.pause(0.2)
+        services.editor.field("category").control.value = new
+        for _ in range(50):
+            said = [n.message for n in app._notifications if n.title == "Catégorie changée"]
+            if said:
+                break
+            await pilot.pause(0.05)
+        assert said == [f"La catégorie {new} n'a pas tous les critères de ce service. {len(gone)} critères déjà "
+                        f"renseignés ({', '.join(sorted(gone)[:3])} et {len(gone) - 3} autres) : réponses gardées "
+                        "dans le fichier, hors scores et export ; elles reviennent avec l'ancienne catégorie. "
+                        "2 freins ou actions à rattacher à un autre critère."]

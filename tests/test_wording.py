@@ -21,6 +21,7 @@ from convergence_tui.wording import counted, date_fr, datetime_fr, plural
     ("frein national", "freins nationaux"),
     ("service", "services"),
     ("prix", "prix"),
+    ("critère déjà renseigné", "critères déjà renseignés"),  # an adverb does not agree
 ])
 def test_plural_of_a_noun_phrase(singular, many):
     assert plural(singular) == many

@@ -8,7 +8,7 @@ merely incomplete (missing answers, justification, evidence) is accepted.
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..cells import Cell
@@ -28,7 +28,7 @@ from .data import (
     split_criterion_scope,
 )
 from .formats import ANSWERS_FORMAT, ANSWERS_VERSION
-from .validation import dangling_reference, dangling_references
+from .validation import dangling_reference, dangling_references, misplaced_criterion
 
 if TYPE_CHECKING:  # pydantic models: imported only when a document is read
     from .documents import ActionDoc, BlockerDoc
@@ -76,7 +76,12 @@ def to_document(data: CampaignData) -> dict[str, Any]:
     for item in data.live("service"):
         sid = item.id
         criteria = {}
+        # Answers to criteria its category no longer has stay in the file (orphans.py lists them,
+        # going back to the category brings them back), not in the document: it fits the questionnaire.
+        applicable = ref.applicable_ids(data.category_of(sid))
         for c in ref.criteria:
+            if c.id not in applicable:
+                continue
             scope = criterion_scope(sid, c.id)
             entry = {f: data.value(scope, f) for f in CRITERION_FIELDS if data.value(scope, f) is not None}
             if entry:
@@ -93,21 +98,30 @@ def to_document(data: CampaignData) -> dict[str, Any]:
             }
         )
     blk_q, act_q = ref.item_questions("blocker"), ref.item_questions("action")
+    # A blocker or an action on a criterion its service's category no longer has: that criterion is
+    # an invalid answer (as the campaign's problems say), kept as typed.
+    misplaced = {i.id: reason for kind in ("blocker", "action") for i in data.live(kind)
+                 if (reason := misplaced_criterion(data, i.id)) is not None}
+
+    def core(item_id: str, fields: tuple[str, ...]) -> dict[str, Any]:
+        return {k: None if k == "criterion" and item_id in misplaced else data.value(item_id, k) for k in fields}
+
     blockers = [
-        {"id": i.id, **{k: data.value(i.id, k) for k in BLOCKER_CORE},
-         "fields": _fields(data, i.id, blk_q, BLOCKER_CORE)}
+        {"id": i.id, **core(i.id, BLOCKER_CORE), "fields": _fields(data, i.id, blk_q, BLOCKER_CORE)}
         for i in data.live("blocker")
     ]
     actions = [
-        {"id": i.id, **{k: data.value(i.id, k) for k in ACTION_CORE}, "fields": _fields(data, i.id, act_q, ACTION_CORE)}
+        {"id": i.id, **core(i.id, ACTION_CORE), "fields": _fields(data, i.id, act_q, ACTION_CORE)}
         for i in data.live("action")
     ]
     live = {i.id for i in data.items.values() if not i.deleted}
     invalid = [
         {"scope": scope, "field": field, "raw": cell.raw or "", "error": cell.error}
         for (scope, field), cell in sorted(data.cells.items())
-        if cell.error and (scope == CAMPAIGN or scope in live or (split_criterion_scope(scope) or ("",))[0] in live)
+        if cell.error and (scope == CAMPAIGN or scope in live or _exported_criterion(data, scope))
     ]
+    invalid += [{"scope": item_id, "field": "criterion", "raw": str(data.value(item_id, "criterion")), "error": reason}
+                for item_id, reason in misplaced.items()]
     # The item it designated was deleted since (or never was): kept as typed, invalid, as the
     # campaign's problems say it; the document read back holds exactly that.
     invalid += [{"scope": item_id, "field": q.id, "raw": _as_raw(data.value(item_id, q.id)), "error": reason}
@@ -126,6 +140,12 @@ def to_document(data: CampaignData) -> dict[str, Any]:
     if invalid:
         doc["invalid"] = invalid
     return doc
+
+
+def _exported_criterion(data: CampaignData, scope: str) -> bool:
+    """A criterion's answers of a live service whose category has that criterion."""
+    pair = split_criterion_scope(scope)
+    return pair is not None and data.is_live(pair[0]) and pair[1] in data.ref.applicable_ids(data.category_of(pair[0]))
 
 
 # --- reading ------------------------------------------------------------------
@@ -265,10 +285,7 @@ def _read_document(ref: Referentiel, obj: Any, source: str) -> CampaignData:
         r.put(s.id, "category", svc_q["category"], s.category, where, ".category", categories)
         r.fields(s.id, "service", s.fields, where, SERVICE_CORE, {"items": items})
         # An unknown category is reported once; do not also report each of its criteria.
-        if s.category in ref.categories_by_id:
-            applicable: Collection[str] = ref.candidate_ids(s.category)
-        else:
-            applicable = set(ref.criteria_by_id)
+        applicable = ref.applicable_ids(s.category)
         for cid, ans in s.criteria.items():
             cwhere = f"{where}.criteria.{cid}"
             crit = ref.criteria_by_id.get(cid)
@@ -318,8 +335,7 @@ def _read_document(ref: Referentiel, obj: Any, source: str) -> CampaignData:
                 continue
             sid = entry.service
             category = category_of.get(sid)
-            applicable = ref.candidate_ids(category) if category in ref.categories_by_id else ref.criteria_by_id.keys()
-            ctx = {"services": service_ids, "criteria": applicable, "items": items}
+            ctx = {"services": service_ids, "criteria": ref.applicable_ids(category), "items": items}
             for f in core:
                 r.put(entry.id, f, questions[f], getattr(entry, f), where, f".{f}", ctx)
             r.fields(entry.id, kind, entry.fields, where, core, ctx)

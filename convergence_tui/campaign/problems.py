@@ -16,7 +16,7 @@ from ..referentiel.values import is_visible
 from ..scoring.engine import NA, CampaignScores, Scorer
 from ..wording import counted
 from .data import CAMPAIGN, CampaignData, criterion_scope
-from .validation import dangling_reference
+from .validation import dangling_reference, misplaced_criterion
 
 KINDS = {
     "missing": "réponse obligatoire manquante",
@@ -127,16 +127,8 @@ def _list(data: CampaignData, section: Section) -> Iterator[Problem]:
         if sid is not None and sid not in live_services:
             yield Problem("invalid", section.id, item.id, "service",
                           f"{section.title} n° {n} : le service « {sid} » a été supprimé ; choisissez un autre service")
-        crit = data.value(item.id, "criterion")
-        category = data.category_of(sid) if sid else None
-        if crit is not None and category and crit not in applicable(data, category):
-            yield Problem("invalid", section.id, item.id, "criterion",
-                          f"{section.title} n° {n} : le critère {crit} ne s'applique pas à ce service ; "
-                          "choisissez-en un autre", sid)
-
-
-def applicable(data: CampaignData, category: str) -> frozenset[str]:
-    return data.ref.candidate_ids(category)
+        if (misplaced := misplaced_criterion(data, item.id)) is not None:
+            yield Problem("invalid", section.id, item.id, "criterion", f"{section.title} n° {n} : {misplaced}", sid)
 
 
 def _grid(data: CampaignData, section: Section, scores: CampaignScores, scorer: Scorer) -> Iterator[Problem]:

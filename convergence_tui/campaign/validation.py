@@ -68,11 +68,21 @@ def references(data: CampaignData, item_id: str) -> dict[str, Any]:
     kinds = {q.item for q in ref.item_questions(data.items[item_id].kind).values() if q.type == "item" and q.item}
     return {
         "services": data.live_ids("service"),
-        "criteria": ref.candidate_ids(category) if category else ref.criteria_by_id.keys(),
+        "criteria": ref.applicable_ids(category),
         "categories": list(ref.categories_by_id),
         "items": {kind: set(data.live_ids(kind)) for kind in kinds},
         "scale_max": ref.scale.max,
     }
+
+
+def misplaced_criterion(data: CampaignData, item_id: str) -> str | None:
+    """Why the criterion a blocker or an action names does not apply to its service (its category
+    changed since), or None. Kept as typed, like any invalid answer: the person chooses again."""
+    crit = data.value(item_id, "criterion")
+    sid = data.value(item_id, "service")
+    if crit is None or sid is None or crit in data.ref.applicable_ids(data.category_of(sid)):
+        return None
+    return f"le critère {crit} ne s'applique pas à ce service ; choisissez-en un autre"
 
 
 def dangling_reference(data: CampaignData, scope: str, q: Question) -> str | None:

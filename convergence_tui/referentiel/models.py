@@ -10,6 +10,7 @@ questionnaire loads without importing pydantic at all (see loader.py).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Literal
@@ -234,6 +235,14 @@ class Referentiel(ReferentielFile):
         """
         found = self._candidates.get(category)
         return found if found is not None else self._universal
+
+    def applicable_ids(self, category: str | None) -> Collection[str]:
+        """The criteria a service's answers, blockers and actions may name: its category's candidates;
+        every criterion while the category is not a known one (that is a problem of its own, and the
+        service's answers are not judged against a category it does not have)."""
+        if category in self.categories_by_id:
+            return self.candidate_ids(category)
+        return self.criteria_by_id.keys()
 
     def candidate_ids(self, category: str) -> frozenset[str]:
         ids = self._candidate_ids.get(category)

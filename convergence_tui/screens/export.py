@@ -81,8 +81,8 @@ class ExportScreen(ModalScreen[None]):
                                 "bold $warning")]
         lines += [Content(f"  - {p.message}") for p in self.problems[:4]]
         if len(self.problems) > 4:
-            lines.append(Content(f"  … et {len(self.problems) - 4} autre(s) ({key_label('review')} : la revue les "
-                                 "liste tous)"))
+            more = counted(len(self.problems) - 4, "autre")
+            lines.append(Content(f"  … et {more} ({key_label('review')} : la revue les liste tous)"))
         return Content("\n").join(lines)
 
     def _log(self, text: str) -> None:

@@ -20,8 +20,9 @@ from textual.widget import Widget
 
 from ..campaign.data import CAMPAIGN
 from ..ui.commands import bindings
-from ..ui.messages import CampaignChanged, CampaignLoaded, Navigate, SavedAfterRetry, SaveFailedMessage
+from ..ui.messages import AnswerSaved, CampaignChanged, CampaignLoaded, Navigate, SavedAfterRetry, SaveFailedMessage
 from ..ui.saving import Saver
+from ..usecases import explain
 from ..usecases.overview import location_key, next_problem, search_targets
 from ..usecases.undo import describe
 from ..usecases.writes import SetAnswer
@@ -221,6 +222,13 @@ class MainScreen(Screen):
         # Typing is saved 300 ms after the last key; Enter, leaving the field or a choice at once.
         self.saver.save(SetAnswer(event.field.scope, event.field.question.id, event.raw),
                         debounce=not event.immediate)
+
+    @on(AnswerSaved)
+    def _answer_saved(self, event: AnswerSaved) -> None:
+        event.stop()
+        result = event.result
+        if result.field == "category" and (left := explain.left_by_category(self.session, result.scope)):
+            self.notify(left, title="Catégorie changée", severity="warning", timeout=12)
 
     @on(CampaignChanged)
     def _campaign_changed(self, event: CampaignChanged) -> None:

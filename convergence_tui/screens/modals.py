@@ -11,6 +11,7 @@ from textual.widgets import Button, Static
 
 from ..ui.commands import COMMANDS, SCOPES, TEXTUAL_KEYS, bindings, key_label, keys_of
 from ..widgets.picker import FuzzyPicker
+from ..wording import counted
 
 
 class UnsavedQuit(ModalScreen[str]):
@@ -29,9 +30,10 @@ class UnsavedQuit(ModalScreen[str]):
         n = len(self.lost)
         lines = [f"  • {line}" for line in self.lost[:self.SHOWN]]
         if n > self.SHOWN:
-            lines.append(f"  … et {n - self.SHOWN} autre(s)")
+            lines.append(f"  … et {counted(n - self.SHOWN, 'autre')}")
         with Vertical(classes="dialog unsaved"):
-            yield Static(f"{n} modification(s) NON ENREGISTRÉE(S) ; quitter maintenant les perdrait :",
+            unsaved = counted(n, "modification NON ENREGISTRÉE", "modifications NON ENREGISTRÉES")
+            yield Static(f"{unsaved} ; quitter maintenant les perdrait :",
                          classes="dialog-title", markup=False)
             yield Static("\n".join(lines), id="unsaved-list", classes="dialog-text", markup=False)
             if self.reason:

@@ -21,6 +21,7 @@ from ..usecases.overview import region_figures
 from ..widgets.fast_table import Column, FastTable
 from ..widgets.keybar import KeyBar
 from ..widgets.sidebar import STATUS_STYLE
+from ..wording import counted
 
 TABS = (
     ("completion", "Complétude"),
@@ -132,7 +133,7 @@ class ReviewScreen(Screen):
                           lambda key: self._problem_cells(int(key)), id="review-plan")
         table.set_rows([str(i) for i in items])
         head = ("Le plan est complet : chaque écart a un frein et une action qui atteint le niveau dû."
-                if not items else f"{len(items)} manque(s) : un écart doit avoir un frein et une action qui "
+                if not items else f"{counted(len(items), 'manque')} : un écart doit avoir un frein et une action qui "
                 f"atteint le niveau dû. {key_label('table_select')} pour y aller ({key_label('new_blocker')} / "
                 f"{key_label('new_action')} dans la grille les crée).")
         return Vertical(Static(head, classes="view-title", markup=False), table)
@@ -180,7 +181,7 @@ class ReviewScreen(Screen):
         table.set_rows([r.service_id for r in rows])
         never = sum(1 for r in rows if r.reached_on is None)
         legend = ("◆ action due dans le semestre · ★ cibles finales atteintes · █ déjà atteintes — "
-                  f"{never} service(s) que le plan n'amène jamais à la cible")
+                  f"{counted(never, 'service')} que le plan n'amène jamais à la cible")
         return Vertical(Static(legend, classes="view-title", markup=False), table)
 
     def _timeline_cells(self, key: str) -> list:

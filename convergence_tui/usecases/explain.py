@@ -80,3 +80,27 @@ def status_reason(session: Session, service_id: str, limit: int | None = None) -
     if score.level == 2:
         return f"N2 convergent ({said}) : pour N3, cibles finales {listed(below_final, limit)}"
     return f"N3 convergent ({said}) : chaque critère atteint sa cible finale"
+
+
+def left_by_category(session: Session, service_id: str) -> str | None:
+    """What a service's new category leaves aside, said when the category changes: answers to
+    criteria it no longer has (kept in the file, out of the scores and the export, back with the
+    old category), and blockers or actions to attach to another criterion. None when nothing is."""
+    from ..campaign.data import split_criterion_scope
+    from ..campaign.orphans import find_orphans
+    from ..campaign.validation import misplaced_criterion
+
+    data = session.data
+    criteria = {pair[1] for o in find_orphans(data)
+                if (pair := split_criterion_scope(o.scope)) is not None and pair[0] == service_id}
+    attached = [item.id for kind in ("blocker", "action") for item in data.live(kind)
+                if data.value(item.id, "service") == service_id and misplaced_criterion(data, item.id)]
+    if not criteria and not attached:
+        return None
+    said = f"La catégorie {data.category_of(service_id) or '—'} n'a pas tous les critères de ce service."
+    if criteria:
+        said += (f" {counted(len(criteria), 'critère déjà renseigné')} ({listed(sorted(criteria), 3)}) : réponses "
+                 "gardées dans le fichier, hors scores et export ; elles reviennent avec l'ancienne catégorie.")
+    if attached:
+        said += f" {counted(len(attached), 'frein ou action', 'freins ou actions')} à rattacher à un autre critère."
+    return said

@@ -17,6 +17,7 @@ from ..ui.theme import themed
 from ..usecases.explain import level_meanings, status_reason
 from ..usecases.overview import GridRow, grid_rows
 from ..usecases.writes import FIELD_WORDS, AddItem, SetAnswer
+from ..wording import date_fr
 from .fast_table import Column, FastTable
 from .section import Place, SectionView, ViewContext
 
@@ -151,7 +152,7 @@ class GridView(Vertical, SectionView):
         data = self.session.data
         name = data.name_of(self.service_id) or self.service_id
         category = data.category_of(self.service_id) or "catégorie à choisir"
-        date = self.session.reference_date.strftime("%d/%m/%Y")
+        date = date_fr(self.session.reference_date)
         title = self.query_one("#grid-title", Static)
         # The status and level are said on the next line, with why.
         title.update(Text.assemble((name, "bold"), f" · {category} · dû au {date}"))

@@ -14,6 +14,7 @@ from ..referentiel.values import REGIONS
 from ..ui.commands import bindings, key_label
 from ..ui.messages import Navigate
 from ..usecases.overview import recent_places, resume_point
+from ..wording import counted
 from .section import Place, SectionView, ViewContext
 from .sidebar import fit
 
@@ -87,7 +88,8 @@ class HomeView(Static, SectionView, can_focus=True):
             rows, overall = review.completion(session)
             missing = sum(r.problems for r in rows)
             lines.append(Content.assemble("Complétude : ", (overall.sentence(), "bold")))
-            lines.append(Content.styled(f"À compléter : {missing} réponse(s) manquante(s) ou invalide(s) "
+            missing_said = counted(missing, "réponse manquante ou invalide", "réponses manquantes ou invalides")
+            lines.append(Content.styled(f"À compléter : {missing_said} "
                                         f"({key_label('next_problem')} pour y aller)", "$warning") if missing else
                          Content.styled(f"Toutes les réponses attendues sont là ; la revue ({key_label('review')}) "
                                         "dit ce qui "

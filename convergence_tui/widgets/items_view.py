@@ -244,7 +244,8 @@ class ItemsView(Vertical, SectionView):
         name = self.session.data.name_of(item_id)
         dependents = self.session.dependents(item_id)
         detail = f" « {name} »" if name else ""
-        extra = (f"\nAvec lui : {len(dependents)} élément(s) rattaché(s) (indicateurs, finances, freins, actions)."
+        attached = counted(len(dependents), "élément rattaché")
+        extra = (f"\nAvec lui : {attached} (indicateurs, finances, freins, actions)."
                  if dependents else "")
 
         def done(yes: bool | None) -> None:

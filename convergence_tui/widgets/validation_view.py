@@ -12,6 +12,7 @@ from ..ui.commands import bindings, key_label
 from ..ui.saving import Saver
 from ..usecases import review
 from ..usecases.writes import SignOff, shorten
+from ..wording import counted, datetime_fr
 from .section import Place, SectionView, ViewContext
 
 
@@ -87,10 +88,10 @@ class ValidationView(VerticalScroll, SectionView, can_focus=False):
         self.query_one("#signoff-state", Static).update(Content("\n").join(lines))
         changes = self.query_one("#signoff-changes", Static)
         if state.withdrawn:
-            shown = [f"  {r.at[:16].replace('T', ' ')}  {r.author} : {r.scope} {r.field}" for r in state.changes[:30]]
+            shown = [f"  {datetime_fr(r.at, local=True)}  {r.author} : {r.scope} {r.field}" for r in state.changes[:30]]
             more = len(state.changes) - len(shown)
             changes.update("Modifié depuis la validation :\n" + "\n".join(shown)
-                           + (f"\n  … et {more} autre(s)" if more > 0 else ""))
+                           + (f"\n  … et {counted(more, 'autre')}" if more > 0 else ""))
         else:
             changes.update("")
 
