@@ -451,6 +451,40 @@ async def test_the_sign_off_fields_are_on_screen_when_the_section_opens(demo_db)
             assert shown == widget.region and screen.contains_region(shown), widget.id
 
 
+async def test_after_signing_off_from_the_role_the_next_key_is_a_command_not_a_letter(demo_db):
+    """The lead types the role, ctrl+s: the sign-off is in the file and the focus leaves the text
+    fields, so `e` opens the export instead of typing an « e » that would withdraw the sign-off."""
+    from textual.widgets import Input
+
+    from convergence_tui.screens.export import ExportScreen
+
+    async with running(demo_db, size=SMALL) as (app, pilot):
+        view = await goto(pilot, "9")
+        await pilot.pause()
+        role = view.query_one("#signoff-role", Input)
+        role.focus()
+        role.value = ""
+        await type_text(pilot, "Directeur")
+        await pilot.press("ctrl+s")
+        for _ in range(100):
+            await pilot.pause(0.05)
+            if app.session.signoffs():
+                break
+        assert app.session.signoffs()[-1]["role"] == "Directeur"
+        await pilot.pause()
+        await pilot.press("e")
+        await pilot.pause(0.2)
+        assert isinstance(app.screen, ExportScreen)
+        assert role.value == "Directeur"
+        assert not review_withdrawn(app.session)
+
+
+def review_withdrawn(session) -> bool:
+    from convergence_tui.usecases.review import signoff_state
+
+    return signoff_state(session).withdrawn
+
+
 # --- 2. the export says what it did, until the person closes it -------------------------------------
 
 

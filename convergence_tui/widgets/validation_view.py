@@ -114,3 +114,8 @@ class ValidationView(VerticalScroll, SectionView, can_focus=False):
             self.refresh_state()
         if record is not None:
             self.notify(f"Campagne validée par {record['name']} ({record['role']}).", title="Validation")
+            # Out of the text fields: the next key is the next step (e to export), not a letter typed
+            # into the role, which would withdraw the sign-off just given.
+            button = self.query_one("#sign", Button)
+            if self.screen.focused in (self.query_one("#signoff-name"), self.query_one("#signoff-role")):
+                button.focus(scroll_visible=False)
