@@ -91,3 +91,12 @@ def complete_db(tmp_path):
         assert s.problems() == []
     return db
 
+
+
+@pytest.fixture
+def terminal(tmp_path):
+    """The real program's terminal: a tmux server of its own, a home of its own (tests/terminal.py)."""
+    from tests.terminal import private_terminal
+
+    with private_terminal(tmp_path) as tmux:
+        yield tmux

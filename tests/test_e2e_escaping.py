@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from convergence_tui.cli import main as cli_main
-from tests.test_e2e_tmux import Tmux, plain, terminal
+from tests.terminal import Tmux, plain
 
 pytestmark = pytest.mark.e2e
 

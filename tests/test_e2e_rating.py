@@ -12,15 +12,7 @@ import pytest
 from convergence_tui.referentiel import load
 from convergence_tui.usecases.overview import grid_rows as session_grid_rows
 from convergence_tui.usecases.session import Session
-from tests.test_e2e_tmux import (
-    Tmux,
-    demo_and_program,
-    grid_cursor,
-    grid_rows,
-    stored,
-    terminal,
-    wait_saved,
-)
+from tests.terminal import Tmux, demo_and_program, grid_cursor, grid_rows, stored, wait_saved
 
 pytestmark = [
     pytest.mark.e2e,
