@@ -17,7 +17,6 @@ from textual.widgets import Input
 from convergence_tui.config import Remembered, Settings
 from convergence_tui.paths import config_file, data_dir, state_file
 from convergence_tui.widgets.choice import Choice
-from tests.test_e2e_tmux import terminal  # the fixture: a tmux server of its own
 from tests.tui_helpers import running, type_text
 
 PASSWORD = "motdepasse-pilote"
