@@ -1,3 +1,3 @@
 """convergence-tui: the Convergence self-assessment, offline and keyboard-driven."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

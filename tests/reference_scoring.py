@@ -123,11 +123,19 @@ def reference_scores(ref, services, date) -> dict:
 
 
 def services_from_answers_document(doc: Mapping) -> list[dict]:
-    """The services of an answers document (DESIGN.md §5), with their actions, for `reference_scores`."""
+    """The services of an answers document (DESIGN.md §5), with their actions, for `reference_scores`:
+    an action covering several gaps (format_version 2) acts on each of them (one entry per covered
+    criterion of that service); format_version 1 names one service and one criterion."""
+    def pairs(a: Mapping) -> list[tuple[str, str]]:
+        if "covers" in a:
+            return [(c["service"], c["criterion"]) for c in a["covers"] or []]
+        return [(a.get("service"), a.get("criterion"))]
+
     return [
         {
             "id": s["id"], "name": s["name"], "category": s["category"], "criteria": s.get("criteria") or {},
-            "actions": [a for a in doc.get("actions") or [] if a.get("service") == s["id"]],
+            "actions": [{**a, "criterion": cid} for a in doc.get("actions") or [] for sid, cid in pairs(a)
+                        if sid == s["id"]],
         }
         for s in doc.get("services") or []
     ]

@@ -101,7 +101,7 @@ def test_bundle_layout_and_manifest(draft_bundle):
     assert entries["referentiel.toml"] == (ROOT / "referentiel.toml").read_bytes()
     services = entries["services.csv"].decode("utf-8")
     assert services.startswith("\ufeffid;service;") and "\r\n" in services
-    assert entries["plan.csv"].startswith("\ufeffid;service;critère".encode())
+    assert entries["plan.csv"].startswith("\ufeffid;services;critères;écarts;action".encode())
 
 
 def test_round_trip_export_verify_import(cli, draft_bundle, tmp_path):

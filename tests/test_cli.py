@@ -106,7 +106,12 @@ def import_problems(cli, tmp_path, doc) -> tuple[int, str, object]:
          "services[0].criteria.URB-01.level"),
         (lambda d: d["services"][18]["criteria"].update({"URB-03": {"level": 2}}),
          "ne s'applique pas à la catégorie « INFRA_SECU »"),
-        (lambda d: d["blockers"][0].update(service="svc-404"), "blockers[0].service : service inconnu"),
+        (lambda d: d["blockers"][0]["covers"].append({"service": "svc-404", "criterion": "URB-01"}),
+         "blockers[0].covers : service inconnu « svc-404 »"),
+        (lambda d: d["blockers"][0]["covers"].append(d["blockers"][0]["covers"][0]), "en double"),
+        (lambda d: d["actions"][0].update(covers=[]), "actions[0].covers : liste vide"),
+        (lambda d: d["actions"][0]["covers"].append({"service": d["services"][18]["id"], "criterion": "URB-03"}),
+         "actions[0].covers : le critère « URB-03 » ne s'applique pas au service svc-19"),
         (lambda d: d.update(colour="bleu"), "colour : clé inconnue"),
     ],
 )

@@ -121,13 +121,13 @@ def test_keyboard_answers_survive_kill_9(terminal: Tmux, tmp_path: Path):
     before = last_seq(db)
     tmux.keys("a")
     tmux.wait_for(f"frein n° {len(blockers) + 1}")
-    tmux.wait_focus("Service")  # the form's first field, a select
+    tmux.wait_footer("g Groupe")  # the form's first field: the gaps, ticked in a list
     added = set(live_ids(db, "blocker")) - set(blockers)
     assert len(added) == 1, added
     blocker = added.pop()
     assert number(blocker) > max(number(b) for b in blockers)
     assert [(r[1], r[2]) for r in journal(db, before)] == [(blocker, "@item")]
-    tmux.keys("Tab", "Tab", "Tab")  # service, criterion, origin (selects), then the description
+    tmux.keys("Tab", "Tab")  # the gaps, the origin (a select), then the description
     tmux.wait_focus("Description")
     tmux.type(BLOCKER_TEXT)  # no Entrée (it would be a new line): saved by the 300 ms debounce
     wait_saved(db, blocker, "description", BLOCKER_TEXT, tmux)

@@ -117,7 +117,7 @@ async def test_review_opens_in_a_read_only_folder(read_only_campaign, ref):
 # --- point 11: no leftovers ------------------------------------------------------------
 
 
-@pytest.mark.parametrize("size", ["400k", "1400k", "2000k"])
+@pytest.mark.parametrize("size", ["400k", "800k", "1200k"])
 def test_demo_on_a_full_disk_leaves_nothing_and_works_once_freed(cli, tmp_path, size):
     """Too small to write anything, or enough for the pages but not for folding the log into the file
     (the campaign must not be renamed into place without its content)."""
@@ -139,7 +139,7 @@ def test_import_into_a_new_file_on_a_full_disk_leaves_nothing(cli, tmp_path, dem
         doc = s.answers_document()
     source = tmp_path / "reponses.json"
     source.write_text(__import__("json").dumps(doc), encoding="utf-8")
-    with small_disk(tmp_path / "petit", "1400k") as disk:
+    with small_disk(tmp_path / "petit", "1000k") as disk:
         db = disk.folder / "c.sqlite"
         code, out, err = cli("import", source, "--db", db)
         assert code == 2 and "disque plein" in err and "Importé" not in out, out + err

@@ -167,7 +167,7 @@ def test_recent_changes_say_undos_and_deletions(demo_db):
 
     with Session.open(demo_db) as s:
         plan = next(x for x in s.ref.sections if x.kind == "list" and x.item == "action")
-        action = s.add_item("action", {"service": s.data.live_ids("service")[0]})
+        action = s.add_item("action", {"title": "Étape"})
         s.set_answer(CAMPAIGN, "siret", "73282932000074")
         s.undo()  # the SIRET back
         s.undo()  # the action's creation undone (one action: one line, whatever its rows)

@@ -131,8 +131,13 @@ def test_tables_show_labels_and_conformity_as_a_percent(bundle):
     assert {r["porteur"] for r in plan} <= {"NATIONAL", "ARS", "GRADeS", "ÉDITEUR"}
     assert {r["statut"] for r in plan} <= {"Planifiée", "En cours", "Réalisée", "Abandonnée"}
     assert "GRADeS" in {r["porteur"] for r in plan} and "Planifiée" in {r["statut"] for r in plan}
-    assert all(not r["freins sur l'écart"] or r["freins sur l'écart"].split(" : ")[0] in
+    assert all(not r["freins sur ses écarts"] or r["freins sur ses écarts"].split(" : ")[0] in
                {"ÉDITEUR", "NATIONAL", "MARCHÉ", "RÉGIONAL", "AUTRE"} for r in plan)
+    # Each action once, with every gap it covers (a shared cause is not one row per gap).
+    actions = {a["id"]: a for a in answers["actions"]}
+    assert [r["id"] for r in plan] == list(actions)
+    assert all(int(r["écarts"]) == len(actions[r["id"]]["covers"]) for r in plan)
+    assert any(int(r["écarts"]) > 1 and " | " in r["services"] for r in plan)
     assert b";grades;" not in entries["plan.csv"] and b";planned;" not in entries["plan.csv"]
     assert re.fullmatch(r"\d{4}-\d\d-\d\d", plan[0]["échéance"])  # ISO: a date for every spreadsheet
     services = read_csv(entries["services.csv"])

@@ -23,7 +23,8 @@ from tests.conftest import ROOT
 from tests.test_referentiel import BASE, problems_of
 from tests.tui_helpers import goto, running, saved, stored, type_text
 
-CURRENT = (ROOT / "referentiel.toml").read_text(encoding="utf-8")
+# The official 2026.2, byte for byte (the blocker of an action chosen in a list; one gap per item).
+CURRENT = (ROOT / "tests" / "fixtures" / "release-0.1.0" / "referentiel-2026.2.toml").read_text(encoding="utf-8")
 NEW_BLOCKER = '''  [[sections.questions]]
   id = "blocker"
   type = "item"
@@ -195,7 +196,8 @@ async def test_the_blocker_of_an_action_is_chosen_among_the_numbered_blockers(de
         assert [v for _, v in field.options] == blockers
         third = data.value(blockers[2], "description")
         assert labels[2].startswith(f"n° 3 — {' '.join(third.split())[:20]}")
-        assert labels[2].endswith(f" ({data.value(blockers[2], 'criterion')})") and len(labels[2]) <= 56
+        covers = data.covers_of(blockers[2])  # a cause covering many gaps says how many
+        assert labels[2].endswith(f" ({len(covers)} écarts)") and len(covers) > 1 and len(labels[2]) <= 56
         # Chosen, not typed: Entrée opens the list, a few letters of the description filter it.
         await pilot.press("enter")
         await pilot.pause(0.2)
@@ -341,36 +343,38 @@ def test_a_list_showing_a_designated_item_is_redrawn_when_those_items_change(tmp
 
 def test_a_service_changing_category_still_exports_and_keeps_what_no_longer_applies(cli, demo_db, tmp_path,
                                                                                    monkeypatch):
-    """A service moved to a category without some of its rated criteria, one of which has a blocker
-    and an action: the draft export works (it failed, the document read back naming criteria the
+    """A service moved to a category without some of its rated criteria, one of which a blocker and
+    an action cover: the draft export works (it failed, the document read back naming criteria the
     category does not have), the answers those criteria had are kept in the file and come back with
-    the old category; the blocker's and the action's criterion is an invalid answer, said the same in
+    the old category; what the blocker and the action cover is an invalid answer, said the same in
     the campaign's problems, the document and the campaign imported back."""
     from convergence_tui.campaign.orphans import find_orphans
     from tests.test_files import PASSWORD as P12_PASSWORD
 
     with Session.open(demo_db) as s:
         blocker = s.data.live_ids("blocker")[0]
-        sid, cid = s.data.value(blocker, "service"), s.data.value(blocker, "criterion")
-        action = next(a for a in s.data.live_ids("action")
-                      if (s.data.value(a, "service"), s.data.value(a, "criterion")) == (sid, cid))
+        sid, cid = s.data.covers_of(blocker)[0]
+        action = next(a for a in s.data.live_ids("action") if (sid, cid) in s.data.covers_of(a))
+        covered = {item: s.data.value(item, "covers") for item in (blocker, action)}
         old = s.data.category_of(sid)
         new = next(c.id for c in s.ref.categories if cid not in s.ref.candidate_ids(c.id))
         rated_before = dict(s.data.answers_of(sid))
         s.set_answer(sid, "category", new)
         gone = {c for c in rated_before if c not in s.ref.candidate_ids(new)}
         assert cid in gone and len(gone) > 1
-        reason = f"le critère {cid} ne s'applique pas à ce service ; choisissez-en un autre"
-        said = [p.message for p in s.problems() if p.scope in (blocker, action) and p.field == "criterion"]
-        assert len(said) == 2 and all(m.endswith(reason) for m in said)
+        reason = f"le critère {cid} ne s'applique pas au service « {s.data.name_of(sid)} »"
+        said = [p.message for p in s.problems() if p.scope in (blocker, action) and p.field == "covers"]
+        assert len(said) == 2 and all(reason in m for m in said)
         doc = s.answers_document()
         orphans = {(o.scope, o.field) for o in find_orphans(s.data)}
     service = next(x for x in doc["services"] if x["id"] == sid)
     assert not gone & set(service["criteria"])
     assert {(criterion_scope(sid, c), "level") for c in gone} <= orphans  # listed by status and the review
     for item in (blocker, action):
-        assert {"scope": item, "field": "criterion", "raw": cid, "error": reason} in doc["invalid"]
-    assert next(b for b in doc["blockers"] if b["id"] == blocker)["criterion"] is None
+        entry = next(x for x in doc["invalid"] if x["scope"] == item)
+        assert entry["field"] == "covers" and reason in entry["error"]
+        assert entry["raw"] == ", ".join(f"{a}/{b}" for a, b in covered[item])  # every gap, as chosen
+    assert next(b for b in doc["blockers"] if b["id"] == blocker)["covers"] is None
 
     p12 = tmp_path / "pilote.p12"
     monkeypatch.setenv("CONVERGENCE_P12_PASSWORD", P12_PASSWORD)
@@ -381,11 +385,13 @@ def test_a_service_changing_category_still_exports_and_keeps_what_no_longer_appl
     assert cli("verify", bundle)[0] == 0
     code, _, err = cli("import", bundle, "--db", tmp_path / "reprise.sqlite")
     assert code == 0, err
-    assert stored(tmp_path / "reprise.sqlite", blocker, "criterion")[1:] == (cid, reason)
+    value, raw, error = stored(tmp_path / "reprise.sqlite", blocker, "covers")
+    assert value is None and raw == ", ".join(f"{a}/{b}" for a, b in covered[blocker]) and reason in error
 
     with Session.open(demo_db) as s:  # nothing was lost: the old category brings every answer back
         s.set_answer(sid, "category", old)
         assert s.data.answers_of(sid) == rated_before
-        assert not [p for p in s.problems() if p.scope in (blocker, action) and p.field == "criterion"]
+        assert not [p for p in s.problems() if p.scope in (blocker, action) and p.field == "covers"]
         doc = s.answers_document()
-    assert next(b for b in doc["blockers"] if b["id"] == blocker)["criterion"] == cid
+    assert next(b for b in doc["blockers"] if b["id"] == blocker)["covers"] == [
+        {"service": a, "criterion": b} for a, b in covered[blocker]]

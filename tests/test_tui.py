@@ -487,8 +487,7 @@ async def test_blocker_from_gap_in_one_key(demo_db):
         view = app.screen.current_view()
         assert isinstance(view, ItemsView) and view.section.item == "blocker"
         item = view.editing
-        assert app.session.data.value(item, "service") == sid
-        assert app.session.data.value(item, "criterion") == "URB-04"
+        assert app.session.data.covers_of(item) == ((sid, "URB-04"),)
         await pilot.press("escape")
         await pilot.press("4")
         await pilot.pause()
@@ -547,13 +546,10 @@ async def test_reference_selects_in_an_action_and_region(demo_db):
         await pilot.pause(0.2)
         item = view.editing
         editor = view.editor
-        service = editor.field("service")
-        assert (app.session.data.name_of("svc-3"), "svc-3") in service.options
-        service.control.value = "svc-3"
-        await saved(pilot, demo_db, item, "service", lambda r: r[0] == "svc-3")
-        criterion = editor.field("criterion")
-        criterion.control.value = "IOP-01"
-        await saved(pilot, demo_db, item, "criterion", lambda r: r[0] == "IOP-01")
+        covers = editor.field("covers")  # the campaign's gaps, ticked in a list
+        gap = next(value for _, value in covers.options if value.startswith("svc-3/"))
+        covers.control.select(gap)
+        await saved(pilot, demo_db, item, "covers", lambda r: json.loads(r[0]) == [gap.split("/")])
         level = editor.field("target_level")
         level.control.value = 4
         row = await saved(pilot, demo_db, item, "target_level", lambda r: r[0] == 4)

@@ -557,8 +557,10 @@ async def test_changing_a_category_says_what_it_leaves_aside(demo_db):
     answers are set aside and kept (and how to get them back), and what must be attached again."""
     with Session.open(demo_db) as s:
         blocker = s.data.live_ids("blocker")[0]
-        sid, cid = s.data.value(blocker, "service"), s.data.value(blocker, "criterion")
+        sid, cid = s.data.covers_of(blocker)[0]
         new = next(c.id for c in s.ref.categories if cid not in s.ref.candidate_ids(c.id))
+        misplaced = [i for kind in ("blocker", "action") for i in s.data.live_ids(kind)
+                     if any(p == sid and c not in s.ref.candidate_ids(new) for p, c in s.data.covers_of(i))]
         gone = [c for c in s.data.answers_of(sid) if c not in s.ref.candidate_ids(new)]
     async with running(demo_db, size=SMALL) as (app, pilot):
         services = await goto(pilot, "3")
@@ -573,4 +575,4 @@ async def test_changing_a_category_says_what_it_leaves_aside(demo_db):
         assert said == [f"La catégorie {new} n'a pas tous les critères de ce service. {len(gone)} critères déjà "
                         f"renseignés ({', '.join(sorted(gone)[:3])} et {len(gone) - 3} autres) : réponses gardées "
                         "dans le fichier, hors scores et export ; elles reviennent avec l'ancienne catégorie. "
-                        "2 freins ou actions à rattacher à un autre critère."]
+                        f"{len(misplaced)} freins ou actions : écarts couverts à revoir."]

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from .. import __version__
 from ..campaign.answers import parse_json
-from ..campaign.documents import AnswersDocument, ScoresDocument
+from ..campaign.documents import ScoresDocument, answers_model
 from ..campaign.rebuilt import rebuild
 from ..errors import UserError, counted
 from ..escaping import printable
@@ -218,7 +218,7 @@ def verify_bundle(path: Path, trust_der: TrustAnchors | bytes | list[bytes] | No
             raise _fail(path, f"entrée modifiée : {name} ne correspond pas à l'empreinte signée du manifeste.")
     answers = _json(path, "answers.json", entries["answers.json"])
     scores = _json(path, "scores.json", entries["scores.json"])
-    checked_answers = _schema(path, "answers.json", AnswersDocument, answers)
+    checked_answers = _schema(path, "answers.json", answers_model(answers), answers)  # format 1 or 2
     _schema(path, "scores.json", ScoresDocument, scores)
     if "problems" in scores:
         raise _fail(path, "scores.json : schéma invalide — clé « problems » inattendue dans un paquet.")

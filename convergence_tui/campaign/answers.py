@@ -16,10 +16,11 @@ from ..errors import ListedError, UserError, counted
 from ..escaping import printable
 from ..referentiel.loader import format_path, french
 from ..referentiel.models import Question, Referentiel
-from ..referentiel.values import check_value, is_empty, text_problem
+from ..referentiel.values import check_value, covers_text, is_empty, text_problem
 from ..scoring.engine import NA
 from .data import (
     CAMPAIGN,
+    COVERING_KINDS,
     CRITERION_FIELDS,
     CampaignData,
     Item,
@@ -31,12 +32,15 @@ from .formats import ANSWERS_FORMAT, ANSWERS_VERSION
 from .validation import dangling_reference, dangling_references, misplaced_criterion
 
 if TYPE_CHECKING:  # pydantic models: imported only when a document is read
-    from .documents import ActionDoc, BlockerDoc
+    from .documents import AnswersDocument, AnswersDocumentV1
 
 CAMPAIGN_FIELDS = {"region": "region", "label": "campaign_label", "reference_date": "reference_date"}
 SERVICE_CORE = ("name", "category")
-BLOCKER_CORE = ("service", "criterion", "category", "description")
-ACTION_CORE = ("service", "criterion", "title", "target_level", "due", "owner", "status")
+BLOCKER_CORE = ("category", "description")
+ACTION_CORE = ("title", "target_level", "due", "owner", "status")
+# What names the gaps of a blocker or an action: « covers », or the one pair of questionnaires up to
+# 2026.2; in the document, always « covers » (format_version 2).
+COVER_FIELDS = ("covers", "service", "criterion")
 
 
 class ImportRejected(ListedError):
@@ -104,14 +108,16 @@ def to_document(data: CampaignData) -> dict[str, Any]:
                  if (reason := misplaced_criterion(data, i.id)) is not None}
 
     def core(item_id: str, fields: tuple[str, ...]) -> dict[str, Any]:
-        return {k: None if k == "criterion" and item_id in misplaced else data.value(item_id, k) for k in fields}
+        pairs = [] if item_id in misplaced else data.covers_of(item_id)
+        return {"covers": [{"service": s, "criterion": c} for s, c in pairs] or None,
+                **{k: data.value(item_id, k) for k in fields}}
 
     blockers = [
-        {"id": i.id, **core(i.id, BLOCKER_CORE), "fields": _fields(data, i.id, blk_q, BLOCKER_CORE)}
+        {"id": i.id, **core(i.id, BLOCKER_CORE), "fields": _fields(data, i.id, blk_q, BLOCKER_CORE + COVER_FIELDS)}
         for i in data.live("blocker")
     ]
     actions = [
-        {"id": i.id, **core(i.id, ACTION_CORE), "fields": _fields(data, i.id, act_q, ACTION_CORE)}
+        {"id": i.id, **core(i.id, ACTION_CORE), "fields": _fields(data, i.id, act_q, ACTION_CORE + COVER_FIELDS)}
         for i in data.live("action")
     ]
     live = {i.id for i in data.items.values() if not i.deleted}
@@ -120,8 +126,7 @@ def to_document(data: CampaignData) -> dict[str, Any]:
         for (scope, field), cell in sorted(data.cells.items())
         if cell.error and (scope == CAMPAIGN or scope in live or _exported_criterion(data, scope))
     ]
-    invalid += [{"scope": item_id, "field": "criterion", "raw": str(data.value(item_id, "criterion")), "error": reason}
-                for item_id, reason in misplaced.items()]
+    invalid += [_misplaced_entry(data, item_id, reason) for item_id, reason in misplaced.items()]
     # The item it designated was deleted since (or never was): kept as typed, invalid, as the
     # campaign's problems say it; the document read back holds exactly that.
     invalid += [{"scope": item_id, "field": q.id, "raw": _as_raw(data.value(item_id, q.id)), "error": reason}
@@ -140,6 +145,13 @@ def to_document(data: CampaignData) -> dict[str, Any]:
     if invalid:
         doc["invalid"] = invalid
     return doc
+
+
+def _misplaced_entry(data: CampaignData, item_id: str, reason: str) -> dict[str, str]:
+    covers = data.value(item_id, "covers")
+    if covers is not None:
+        return {"scope": item_id, "field": "covers", "raw": covers_text(covers), "error": reason}
+    return {"scope": item_id, "field": "criterion", "raw": str(data.value(item_id, "criterion")), "error": reason}
 
 
 def _exported_criterion(data: CampaignData, scope: str) -> bool:
@@ -211,6 +223,28 @@ class _Reader:
         elif value is not None:  # None without an error: empty, i.e. not answered
             self.data.cells[(scope, field)] = Cell(value, raw if type(raw) is str else _as_raw(raw))
 
+    def covers(self, item_id: str, kind: str, pairs: list[tuple[str | None, str | None]], where: str,
+               ctx: Mapping[str, Any]) -> None:
+        """The gaps an entry covers, as this questionnaire asks for them: « covers » (checked whole:
+        unknown service, criterion outside the service's category, a pair twice), or the one pair
+        of « service » and « criterion » of questionnaires up to 2026.2."""
+        questions = self.ref.item_questions(kind)
+        if "covers" in questions:
+            if any(s is None or c is None for s, c in pairs):  # half a pair (a format 1 draft)
+                s, c = pairs[0]
+                half = Cell(None, f"{s or ''}/{c or ''}", "écart incomplet : choisissez le service et le critère")
+                self.data.add_cells([(item_id, "covers", half)])
+            elif pairs:
+                self.put(item_id, "covers", questions["covers"], [list(p) for p in pairs], where, ".covers", ctx)
+            return
+        if len(pairs) > 1:
+            self.problem(where + ".covers", f"le questionnaire {self.ref.referentiel.version} n'admet qu'un écart "
+                         "par élément ; passez au questionnaire actuel")
+            return
+        for (s, c) in pairs:
+            self.put(item_id, "service", questions["service"], s, where, ".service", ctx)
+            self.put(item_id, "criterion", questions["criterion"], c, where, ".criterion", ctx)
+
     def fields(self, item_id: str, kind: str, fields: dict[str, Any], where: str, skip: tuple[str, ...],
                ctx: Mapping[str, Any] | None = None) -> None:
         questions = self.ref.item_questions(kind)
@@ -220,6 +254,17 @@ class _Reader:
                 self.problem(f"{where}.fields.{qid}", f"question inconnue pour un élément « {kind} » ; retirez-la")
                 continue
             self.put(item_id, qid, q, raw, where, f".fields.{qid}", ctx)
+
+
+def _entry_pairs(entry: Any) -> list[tuple[str | None, str | None]]:
+    """The gaps a document's blocker or action names: its « covers » (format_version 2), or its one
+    « service » and « criterion » (format_version 1)."""
+    covers = getattr(entry, "covers", None)
+    if covers is not None:
+        return [(c.service, c.criterion) for c in covers]
+    if hasattr(entry, "service") and (entry.service is not None or entry.criterion is not None):
+        return [(entry.service, entry.criterion)]
+    return []
 
 
 def _as_raw(raw: Any) -> str:
@@ -248,10 +293,11 @@ def read_document(ref: Referentiel, obj: Any, source: str) -> CampaignData:
 def _read_document(ref: Referentiel, obj: Any, source: str) -> CampaignData:
     from pydantic import ValidationError
 
-    from .documents import AnswersDocument  # pydantic models: only when a document is read
+    from .documents import AnswersBase, answers_model  # pydantic models: only when a document is read
 
+    doc: AnswersDocument | AnswersDocumentV1
     try:  # already a checked document when the caller validated it first (verify)
-        doc = obj if isinstance(obj, AnswersDocument) else AnswersDocument.model_validate(obj)
+        doc = obj if isinstance(obj, AnswersBase) else answers_model(obj).model_validate(obj)  # type: ignore[assignment]
     except ValidationError as exc:
         problems = [f"{format_path(tuple(e['loc'])) or 'document'} : {french(e)}" for e in exc.errors()[:50]]
         if isinstance(obj, dict) and obj.get("format") != ANSWERS_FORMAT:
@@ -323,7 +369,8 @@ def _read_document(ref: Referentiel, obj: Any, source: str) -> CampaignData:
                     r.fields(sub.id, kind, sub.fields, swhere, ("service",), {"services": service_ids, "items": items})
 
     category_of: dict[str | None, str | None] = {s.id: s.category for s in doc.services}  # by an entry's service
-    entry_lists: list[tuple[str, str, tuple[str, ...], Sequence[BlockerDoc | ActionDoc]]] = [
+    criteria_of = {s.id: ref.applicable_ids(s.category) for s in doc.services}
+    entry_lists: list[tuple[str, str, tuple[str, ...], Sequence[Any]]] = [
         ("blockers", "blocker", BLOCKER_CORE, doc.blockers),
         ("actions", "action", ACTION_CORE, doc.actions),
     ]
@@ -333,16 +380,24 @@ def _read_document(ref: Referentiel, obj: Any, source: str) -> CampaignData:
             where = f"{key}[{i}]"
             if not r.add_item(entry.id, kind, f"{where}.id"):
                 continue
-            sid = entry.service
-            category = category_of.get(sid)
-            ctx = {"services": service_ids, "criteria": ref.applicable_ids(category), "items": items}
+            pairs = _entry_pairs(entry)
+            # The criteria of the entry's one service: what a questionnaire up to 2026.2 lets it name.
+            category = category_of.get(pairs[0][0]) if pairs and pairs[0][0] else None
+            ctx = {"services": service_ids, "criteria": ref.applicable_ids(category), "items": items,
+                   "criteria_of": criteria_of}
+            r.covers(entry.id, kind, pairs, where, ctx)
             for f in core:
                 r.put(entry.id, f, questions[f], getattr(entry, f), where, f".{f}", ctx)
-            r.fields(entry.id, kind, entry.fields, where, core, ctx)
+            r.fields(entry.id, kind, entry.fields, where, core + COVER_FIELDS, ctx)
 
     for i, inv in enumerate(doc.invalid):
         where = f"invalid[{i}]"
         owner = (split_criterion_scope(inv.scope) or (inv.scope,))[0]
+        item = r.data.items.get(inv.scope)
+        if (item is not None and inv.field in ("service", "criterion") and item.kind in COVERING_KINDS
+                and "covers" in ref.item_questions(item.kind)):
+            # A format 1 document's invalid service or criterion: the gaps, to choose again.
+            inv = inv.model_copy(update={"field": "covers"})
         if inv.scope != CAMPAIGN and owner not in r.data.items:
             r.problem(where, f"« {inv.scope} » ne désigne aucun élément du document")
         elif inv.field not in _fields_of_scope(ref, r.data, inv.scope):

@@ -23,6 +23,8 @@ CAMPAIGN = "campaign"  # scope of the form answers
 CRITERION_FIELDS = ("level", "comment", "evidence", "justification")
 ITEM_PREFIX = {"service": "svc", "indicator": "ind", "finance": "fin", "blocker": "b", "action": "a"}
 CHILD_KINDS = ("indicator", "finance", "blocker", "action")  # items that name a service
+COVERING_KINDS = ("blocker", "action")  # items that cover (service, criterion) gaps
+Pair = tuple[str, str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,14 +128,43 @@ class CampaignData:
     def name_of(self, item_id: str) -> str:
         return self.value(item_id, "name") or ""
 
+    def covers_of(self, item_id: str) -> tuple[Pair, ...]:
+        """The (service, criterion) gaps a blocker or an action covers (DESIGN.md §4): its « covers »
+        answer; with a questionnaire up to 2026.2, the one pair its « service » and « criterion »
+        name. Empty while not (validly) answered."""
+        pairs = self.value(item_id, "covers")
+        if pairs is not None:
+            return tuple((s, c) for s, c in pairs)
+        service, criterion = self.value(item_id, "service"), self.value(item_id, "criterion")
+        return ((service, criterion),) if service is not None and criterion is not None else ()
+
+    def misplaced_pairs(self, item_id: str) -> list[Pair]:
+        """The gaps an item covers that it can no longer cover: a service deleted since, or a criterion
+        its category no longer has. While there is one, the item is an invalid answer: it counts in
+        neither the plan's completeness nor its projection (as in the answers document)."""
+        return [(s, c) for s, c in self.covers_of(item_id)
+                if not self.is_live(s) or c not in self.ref.applicable_ids(self.category_of(s))]
+
+    def counted_covers(self, item_id: str) -> tuple[Pair, ...]:
+        """What an item covers for the plan: its gaps, or none while one of them is misplaced."""
+        return () if self.misplaced_pairs(item_id) else self.covers_of(item_id)
+
+    def services_of(self, item_id: str) -> list[str]:
+        """The services an item concerns, in order: its « service », or those of the gaps it covers."""
+        if self.items[item_id].kind in COVERING_KINDS and self.value(item_id, "covers") is not None:
+            return list(dict.fromkeys(s for s, _ in self.covers_of(item_id)))
+        service = self.value(item_id, "service")
+        return [service] if service is not None else []
+
     def children(self, service_id: str) -> list[Item]:
-        """Live items (indicators, finances, blockers, actions) that name this service."""
-        return [
-            i
-            for kind in CHILD_KINDS
-            for i in self.live(kind)
-            if self.value(i.id, "service") == service_id
-        ]
+        """Live items that go with this service when it is deleted: its indicators and finances, and
+        the blockers and actions that cover gaps of this service only."""
+        return [i for kind in CHILD_KINDS for i in self.live(kind) if self.services_of(i.id) == [service_id]]
+
+    def sharing(self, service_id: str) -> list[Item]:
+        """Live blockers and actions that cover gaps of this service and of others."""
+        return [i for kind in COVERING_KINDS for i in self.live(kind)
+                if service_id in (services := self.services_of(i.id)) and len(services) > 1]
 
     def next_id(self, kind: str) -> str:
         prefix = ITEM_PREFIX[kind] + "-"
@@ -153,8 +184,7 @@ class CampaignData:
             index: dict[str, set[str]] = {}
             for item in self.items.values():
                 if item.kind == "action" and not item.deleted:
-                    sid = self.value(item.id, "service")
-                    if sid:
+                    for sid, _ in self.covers_of(item.id):
                         index.setdefault(sid, set()).add(item.id)
             self._actions_by_service = index
         return self._actions_by_service
@@ -162,14 +192,15 @@ class CampaignData:
     def invalidate_actions(self) -> None:
         self._actions_by_service = None
 
-    def action_input(self, action_id: str) -> ActionInput | None:
-        """An action usable by the plan projection; None while incomplete or invalid."""
-        crit = self.value(action_id, "criterion")
+    def action_inputs(self, action_id: str, service_id: str) -> list[ActionInput]:
+        """What an action brings the plan projection of one service: one input per gap of that service
+        it covers; none while it is incomplete or invalid."""
         level = self.value(action_id, "target_level")
         due = parse_date(self.value(action_id, "due"))
-        if crit is None or level is None or due is None:
-            return None
-        return ActionInput(crit, level, due, self.value(action_id, "status") or "planned")
+        if level is None or due is None:
+            return []
+        status = self.value(action_id, "status") or "planned"
+        return [ActionInput(c, level, due, status) for s, c in self.counted_covers(action_id) if s == service_id]
 
     def actions_of(self, service_id: str) -> list[str]:
         return sorted(self._action_index().get(service_id, ()), key=lambda a: self.items[a].position)
@@ -184,7 +215,7 @@ class CampaignData:
         return out
 
     def service_input(self, service_id: str) -> ServiceInput:
-        actions = tuple(a for aid in self.actions_of(service_id) if (a := self.action_input(aid)) is not None)
+        actions = tuple(a for aid in self.actions_of(service_id) for a in self.action_inputs(aid, service_id))
         return ServiceInput(
             id=service_id,
             name=self.name_of(service_id),
@@ -208,7 +239,7 @@ class CampaignData:
         elif field in self.errors.get(scope, ()):
             self.errors[scope].discard(field)
         item = self.items.get(scope)
-        if item is not None and item.kind == "action" and field == "service":
+        if item is not None and item.kind == "action" and field in ("covers", "service", "criterion"):
             self._actions_by_service = None
 
     def put_item(self, item: Item | None, item_id: str) -> None:

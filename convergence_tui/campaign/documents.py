@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -59,25 +59,58 @@ class ServiceDoc(Doc):
     finances: list[SubItem] = Field(default=[], description="Lignes du bilan financier du service")
 
 
+class Cover(Doc):
+    """One gap a blocker or an action covers."""
+
+    service: str = Field(description="Id d'un service du document")
+    criterion: str = Field(description="Id d'un critère applicable à la catégorie de ce service")
+
+
+# At least one gap (an empty list says nothing); null: not chosen yet (a draft).
+Covers = Annotated[list[Cover], Field(min_length=1)] | None
+COVERS_HELP = "Les écarts (service, critère) couverts, au moins un, sans doublon ; null : pas encore choisis"
+BlockerCategory = Literal["vendor", "national", "market", "regional", "other"]
+
+
 class BlockerDoc(Doc):
     id: str = Field(pattern=ID_PATTERN)
-    service: str | None
-    criterion: str | None
-    category: Literal["vendor", "national", "market", "regional", "other"] | None
+    covers: Covers = Field(description=COVERS_HELP)
+    category: BlockerCategory | None
     description: str | None
     fields: dict[str, Any] = {}
 
 
-class ActionDoc(Doc):
+class BlockerDocV1(Doc):
+    """format_version 1: one gap, named by its service and criterion."""
+
     id: str = Field(pattern=ID_PATTERN)
     service: str | None
     criterion: str | None
+    category: BlockerCategory | None
+    description: str | None
+    fields: dict[str, Any] = {}
+
+
+class ActionFields(Doc):
     title: str | None
     target_level: int | None
     due: str | None = Field(description="Échéance AAAA-MM-JJ")
     owner: Literal["national", "ars", "grades", "vendor"] | None
     status: Literal["planned", "in_progress", "done", "abandoned"] | None
     fields: dict[str, Any] = {}
+
+
+class ActionDoc(ActionFields):
+    id: str = Field(pattern=ID_PATTERN)
+    covers: Covers = Field(description=COVERS_HELP)
+
+
+class ActionDocV1(ActionFields):
+    """format_version 1: one gap, named by its service and criterion."""
+
+    id: str = Field(pattern=ID_PATTERN)
+    service: str | None
+    criterion: str | None
 
 
 class InvalidAnswer(Doc):
@@ -99,19 +132,37 @@ class SignoffDoc(Doc):
                         "calculé sans sa clé « signoffs » (JSON canonique : clés triées, compact, UTF-8)")
 
 
-class AnswersDocument(Doc):
+class AnswersBase(Doc):
     format: Literal["convergence-answers"]
-    format_version: Literal[1]
     referentiel: RefId
     campaign: CampaignInfo
     answers: dict[str, Any] = Field(default={}, description="Réponses aux questions des sections « form », par id")
     services: list[ServiceDoc] = []
-    blockers: list[BlockerDoc] = []
-    actions: list[ActionDoc] = []
     invalid: list[InvalidAnswer] = []
     signoffs: list[SignoffDoc] = Field(default=[], description=(
         "Validations enregistrées, de la plus ancienne à la plus récente ; la dernière couvre le document si son "
         "empreinte est la sienne"))
+
+
+class AnswersDocument(AnswersBase):
+    """format_version 2 (what export writes): blockers and actions cover one or more gaps."""
+
+    format_version: Literal[2]
+    blockers: list[BlockerDoc] = []
+    actions: list[ActionDoc] = []
+
+
+class AnswersDocumentV1(AnswersBase):
+    """format_version 1 (earlier releases), still read by import and verify: one gap per item."""
+
+    format_version: Literal[1]
+    blockers: list[BlockerDocV1] = []
+    actions: list[ActionDocV1] = []
+
+
+def answers_model(obj: Any) -> type[AnswersDocument] | type[AnswersDocumentV1]:
+    """The model a document's own format_version asks for (2 when it says nothing readable)."""
+    return AnswersDocumentV1 if isinstance(obj, dict) and obj.get("format_version") == 1 else AnswersDocument
 
 
 Percent = float | None
@@ -155,7 +206,8 @@ class ScoresDocument(Doc):
     )
 
 
-SCHEMAS: dict[str, type[Doc]] = {"answers.schema.json": AnswersDocument, "scores.schema.json": ScoresDocument}
+SCHEMAS: dict[str, type[Doc]] = {"answers.schema.json": AnswersDocument, "answers-v1.schema.json": AnswersDocumentV1,
+                                  "scores.schema.json": ScoresDocument}
 
 
 def schema_text(model: type[BaseModel]) -> str:

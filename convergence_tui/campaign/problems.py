@@ -110,7 +110,7 @@ def _list(data: CampaignData, section: Section) -> Iterator[Problem]:
         errors = data.errors.get(item.id, ())
         to_check = [q for q in section.questions if q.required or q.id in errors]
         dangling = [(q, reason) for q in designating if (reason := dangling_reference(data, item.id, q))]
-        sid = item.id if kind == "service" else data.value(item.id, "service")
+        sid = item.id if kind == "service" else next(iter(data.services_of(item.id)), None)
         if to_check or dangling:
             # Visibility needs the item's values, only when a question to check has a condition.
             values = data.item_values(item.id) if conditional and any(
@@ -124,24 +124,23 @@ def _list(data: CampaignData, section: Section) -> Iterator[Problem]:
                     yield Problem("invalid", section.id, item.id, q.id, f"{place} — {q.label} : {reason}", sid)
         if kind == "service":
             continue
-        if sid is not None and sid not in live_services:
-            yield Problem("invalid", section.id, item.id, "service",
-                          f"{section.title} n° {n} : le service « {sid} » a été supprimé ; choisissez un autre service")
+        named = data.value(item.id, "service")
+        if named is not None and named not in live_services:
+            yield Problem("invalid", section.id, item.id, "service", f"{section.title} n° {n} : le service "
+                          f"« {named} » a été supprimé ; choisissez un autre service")
         if (misplaced := misplaced_criterion(data, item.id)) is not None:
-            yield Problem("invalid", section.id, item.id, "criterion", f"{section.title} n° {n} : {misplaced}", sid)
+            field = "covers" if data.value(item.id, "covers") is not None else "criterion"
+            yield Problem("invalid", section.id, item.id, field, f"{section.title} n° {n} : {misplaced}", sid)
 
 
 def _grid(data: CampaignData, section: Section, scores: CampaignScores, scorer: Scorer) -> Iterator[Problem]:
-    blockers: set[tuple[str, str]] = set()
-    for b in data.live("blocker"):
-        blockers.add((data.value(b.id, "service"), data.value(b.id, "criterion")))
+    blockers = {pair for b in data.live("blocker") for pair in data.counted_covers(b.id)}
     best_action: dict[tuple[str, str], int] = {}
     for a in data.live("action"):
-        if data.value(a.id, "status") == "abandoned":
-            continue
-        key = (data.value(a.id, "service"), data.value(a.id, "criterion"))
         level = data.value(a.id, "target_level")
-        if level is not None:
+        if data.value(a.id, "status") == "abandoned" or level is None:
+            continue
+        for key in data.counted_covers(a.id):
             best_action[key] = max(best_action.get(key, -1), level)
     by_id = {s.id: s for s in scores.services}
     for item in data.live("service"):

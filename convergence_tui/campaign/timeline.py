@@ -39,8 +39,9 @@ def plan_timeline(data: CampaignData, scores: CampaignScores, reference_date: dt
     dues: dict[str, set[tuple[int, int]]] = defaultdict(set)
     for sid in data.live_ids("service"):
         for aid in data.actions_of(sid):
-            action = data.action_input(aid)
-            if action is not None and action.status != "abandoned" and action.due >= reference_date:
+            for action in data.action_inputs(aid, sid)[:1]:  # one per action: its due date is the same
+                if action.status == "abandoned" or action.due < reference_date:
+                    continue
                 sem = semester_of(action.due)
                 dues[sid].add(sem)
                 last = max(last, sem)

@@ -65,9 +65,13 @@ def references(data: CampaignData, item_id: str) -> dict[str, Any]:
     ref = data.ref
     sid = data.value(item_id, "service")
     category = data.category_of(sid) if sid else None
-    kinds = {q.item for q in ref.item_questions(data.items[item_id].kind).values() if q.type == "item" and q.item}
+    questions = ref.item_questions(data.items[item_id].kind).values()
+    kinds = {q.item for q in questions if q.type == "item" and q.item}
+    services = data.live_ids("service")
     return {
-        "services": data.live_ids("service"),
+        "services": services,
+        "criteria_of": ({sid: ref.applicable_ids(data.category_of(sid)) for sid in services}
+                        if any(q.type == "covers" for q in questions) else {}),
         "criteria": ref.applicable_ids(category),
         "categories": list(ref.categories_by_id),
         "items": {kind: set(data.live_ids(kind)) for kind in kinds},
@@ -76,8 +80,19 @@ def references(data: CampaignData, item_id: str) -> dict[str, Any]:
 
 
 def misplaced_criterion(data: CampaignData, item_id: str) -> str | None:
-    """Why the criterion a blocker or an action names does not apply to its service (its category
-    changed since), or None. Kept as typed, like any invalid answer: the person chooses again."""
+    """Why a gap a blocker or an action covers is no longer one it can cover (its service's category
+    changed since, or the service was deleted), or None. Kept as chosen, like any invalid answer: the
+    person chooses again."""
+    if data.value(item_id, "covers") is not None:
+        bad = data.misplaced_pairs(item_id)
+        if not bad:
+            return None
+        s, c = bad[0]
+        first = (f"le service {s} a été supprimé" if not data.is_live(s)
+                 else f"le critère {c} ne s'applique pas au service « {data.name_of(s) or s} »")
+        more = f" (et {len(bad) - 1} autre{'s' if len(bad) > 2 else ''} écart{'s' if len(bad) > 2 else ''})" \
+            if len(bad) > 1 else ""
+        return f"{first}{more} ; retirez-le des écarts couverts"
     crit = data.value(item_id, "criterion")
     sid = data.value(item_id, "service")
     if crit is None or sid is None or crit in data.ref.applicable_ids(data.category_of(sid)):
@@ -117,9 +132,12 @@ def dangling_references(data: CampaignData) -> Iterator[tuple[str, Question, str
 
 
 def _level_for_criterion(data: CampaignData, item_id: str, level: int) -> str | None:
+    """A target level every criterion the action covers can take (a criterion rated 0 or 4 only
+    cannot be aimed at 3)."""
     ref = data.ref
-    crit = ref.criteria_by_id.get(data.value(item_id, "criterion") or "")
-    if crit is not None and level not in ref.allowed_levels(crit):
-        choices = ", ".join(map(str, ref.allowed_levels(crit)))
-        return f"niveau {level} impossible pour {crit.id} ; choisissez parmi {choices}"
+    for cid in dict.fromkeys(c for _, c in data.covers_of(item_id)):
+        crit = ref.criteria_by_id.get(cid)
+        if crit is not None and level not in ref.allowed_levels(crit):
+            choices = ", ".join(map(str, ref.allowed_levels(crit)))
+            return f"niveau {level} impossible pour {crit.id} ; choisissez parmi {choices}"
     return None

@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections import Counter
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from typing import Any, Protocol, TypeVar
 
 from ..escaping import control_characters
@@ -23,14 +23,12 @@ CORE_ITEM_QUESTIONS: dict[str, dict[str, tuple[str, ...]]] = {
     "indicator": {"service": ("service",)},
     "finance": {"service": ("service",)},
     "blocker": {
-        "service": ("service",),
-        "criterion": ("criterion",),
+        "covers": ("covers",),
         "category": ("choice",),
         "description": ("text", "long_text"),
     },
     "action": {
-        "service": ("service",),
-        "criterion": ("criterion",),
+        "covers": ("covers",),
         "title": ("text",),
         "target_level": ("level",),
         "due": ("date",),
@@ -38,6 +36,20 @@ CORE_ITEM_QUESTIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "status": ("choice",),
     },
 }
+
+# Questionnaires up to 2026.2 named one gap per blocker or action, with these two questions instead
+# of « covers »: still read (their campaigns migrate, their bundles verify), as covering that pair.
+LEGACY_PAIR: dict[str, tuple[str, ...]] = {"service": ("service",), "criterion": ("criterion",)}
+COVERING_KINDS = ("blocker", "action")
+
+
+def core_item_questions(item: str, local: Mapping[str, Question]) -> dict[str, tuple[str, ...]]:
+    """The questions the program relies on for this item, as this questionnaire states them."""
+    core = CORE_ITEM_QUESTIONS[item]
+    if item in COVERING_KINDS and "covers" not in local and "service" in local:
+        core = {**LEGACY_PAIR, **{k: v for k, v in core.items() if k != "covers"}}
+    return core
+
 
 # Codes fixed by the answers document (DESIGN.md §5): the file may relabel
 # them but not change them.
@@ -256,7 +268,7 @@ def _check_sections(ref: ReferentielFile) -> Iterator[tuple[Path, str]]:
             yield base + ("questions",), f"question « {dup} » en double dans la section « {s.id} »"
         yield from _check_questions(ref, s, base, local)
         if s.kind == "list" and s.item:
-            for qid, types in CORE_ITEM_QUESTIONS[s.item].items():
+            for qid, types in core_item_questions(s.item, local).items():
                 q = local.get(qid)
                 if q is None:
                     yield base + ("questions",), (
@@ -344,7 +356,11 @@ def _check_questions(
 def _check_item_reference(
     q: Question, section: Section, listed: Collection[str], path: Path
 ) -> Iterator[tuple[Path, str]]:
-    """A question of type « item » designates an item of a list the file has, from another item."""
+    """A question of type « item » designates an item of a list the file has, from another item;
+    « covers » is the gaps of a blocker or an action."""
+    if q.type == "covers" and (section.kind != "list" or section.item not in COVERING_KINDS):
+        yield path + ("type",), ("le type « covers » ne s'emploie que pour les freins et les actions (les écarts "
+                                 "couverts)")
     if q.type != "item":
         if q.item is not None:
             yield path + ("item",), f"« item » ne s'emploie qu'avec le type « item », pas « {q.type} »"

@@ -257,6 +257,8 @@ def french(error: ErrorDetails) -> str:
         return f"valeur {error.get('input')} hors bornes : elle doit être {sign} {bound}"
     if kind == "string_too_short":
         return "texte vide : donnez une valeur"
+    if kind == "too_short":
+        return "liste vide : donnez au moins un élément (ou null s'il n'est pas encore choisi)"
     if kind == "union_tag_invalid" or (kind.endswith("_type") and kind not in _FRENCH):
         return f"type de valeur incorrect ({error.get('msg')})"
     return _FRENCH.get(kind, f"valeur invalide ({error.get('msg')})")

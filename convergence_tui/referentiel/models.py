@@ -41,6 +41,7 @@ QuestionType = Literal[
     "level",
     "category",
     "item",  # an item of the kind its `item` key names (e.g. the blocker an action lifts)
+    "covers",  # the (service, criterion) gaps a blocker or an action covers (DESIGN.md §4)
 ]
 
 SectionKind = Literal["form", "list", "grid", "validation"]

@@ -156,6 +156,7 @@ def check_value(
     categories: Collection[str] = (),
     items: Mapping[str, Collection[str]] | None = None,
     scale_max: int = 4,
+    criteria_of: Mapping[str, Collection[str]] | None = None,
 ) -> tuple[Any, str | None]:
     """Normalise `raw` for question `q`; `(None, None)` when it is empty."""
     if is_empty(raw):
@@ -279,12 +280,66 @@ def check_value(
         }[t]
         return (raw, None) if raw in known else (None, unknown.format(printable(shown)))
 
+    if t == "covers":  # (service, criterion) pairs; `criteria_of`: each live service's criteria
+        return check_covers(raw, criteria_of or {})
+
     if t == "item":  # an item of the kind `q.item`; `items`: the ids of each kind the campaign holds
         if isinstance(raw, str) and q.item is not None and raw in (items or {}).get(q.item, ()):
             return raw, None
         return None, unknown_item(q, shown)
 
     raise AssertionError(f"unhandled question type {t}")  # the models' Literal forbids this
+
+
+def covers_text(pairs: Any) -> str:
+    """The pairs as a person reads and types them: « svc-1/IOP-01, svc-2/IOP-01 »."""
+    if isinstance(pairs, str):
+        return pairs
+    try:
+        return ", ".join(f"{s}/{c}" for s, c in pairs)
+    except (TypeError, ValueError):
+        return str(pairs)
+
+
+def _pair(entry: Any) -> tuple[str, str] | None:
+    if isinstance(entry, Mapping):
+        entry = (entry.get("service"), entry.get("criterion"))
+    elif isinstance(entry, str):
+        entry = tuple(part.strip() for part in entry.split("/"))
+    if isinstance(entry, (list, tuple)) and len(entry) == 2 and all(isinstance(x, str) and x for x in entry):
+        return entry[0], entry[1]
+    return None
+
+
+def check_covers(raw: Any, criteria_of: Mapping[str, Collection[str]]) -> tuple[Any, str | None]:
+    """The gaps a blocker or an action covers (DESIGN.md §4): a non-empty list of distinct
+    (service, criterion) pairs, each service in the campaign and each criterion one of its category.
+    The value is a list of [service, criterion] lists (what JSON gives back)."""
+    entries = [e for e in raw.split(",") if e.strip()] if isinstance(raw, str) else raw
+    if not isinstance(entries, (list, tuple)):
+        return None, "une liste d'écarts (service, critère) est attendue"
+    pairs, problems = [], []
+    for entry in entries:
+        pair = _pair(entry)
+        if pair is None:
+            shown_entry = covers_text([entry]) if isinstance(entry, (list, tuple)) else str(entry)
+            problems.append(f"« {printable(shown_entry)} » n'est pas un écart (service/critère)")
+            continue
+        service, criterion = pair
+        if service not in criteria_of:
+            problems.append(f"service inconnu « {printable(service)} »")
+        elif criterion not in criteria_of[service]:
+            problems.append(f"le critère « {printable(criterion)} » ne s'applique pas au service {printable(service)}")
+        elif [service, criterion] in pairs:
+            problems.append(f"{printable(service)}/{printable(criterion)} en double")
+        else:
+            pairs.append([service, criterion])
+    if problems:
+        more = f" (et {len(problems) - 1} autre{'s' if len(problems) > 2 else ''})" if len(problems) > 1 else ""
+        return None, f"{problems[0]}{more} ; choisissez les écarts dans la liste"
+    if not pairs:
+        return None, "aucun écart : choisissez au moins un écart couvert"
+    return pairs, None
 
 
 def unknown_item(q: Question, shown: str) -> str:

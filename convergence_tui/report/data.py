@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from ..campaign.formats import entry_covers
 from ..campaign.problems import Problem
 from ..campaign.rebuilt import Rebuilt
 from ..campaign.timeline import plan_timeline
@@ -16,6 +17,13 @@ from .format import number
 
 # What the team wrote about a criterion, in the order the report says it.
 CRITERION_TEXTS = (("justification", "Justification du NA"), ("evidence", "Preuve"), ("comment", "Commentaire"))
+
+
+def _by_service(entry: Mapping[str, Any]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for sid, cid in entry_covers(entry):
+        out.setdefault(sid, []).append(cid)
+    return out
 
 
 def report_data(rebuilt: Rebuilt, claims: Mapping[str, Any], missing: list[Problem]) -> dict[str, Any]:
@@ -34,16 +42,21 @@ def report_data(rebuilt: Rebuilt, claims: Mapping[str, Any], missing: list[Probl
         mine["levels"] = {cid: c.get("level") for cid, c in criteria.items()}
         mine["texts"] = [(q.label, fields[q.id]) for q in service_texts if fields.get(q.id)] + child_texts(ref, s)
         mine["notes"] = criterion_notes(ref, criteria)
+    # Under each service, the items covering its gaps, with the criteria of that service they cover.
     for a in answers["actions"]:
-        if a["service"] in by_service:
-            by_service[a["service"]]["actions"].append({
-                **a, "owner_label": ref.option_label("action", "owner", a["owner"]),
-                "status_label": ref.option_label("action", "status", a["status"]),
-                "comment": a.get("fields", {}).get("comment")})
+        for sid, criteria in _by_service(a).items():
+            if sid in by_service:
+                by_service[sid]["actions"].append({
+                    **a, "criterion": " ".join(criteria), "covers_count": len(entry_covers(a)),
+                    "owner_label": ref.option_label("action", "owner", a["owner"]),
+                    "status_label": ref.option_label("action", "status", a["status"]),
+                    "comment": a.get("fields", {}).get("comment")})
     for b in answers["blockers"]:
-        if b["service"] in by_service:
-            by_service[b["service"]]["blockers"].append(
-                {**b, "category_label": ref.option_label("blocker", "category", b["category"])})
+        for sid, criteria in _by_service(b).items():
+            if sid in by_service:
+                by_service[sid]["blockers"].append(
+                    {**b, "criterion": " ".join(criteria), "covers_count": len(entry_covers(b)),
+                     "category_label": ref.option_label("blocker", "category", b["category"])})
     services = []
     for s in scores["services"]:
         mine = by_service[s["id"]]

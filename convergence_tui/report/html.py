@@ -75,6 +75,12 @@ def written(texts: list[tuple[str, str]]) -> str:
     return '<dl class="written">' + "".join(f"<dt>{e(label)}</dt><dd>{e(text)}</dd>" for label, text in texts) + "</dl>"
 
 
+def shared(item: Mapping[str, Any]) -> str:
+    """A blocker or an action covering gaps elsewhere too: said once beside it, with its id."""
+    n = item.get("covers_count", 1)
+    return f' <span class="muted">({e(item["id"])}, {counted(n, "écart")} en tout)</span>' if n > 1 else ""
+
+
 def criterion_notes(notes: list[Mapping[str, Any]]) -> str:
     """The grid's texts of one service: NA justifications, evidence, comments, criterion by criterion."""
     rows = []
@@ -158,14 +164,14 @@ def render(d: Mapping[str, Any]) -> bytes:
                        "<th>Échéance</th><th>Porteur</th><th>Statut</th></tr></thead><tbody>")
             for a in s["actions"]:
                 comment = (f'<div class="text muted">{e(a["comment"])}</div>' if a["comment"] else "")
-                out.append(f"<tr><td>{e(a['criterion'])}</td><td>{e(a['title'])}{comment}</td>"
+                out.append(f"<tr><td>{e(a['criterion'])}</td><td>{e(a['title'])}{shared(a)}{comment}</td>"
                            f"<td class=\"num\">{e(a['target_level'])}</td><td>{e(date_fr(a['due']))}</td>"
                            f"<td>{e(a['owner_label'])}</td><td>{e(a['status_label'])}</td></tr>")
             out.append("</tbody></table>")
         if s["blockers"]:
             out.append("<p><b>Freins</b></p><ul>" + "".join(
                 f"<li>{e(b['criterion'])} — {e(b['category_label'])} : <span class=\"text\">{e(b['description'])}"
-                "</span></li>" for b in s["blockers"]) + "</ul>")
+                f"</span>{shared(b)}</li>" for b in s["blockers"]) + "</ul>")
         if s["notes"]:
             out.append(criterion_notes(s["notes"]))
         out.append("</div>")

@@ -13,6 +13,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from ..campaign.formats import entry_covers
 from ..escaping import printable
 from ..referentiel.models import Referentiel
 from .format import STATUS_LABELS, conformity_percent
@@ -74,17 +75,22 @@ def services_csv(ref: Referentiel, scores: Mapping[str, Any], answers: Mapping[s
 def plan_csv(ref: Referentiel, answers: Mapping[str, Any]) -> bytes:
     names = {s["id"]: s["name"] for s in answers["services"]}
     blockers = {b["id"]: b for b in answers["blockers"]}
-    by_gap: dict[tuple[str | None, str | None], list[dict[str, Any]]] = {}  # (service, criterion) -> blockers
+    by_gap: dict[tuple[str, str], list[dict[str, Any]]] = {}  # (service, criterion) -> blockers
     for b in answers["blockers"]:
-        by_gap.setdefault((b["service"], b["criterion"]), []).append(b)
-    header = ["id", "service", "critère", "action", "niveau cible", "échéance", "porteur", "statut", "coût (€)",
-              "financement", "freins sur l'écart"]
+        for pair in entry_covers(b):
+            by_gap.setdefault(pair, []).append(b)
+    # One row per action, with every gap it covers (« écarts » : how many; services and criteria listed).
+    header = ["id", "services", "critères", "écarts", "action", "niveau cible", "échéance", "porteur", "statut",
+              "coût (€)", "financement", "freins sur ses écarts"]
     rows = []
     for a in answers["actions"]:
         f = a.get("fields", {})
+        covers = entry_covers(a)
         linked = ([blockers[f["blocker"]]] if f.get("blocker") in blockers
-                  else by_gap.get((a["service"], a["criterion"]), []))
-        rows.append([a["id"], names.get(a["service"], a["service"]), a["criterion"], a["title"], a["target_level"],
+                  else list({b["id"]: b for pair in covers for b in by_gap.get(pair, [])}.values()))
+        services = list(dict.fromkeys(names.get(s, s) for s, _ in covers))
+        criteria = list(dict.fromkeys(c for _, c in covers))
+        rows.append([a["id"], " | ".join(services), " ".join(criteria), len(covers), a["title"], a["target_level"],
                      a["due"], ref.option_label("action", "owner", a["owner"]),
                      ref.option_label("action", "status", a["status"]), f.get("cost"),
                      ref.option_label("action", "funding", f.get("funding")),

@@ -117,7 +117,7 @@ FIRST = "scope = 'campaign'"
 ESSENTIAL = (
     "scope = 'campaign' or field = 'level' "
     "or scope in (select id from items where kind = 'service') "
-    "or (field in ('service', 'criterion', 'target_level', 'due', 'status') "
+    "or (field in ('covers', 'service', 'criterion', 'target_level', 'due', 'status') "
     "and scope in (select id from items where kind = 'action'))"
 )
 

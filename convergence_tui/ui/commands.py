@@ -42,6 +42,7 @@ SCOPES = {
     "list": "Listes (services, indicateurs, finances, freins, actions)",
     "table": "Tableaux",
     "choice": "Champ à choix",
+    "covers": "Écarts couverts (freins et actions)",
     "validation": "Validation",
     "review": "Revue",
     "export": "Export",
@@ -125,6 +126,10 @@ VIEWS = (
     Command("choice_previous", "left", "step(-1)", "Précédent", "Choix précédent.", scope="choice", show=False),
     Command("choice_next", "right", "step(1)", "Suivant", "Choix suivant.", scope="choice", show=False),
     Command("choice_clear", "delete,backspace", "clear", "Vider", "Vider le champ.", scope="choice", show=False),
+    Command("gap_toggle", "space", "select", "Cocher", "Cocher ou décocher l'écart sous le curseur.", scope="covers"),
+    Command("gap_group", "g", "group", "Groupe",
+            "Cocher d'un coup un groupe d'écarts : ceux du service sur le même axe, tous ceux du service, le même "
+            "critère sur tous les services, ou tous ceux des services du même éditeur.", scope="covers"),
     Command("sign_off", "ctrl+s", "sign", "Valider", "Valider la campagne (nom et fonction du responsable).",
             scope="validation"),
 )

@@ -6,7 +6,7 @@ from __future__ import annotations
 from ..campaign.data import CAMPAIGN, CampaignData, split_criterion_scope
 from ..cells import ITEM_FIELD, Change
 
-ACTION_SCORED_FIELDS = {"service", "criterion", "target_level", "due", "status"}
+ACTION_SCORED_FIELDS = {"covers", "service", "criterion", "target_level", "due", "status"}
 SERVICE_SCORED_FIELDS = {"name", "category"}
 
 
@@ -50,9 +50,14 @@ def touched_services(data: CampaignData, changes: list[Change]) -> set[str]:
         if item.kind == "service" and ch.field in SERVICE_SCORED_FIELDS:
             out.add(item.id)
         elif item.kind == "action" and ch.field in ACTION_SCORED_FIELDS:
-            sid = data.value(item.id, "service")
-            if sid:
-                out.add(sid)
+            # The services of the gaps it covers now, and of those it covered before the change.
+            out.update(data.services_of(item.id))
+            if ch.field == "covers":
+                for cell in (ch.old, ch.new):
+                    if cell is not None and isinstance(cell.value, list):
+                        out.update(pair[0] for pair in cell.value)
+            elif ch.field == "service":
+                out.update(cell.value for cell in (ch.old, ch.new) if cell is not None and cell.value)
     return out
 
 

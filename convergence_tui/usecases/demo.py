@@ -159,40 +159,9 @@ def make_document(
             "indicators": indicators,
             "finances": finances,
         })
-    want_actions = actions
-    dues = ["2027-06-30", "2027-12-31", "2028-06-30", "2028-12-31"]
-    k = 0
-    for i, (sid, cid, _level, final) in enumerate(gaps):
-        # Leave a few gaps without a blocker or a sufficient action: the review must find them.
-        if services is None and i % 23 == 5:
-            continue
-        cat = rng.choice(["vendor", "vendor", "national", "market", "regional", "other"])
-        blockers.append({
-            "id": f"b-{len(blockers) + 1}", "service": sid, "criterion": cid, "category": cat,
-            "description": BLOCKER_TEXTS[cat],
-            "fields": {"severity": rng.choice([1, 2, 2, 3]), "raised_on": "2026-03-15"},
-        })
-        if services is None and i % 29 == 7:
-            continue
-        k += 1
-        status = rng.choice(["planned", "planned", "in_progress"])
-        action_docs.append({
-            "id": f"a-{k}", "service": sid, "criterion": cid,
-            "title": f"Atteindre le niveau {final} sur {cid}",
-            "target_level": final, "due": rng.choice(dues), "owner": OWNER_FOR[cat], "status": status,
-            "fields": {"cost": rng.randrange(5, 80) * 1000, "funding": rng.choice(["fir", "segur", "e_parcours"]),
-                       "blocker": blockers[-1]["id"]},
-        })
-    while want_actions is not None and len(action_docs) < want_actions and gaps:
-        sid, cid, level, final = gaps[len(action_docs) % len(gaps)]
-        action_docs.append({
-            "id": f"a-{len(action_docs) + 1}", "service": sid, "criterion": cid,
-            "title": f"Étape intermédiaire sur {cid}", "target_level": min(final, level + 1),
-            "due": rng.choice(dues), "owner": "grades", "status": rng.choice(["planned", "done", "abandoned"]),
-            "fields": {},
-        })
-    if want_actions is not None:
-        action_docs = action_docs[:want_actions]
+    blockers, action_docs = shared_plan(ref, svc_docs, gaps, rng)
+    if actions is not None:
+        action_docs = (action_docs + extra_actions(ref, gaps, actions - len(action_docs), rng))[:actions]
     return {
         "format": ANSWERS_FORMAT,
         "format_version": ANSWERS_VERSION,
@@ -219,6 +188,96 @@ def make_document(
     }
 
 
+# The causes a region names once for many gaps (DESIGN.md §4): the vendor of a service for its
+# interoperability and security gaps, the national services for the interoperability gaps of the
+# region's own products, the markets for urbanisation, the regional team for ethics.
+CAUSES = {  # cause key -> (category, description, action title, owner, due, status)
+    "national": ("national", "Raccordement aux services socles nationaux (DMP, INSi, Pro Santé Connect) pas encore "
+                 "ouvert à ces services régionaux.",
+                 "Raccorder les services régionaux aux services socles nationaux", "national", "2027-12-31",
+                 "in_progress"),
+    "market": ("market", "Les marchés en cours ne couvrent pas la mise en conformité au plan d'occupation des sols ; "
+               "avenants ou nouveaux marchés nécessaires.",
+               "Avenants aux marchés pour l'alignement sur le POS régional", "ars", "2027-06-30", "planned"),
+    "ethics": ("regional", "Charge de l'équipe régionale : AIPD, accessibilité et écoconception non encore "
+               "menées sur tous les services.", "Campagne régionale AIPD, RGAA et écoconception", "grades",
+               "2028-06-30", "planned"),
+    "security": ("other", "Accord des établissements membres attendu pour les audits de sécurité des services "
+                 "opérés par le GRADeS.", "Audits de sécurité et homologation des services du GRADeS", "grades",
+                 "2027-12-31", "planned"),
+}
+
+
+def _cause(ref: Referentiel, vendor: str, cid: str) -> str:
+    axis = ref.criteria_by_id[cid].axis
+    if axis == "URB":
+        return "market"
+    if axis == "ETH":
+        return "ethics"
+    if vendor == "GRADeS":
+        return "national" if axis == "IOP" else "security"
+    return f"vendor:{vendor}"
+
+
+def shared_plan(ref: Referentiel, svc_docs: list[dict[str, Any]], gaps: list[tuple[str, str, int, int]],
+                rng: random.Random) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """One blocker and one action per cause, each covering every gap that cause explains: the plan
+    is complete (every gap has a blocker and an action reaching at least its due level)."""
+    vendor_of = {s["id"]: (s["fields"]["vendor"], s["fields"]["product"]) for s in svc_docs}
+    groups: dict[str, list[tuple[str, str, int, int]]] = {}
+    for gap in gaps:
+        groups.setdefault(_cause(ref, vendor_of[gap[0]][0], gap[1]), []).append(gap)
+    blockers: list[dict[str, Any]] = []
+    actions: list[dict[str, Any]] = []
+    for key, covered in groups.items():
+        if key.startswith("vendor:"):
+            vendor = key.split(":", 1)[1]
+            products = sorted({vendor_of[sid][1] for sid, *_ in covered})
+            category, description, title, owner, due, status = (
+                "vendor", f"{vendor} n'a pas encore livré la version conforme ({', '.join(products)}) ; sa feuille "
+                "de route annonce une livraison.", f"Montée de version {vendor}", "vendor",
+                rng.choice(["2027-06-30", "2027-12-31"]), rng.choice(["planned", "in_progress"]))
+        else:
+            category, description, title, owner, due, status = CAUSES[key]
+        covers = [{"service": sid, "criterion": cid} for sid, cid, *_ in covered]
+        # The level every covered criterion can take that reaches all their final targets.
+        allowed = set.intersection(*(set(ref.allowed_levels(ref.criteria_by_id[cid])) for _, cid, *_ in covered))
+        highest = max(final for *_, final in covered)
+        target = min((v for v in allowed if v >= highest), default=max(allowed))
+        bid = f"b-{len(blockers) + 1}"
+        blockers.append({"id": bid, "covers": covers, "category": category, "description": description,
+                         "fields": {"severity": 2 if category in ("vendor", "national") else 1,
+                                    "raised_on": "2026-03-15"}})
+        actions.append({"id": f"a-{len(actions) + 1}", "covers": covers, "title": title, "target_level": target,
+                        "due": due, "owner": owner, "status": status,
+                        "fields": {"cost": rng.randrange(20, 300) * 1000,
+                                   "funding": rng.choice(["fir", "segur", "e_parcours"]), "blocker": bid}})
+    return blockers, actions
+
+
+def extra_actions(ref: Referentiel, gaps: list[tuple[str, str, int, int]], count: int,
+                  rng: random.Random) -> list[dict[str, Any]]:
+    """Intermediate steps for a large campaign (benchmarks): each covers the gaps of one service on
+    one axis, up to four, aiming one level above the lowest of them."""
+    by_axis: dict[tuple[str, str], list[tuple[str, str, int, int]]] = {}
+    for gap in gaps:
+        by_axis.setdefault((gap[0], ref.criteria_by_id[gap[1]].axis), []).append(gap)
+    groups = [g[i:i + 4] for g in by_axis.values() for i in range(0, len(g), 4)]
+    out: list[dict[str, Any]] = []
+    for n in range(max(count, 0)):
+        if not groups:
+            break
+        group = groups[n % len(groups)]
+        allowed = set.intersection(*(set(ref.allowed_levels(ref.criteria_by_id[cid])) for _, cid, *_ in group))
+        level = min(lv for _, _, lv, _ in group) + 1
+        target = min((v for v in allowed if v >= level), default=max(allowed))
+        out.append({"id": f"a-x{n + 1}", "covers": [{"service": sid, "criterion": cid} for sid, cid, *_ in group],
+                    "title": "Étape intermédiaire", "target_level": target,
+                    "due": rng.choice(["2027-06-30", "2027-12-31", "2028-06-30"]), "owner": "grades",
+                    "status": rng.choice(["planned", "done", "abandoned"]), "fields": {}})
+    return out
+
+
 def make_demo(db: Path, referentiel: Path | None = None, *, services: int | None = None,
               actions: int | None = None) -> str:
     from .session import Session
@@ -228,6 +287,7 @@ def make_demo(db: Path, referentiel: Path | None = None, *, services: int | None
     ref = load_referentiel(referentiel)
     doc = make_document(ref, services=services, actions=actions)
     _drop_unknown(ref, doc)
+    _one_gap_each(ref, doc)
     with Session.creating(db, ref, author="Camille Le Goff") as session:
         session.import_document(doc, "démo")
         counts = session.scores_document()["region"]["status_counts"]
@@ -236,6 +296,22 @@ def make_demo(db: Path, referentiel: Path | None = None, *, services: int | None
         f"{counts['convergent']} convergents, {counts['partially_convergent']} partiellement, "
         f"{counts['non_convergent']} non convergents"
     )
+
+
+def _one_gap_each(ref: Referentiel, doc: dict[str, Any]) -> None:
+    """Under a questionnaire up to 2026.2 (one service and one criterion per blocker or action), the
+    demo's shared causes become one item per gap: a format 1 document."""
+    if "covers" in ref.item_questions("blocker"):
+        return
+    doc["format_version"] = 1
+    for key in ("blockers", "actions"):
+        doc[key] = [{**{k: v for k, v in entry.items() if k != "covers"}, "id": f"{entry['id']}-{n + 1}",
+                     "service": pair["service"], "criterion": pair["criterion"]}
+                    for entry in doc[key] for n, pair in enumerate(entry["covers"])]
+    ids = {entry["id"].rsplit("-", 1)[0]: entry["id"] for entry in doc["blockers"]}
+    for action in doc["actions"]:
+        if action["fields"].get("blocker") in ids:
+            action["fields"]["blocker"] = ids[action["fields"]["blocker"]]
 
 
 def _drop_unknown(ref: Referentiel, doc: dict[str, Any]) -> None:

@@ -94,7 +94,7 @@ def left_by_category(session: Session, service_id: str) -> str | None:
     criteria = {pair[1] for o in find_orphans(data)
                 if (pair := split_criterion_scope(o.scope)) is not None and pair[0] == service_id}
     attached = [item.id for kind in ("blocker", "action") for item in data.live(kind)
-                if data.value(item.id, "service") == service_id and misplaced_criterion(data, item.id)]
+                if service_id in data.services_of(item.id) and misplaced_criterion(data, item.id)]
     if not criteria and not attached:
         return None
     said = f"La catégorie {data.category_of(service_id) or '—'} n'a pas tous les critères de ce service."
@@ -102,5 +102,5 @@ def left_by_category(session: Session, service_id: str) -> str | None:
         said += (f" {counted(len(criteria), 'critère déjà renseigné')} ({listed(sorted(criteria), 3)}) : réponses "
                  "gardées dans le fichier, hors scores et export ; elles reviennent avec l'ancienne catégorie.")
     if attached:
-        said += f" {counted(len(attached), 'frein ou action', 'freins ou actions')} à rattacher à un autre critère."
+        said += f" {counted(len(attached), 'frein ou action', 'freins ou actions')} : écarts couverts à revoir."
     return said

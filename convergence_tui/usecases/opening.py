@@ -92,6 +92,10 @@ def open_campaign(
         # Follow the new version: a journaled change of the pin, no answer touched.
         new = {"id": ref.referentiel.id, "version": ref.referentiel.version, "sha256": ref.sha256}
         store.repin({"id": pinned[0], "version": pinned[1], "sha256": pinned[2]}, new, session.author)
+        if not lazy:
+            from .covers import adopt_covers
+
+            adopt_covers(session)  # questionnaires up to 2026.2 named one gap per blocker or action
     return session
 
 

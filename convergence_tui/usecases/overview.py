@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..campaign.data import CAMPAIGN, ITEM_PREFIX, criterion_scope, split_criterion_scope
+from ..campaign.data import CAMPAIGN, COVERING_KINDS, ITEM_PREFIX, criterion_scope, split_criterion_scope
 from ..campaign.problems import Problem
 from ..cells import ITEM_FIELD, JournalRow
 from ..referentiel.models import Criterion, Question, Section
@@ -17,7 +17,7 @@ from ..referentiel.values import REGIONS, is_visible
 from ..report.format import number, pct
 from ..scoring import NA, region_entry, service_entry
 from ..scoring.document import completeness_percent
-from ..wording import date_fr, datetime_fr
+from ..wording import counted, date_fr, datetime_fr
 from .writes import shorten
 
 if TYPE_CHECKING:
@@ -220,6 +220,8 @@ def display_value(session: Session, q: Question, value: Any) -> str:
         return session.data.name_of(value) or str(value)
     if q.type == "item":
         return item_caption(session, value)
+    if q.type == "covers":
+        return covers_caption(session, value)
     if q.type == "category":
         cat = session.ref.categories_by_id.get(value)
         return cat.id if cat else str(value)
@@ -271,7 +273,36 @@ def question_options(session: Session, q: Question, scope: str) -> list[tuple[st
         return [(f"{c.id} {c.label}", c.id) for c in criteria]
     if q.type == "level":
         return [(f"{n} — {label}", n) for n, label in enumerate(ref.scale.labels)]
+    if q.type == "covers":
+        return cover_options(session, scope)
     return []
+
+
+def gap_caption(session: Session, service_id: str, criterion_id: str) -> str:
+    """« IOP-01 · ROR Bretagne (2/4) »: a gap as a checklist shows it."""
+    level = session.data.value(criterion_scope(service_id, criterion_id), "level")
+    due = session.scorer.due_level(criterion_id)
+    rated = f" ({level}/{due})" if isinstance(level, int) and due is not None else ""
+    return f"{criterion_id} · {shorten(session.data.name_of(service_id) or service_id, 40)}{rated}"
+
+
+def covers_caption(session: Session, pairs: Any) -> str:
+    """What an item covers, in a list's cell: the gap when there is one, else how many and where."""
+    pairs = [tuple(p) for p in pairs or []]
+    if len(pairs) == 1:
+        return gap_caption(session, *pairs[0])
+    services = {s for s, _ in pairs}
+    return f"{counted(len(pairs), 'écart')} · {counted(len(services), 'service')}"
+
+
+def cover_options(session: Session, scope: str) -> list[tuple[str, str]]:
+    """The gaps an item may cover, as « service/criterion » values: every gap of the campaign, and what
+    it covers already (a gap closed since stays listed, ticked, until the person unticks it)."""
+    from .covers import gaps
+
+    current = [tuple(p) for p in (session.data.value(scope, "covers") or [])] if scope in session.data.items else []
+    pairs = list(dict.fromkeys([*((g.service, g.criterion) for g in gaps(session)), *current]))
+    return [(gap_caption(session, s, c), f"{s}/{c}") for s, c in pairs]
 
 
 CAPTION_WIDTH = 56
@@ -289,8 +320,8 @@ def item_caption(session: Session, item_id: str, number: int | None = None) -> s
         number = data.live_ids(item.kind).index(item_id) + 1
     questions = session.ref.item_questions(item.kind).values()
     text = next((v for q in questions if q.type in ("text", "long_text") and (v := data.value(item_id, q.id))), "")
-    criterion = data.value(item_id, "criterion") if item.kind != "service" else None
-    about = f" ({criterion})" if criterion else ""
+    covers = data.covers_of(item_id) if item.kind in COVERING_KINDS else ()
+    about = (f" ({covers[0][1]})" if len(covers) == 1 else f" ({counted(len(covers), 'écart')})" if covers else "")
     head = f"n° {number}"
     # One line of the list of choices (a dialog 70 columns wide): the text gives way.
     room = max(CAPTION_WIDTH - len(head) - len(" — ") - len(about), 20)
@@ -380,7 +411,8 @@ def place_of(session: Session, row: JournalRow) -> Resume:
             deleted = row.field == ITEM_FIELD and (row.new is None or bool(row.new.value.get("deleted")))
             label = next((q.label for q in section.questions if q.id == row.field), "")
             data = session.data  # (names once the background read has brought them)
-            service = data.value(row.scope, "service") if kind != "service" else None
+            service = next(iter(data.services_of(row.scope)), None) if kind != "service" and data.is_live(row.scope) \
+                else None
             name = data.name_of(row.scope) or " ".join(
                 filter(None, (section.item_label or "élément", row.scope, service and data.name_of(service))))
             where = f"{numbered(section)} › {name}" + (f" › {label}" if label else "")
@@ -394,4 +426,4 @@ def place_of(session: Session, row: JournalRow) -> Resume:
 
 def offers_services(questions: list[Question]) -> bool:
     """A form with a question choosing a service (or a criterion): it needs the services read."""
-    return any(q.type in ("service", "criterion") for q in questions)
+    return any(q.type in ("service", "criterion", "covers") for q in questions)

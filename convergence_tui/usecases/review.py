@@ -209,17 +209,19 @@ class BlockerSummary:
 
 def blocker_summary(session: Session) -> list[BlockerSummary]:
     data = session.data
-    owners_on_gap: dict[tuple[str | None, str | None], Counter[str]] = defaultdict(Counter)
+    # The owners of the actions planned on each gap: an action counts once per blocker it meets.
+    actions_on_gap: dict[tuple[str, str], set[str]] = defaultdict(set)
     for a in data.live("action"):
         if data.value(a.id, "status") != "abandoned":
-            key = (data.value(a.id, "service"), data.value(a.id, "criterion"))
-            owners_on_gap[key][data.value(a.id, "owner") or "?"] += 1
+            for pair in data.covers_of(a.id):
+                actions_on_gap[pair].add(a.id)
     out = []
     for category, label in BLOCKER_LABELS.items():
         items = [b for b in data.live("blocker") if data.value(b.id, "category") == category]
         owners: Counter[str] = Counter()
         for b in items:
-            owners.update(owners_on_gap.get((data.value(b.id, "service"), data.value(b.id, "criterion")), {}))
+            met = {a for pair in data.covers_of(b.id) for a in actions_on_gap.get(pair, ())}
+            owners.update(data.value(a, "owner") or "?" for a in met)
         out.append(BlockerSummary(category, label, len(items),
-                                  len({data.value(b.id, "service") for b in items}), dict(owners)))
+                                  len({s for b in items for s in data.services_of(b.id)}), dict(owners)))
     return out

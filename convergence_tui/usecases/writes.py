@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..campaign.data import CAMPAIGN, split_criterion_scope
 from ..cells import Cell
-from ..errors import UserError
+from ..errors import UserError, counted
 from ..escaping import printable
 
 if TYPE_CHECKING:
@@ -132,8 +132,12 @@ class AddItem(Write):
         section = session.ref.list_section(self.kind)
         what = (section.item_label if section else "") or "élément"
         where = ""
-        if self.values.get("criterion") and self.values.get("service"):
-            where = f" sur {self.values['criterion']} ({shorten(session.data.name_of(self.values['service']), 30)})"
+        covers = self.values.get("covers") or []
+        if len(covers) == 1:
+            (service, criterion), = covers
+            where = f" sur {criterion} ({shorten(session.data.name_of(service), 30)})"
+        elif covers:
+            where = f" sur {counted(len(covers), 'écart')}"
         return f"ajout d'un {what}{where}"
 
 

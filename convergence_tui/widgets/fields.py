@@ -19,6 +19,7 @@ from textual.widgets import Input, Label, Static
 
 from ..cells import Cell
 from ..referentiel.models import Question
+from ..wording import counted
 from .choice import Choice
 
 SELECT_TYPES = ("choice", "yes_no", "region", "category", "service", "criterion", "level", "item")
@@ -76,6 +77,12 @@ class Field(Vertical, can_focus=False):
         if q.type in SELECT_TYPES:
             return Choice(self.options, value, id="control")
         # Imported when a form has one: most forms have neither, and the first screen comes sooner.
+        if q.type == "covers":
+            from .covers_list import CoversList
+
+            # « covers » holds [service, criterion] pairs; its options are « service/criterion » texts.
+            ticked = {f"{p[0]}/{p[1]}" for p in value or []}
+            return CoversList(*[(label, v, v in ticked) for label, v in self.options], id="control")
         if q.type == "multi_choice":
             from textual.widgets import SelectionList
 
@@ -95,6 +102,8 @@ class Field(Vertical, can_focus=False):
     def on_mount(self) -> None:
         if self.readonly:  # read-only review: shown, never editable
             self.control.disabled = True
+        if self.question.type == "covers":
+            self._count_ticked()
         if self.cell is not None and self.cell.error:
             self.show_error(self.cell.error)
         if self.focus_on_mount:  # scrolled into view by the form once laid out (FormView.revealed)
@@ -176,6 +185,22 @@ class Field(Vertical, can_focus=False):
 
     def on_selection_list_selected_changed(self, event) -> None:
         self._relay(event, list(event.selection_list.selected), True)
+        if self.question.type == "covers":
+            self._count_ticked()
+
+    def _count_ticked(self) -> None:
+        """« Écarts couverts * — 12 écarts cochés »: how many, before the list."""
+        n = len(self.control.selected)
+        self.query_one(".field-label", Label).update(f"{self.label_text} — {counted(n, 'écart coché')}")
+
+    def tick(self, values: list[str]) -> None:
+        """Tick these gaps too, saved as one change (a group chosen at once)."""
+        control = self.control
+        with control.prevent(control.SelectedChanged):
+            for value in values:
+                control.select(value)
+        self._post(list(control.selected), True)
+        self._count_ticked()
 
     def on_descendant_blur(self) -> None:
         # Leaving a text field saves at once, without waiting for the debounce.

@@ -18,7 +18,7 @@ from .section import Place, SectionView, ViewContext
 
 def estimated_rows(q: Question) -> int:
     """Rows a field takes (label, control, help, margin), to know which fields are in view at first."""
-    control = {"long_text": 5, "multi_choice": 8}.get(q.type, 3)
+    control = {"long_text": 5, "multi_choice": 8, "covers": 8}.get(q.type, 3)
     return 1 + control + (len(q.help) // 70 + 1 if q.help else 0) + 1
 
 
@@ -43,6 +43,27 @@ class FormView(VerticalScroll, can_focus=False):
         self.scope = scope
         self.title = title
         self.intro = intro
+
+    def on_covers_list_group_wanted(self, event) -> None:
+        """`g` in the gaps an item covers: the groups around the gap under the cursor, one to tick."""
+        from ..usecases.covers import groups_from
+        from .picker import FuzzyPicker
+
+        event.stop()
+        field = next((f for f in self.query(Field) if f.control is event.covers), None)
+        service, _, criterion = event.value.partition("/")
+        groups = groups_from(self.session, service, criterion) if field is not None else []
+        if field is None or not groups:
+            self.notify("Pas d'autre écart autour de celui-ci à cocher d'un coup.", severity="warning")
+            return
+
+        def chosen(index: int | None) -> None:
+            if index is not None and field.is_attached:
+                offered = {value for _, value in field.options}
+                field.tick([v for s, c in groups[index].pairs if (v := f"{s}/{c}") in offered])
+
+        self.app.push_screen(FuzzyPicker([g.caption for g in groups], placeholder="Quel groupe d'écarts cocher ?"),
+                             chosen)
 
     def compose(self) -> ComposeResult:
         if self.title:

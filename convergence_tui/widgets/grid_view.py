@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -379,7 +380,9 @@ class GridView(Vertical, SectionView):
         r = self.current()
         if r is None:
             return
-        values = {"service": self.service_id, "criterion": r.criterion.id}
+        values: dict[str, Any] = ({"covers": [[self.service_id, r.criterion.id]]}
+                                  if "covers" in self.session.ref.item_questions(kind)
+                                  else {"service": self.service_id, "criterion": r.criterion.id})
         if kind == "action" and r.final is not None:
             values["target_level"] = r.final if r.state != "gap" or r.due is None else max(r.due, r.final)
         item_id = self.saver.save(AddItem(kind, values))

@@ -21,7 +21,7 @@ from .section import Place, SectionView, ViewContext
 from .sidebar import fit
 
 # Column widths by question type: every column must show at 80 columns.
-COLUMN_WIDTHS = {"service": 22, "text": 22, "long_text": 22, "date": 10, "choice": 14, "integer": 8,
+COLUMN_WIDTHS = {"service": 22, "covers": 22, "text": 22, "long_text": 22, "date": 10, "choice": 14, "integer": 8,
                  "decimal": 10, "euros": 12, "percent": 6, "level": 5, "criterion": 7, "semester": 7,
                  "yes_no": 4, "category": 10, "item": 22}
 

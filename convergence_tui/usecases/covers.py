@@ -1,0 +1,124 @@
+"""The gaps blockers and actions cover (DESIGN.md §4): a cause named once for many gaps.
+
+What the TUI and the CLI share: the gaps not yet covered, the groups a person picks from (the
+service's other gaps, by axis or all; the same criterion on the region's other services; the gaps
+of every service of a vendor), changing what an item covers, and moving campaigns of
+questionnaires up to 2026.2 (one service and one criterion per item) to « covers ».
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from ..campaign.data import COVERING_KINDS, Pair
+from ..cells import Cell, Change
+from ..referentiel.values import covers_text
+from ..wording import counted
+
+if TYPE_CHECKING:
+    from .session import Session
+
+
+@dataclass(frozen=True, slots=True)
+class Gap:
+    service: str
+    criterion: str
+    axis: str
+    level: int  # as rated (0 when not rated)
+    due: int
+
+
+@dataclass(frozen=True, slots=True)
+class GapGroup:
+    """A set of gaps one key selects in the checklist."""
+
+    key: str
+    label: str
+    pairs: tuple[Pair, ...]
+
+    @property
+    def caption(self) -> str:
+        return f"{self.label} ({counted(len(self.pairs), 'écart')})"
+
+
+def gaps(session: Session) -> list[Gap]:
+    """Every gap of the campaign at its reference date, service by service, criterion by criterion."""
+    ref, scorer, data = session.ref, session.scorer, session.data
+    out = []
+    for score in session.scores.services:
+        for cid in score.gaps:
+            crit = ref.criteria_by_id[cid]
+            level = data.answers_of(score.id).get(cid, 0)
+            out.append(Gap(score.id, cid, crit.axis, level if isinstance(level, int) else 0,
+                           scorer.due_level(cid) or 0))
+    return out
+
+
+def covered(session: Session, kind: str) -> dict[Pair, list[str]]:
+    """Which live items of `kind` cover each pair (a blocker, an action)."""
+    out: dict[Pair, list[str]] = {}
+    for item in session.data.live(kind):
+        for pair in session.data.covers_of(item.id):
+            out.setdefault(pair, []).append(item.id)
+    return out
+
+
+def uncovered(session: Session, kind: str) -> list[Gap]:
+    """The gaps no live item of `kind` covers yet."""
+    done = covered(session, kind)
+    return [g for g in gaps(session) if (g.service, g.criterion) not in done]
+
+
+def groups_from(session: Session, service_id: str, criterion_id: str) -> list[GapGroup]:
+    """What a person may cover with the item they create from a gap: the service's gaps on the same
+    axis, all the service's gaps, the same criterion on the region's other services, and the gaps of
+    every service of the same vendor. Empty groups are left out; each group keeps the gap itself."""
+    data, ref = session.data, session.ref
+    every = gaps(session)
+    axis = ref.criteria_by_id[criterion_id].axis
+    name = data.name_of(service_id) or service_id
+    vendor = data.value(service_id, "vendor")
+    candidates = [
+        ("axis", f"Les écarts {axis} de « {name} »",
+         [g for g in every if g.service == service_id and g.axis == axis]),
+        ("service", f"Tous les écarts de « {name} »", [g for g in every if g.service == service_id]),
+        ("criterion", f"{criterion_id} sur tous les services", [g for g in every if g.criterion == criterion_id]),
+    ]
+    if vendor:
+        same = {sid for sid in data.live_ids("service") if data.value(sid, "vendor") == vendor}
+        candidates.append(("vendor", f"Les services de l'éditeur {vendor}", [g for g in every if g.service in same]))
+    out = []
+    for key, label, chosen in candidates:
+        pairs = tuple((g.service, g.criterion) for g in chosen)
+        if len(pairs) > 1:
+            out.append(GapGroup(key, label, pairs))
+    return out
+
+
+def covers_value(pairs: list[Pair] | tuple[Pair, ...]) -> list[list[str]]:
+    """What « covers » stores: distinct pairs, in the order given."""
+    return [list(p) for p in dict.fromkeys(pairs)]
+
+
+def adopt_covers(session: Session) -> int:
+    """A campaign of a questionnaire up to 2026.2 opened with one that has « covers »: each blocker's
+    and action's service and criterion become a one-pair « covers », journaled as one change (the
+    values are kept: the journal has them, and undo brings them back). Returns the items moved."""
+    data, ref = session.data, session.ref
+    changes = []
+    for kind in COVERING_KINDS:
+        if "covers" not in ref.item_questions(kind):
+            continue
+        for item in data.live(kind):
+            service, criterion = data.cell(item.id, "service"), data.cell(item.id, "criterion")
+            if data.cell(item.id, "covers") is not None or service is None or criterion is None:
+                continue
+            if service.error or criterion.error:  # kept as they are: listed as orphans, chosen again
+                continue
+            pair = [[service.value, criterion.value]]
+            changes += [Change(item.id, "covers", None, Cell(pair, covers_text(pair))),
+                        Change(item.id, "service", service, None), Change(item.id, "criterion", criterion, None)]
+    if changes:
+        session.commit(changes, op="migrate")
+    return len(changes) // 3
