@@ -1,0 +1,34 @@
+"""What a newcomer met walking a team campaign at 80×24 (second pair of eyes after #14), driven with
+Pilot on real campaign files: what the top line must keep in sight, what the review says when only
+the sign-off is missing, the words of a deletion, the verdict's count."""
+
+from __future__ import annotations
+
+from convergence_tui.app import ConvergenceApp
+from convergence_tui.referentiel import load
+from convergence_tui.usecases.session import Session
+from convergence_tui.widgets.dialogs import Confirm
+from tests.tui_helpers import goto, running
+
+SMALL = (80, 24)
+
+
+async def test_read_only_is_in_sight_at_80_columns_whatever_the_path(demo_db):
+    """A second window on a campaign: the top line said « LECTURE SEULE » after the path, so at 80
+    columns (a region and a file path of ordinary length) it was cut off and the line read only
+    « ● enregistré  Convergence · … »: the person typed on, believing it saved."""
+    holder = Session.open(demo_db)
+    try:
+        ref = load()
+        session = Session.open(demo_db, ref, fallback_readonly=True)
+        app = ConvergenceApp(demo_db, ref, session)
+        async with app.run_test(size=SMALL) as pilot:
+            await pilot.pause(0.3)
+            bar = app.screen.query_one("#topbar")
+            shown = bar.render_line(0).text
+            assert len(shown) <= SMALL[0]
+            assert "LECTURE SEULE (ouvert ailleurs)" in shown, shown
+            assert "● enregistré" in shown
+        session.close()
+    finally:
+        holder.close()
