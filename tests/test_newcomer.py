@@ -32,3 +32,26 @@ async def test_read_only_is_in_sight_at_80_columns_whatever_the_path(demo_db):
         session.close()
     finally:
         holder.close()
+
+
+async def test_the_review_says_the_sign_off_is_what_is_missing(complete_db):
+    """Everything answered, not signed off: the review's head said « Pas encore validée par le
+    responsable. » then « Rien ne manque pour l'export définitif. », while a final export is refused
+    for want of that very sign-off."""
+    from tests.conftest import MINI
+
+    async with running(complete_db, size=SMALL, referentiel=MINI) as (app, pilot):
+        await pilot.press("r")
+        await pilot.pause()
+        head = str(app.screen.query_one("#review-head").render())
+        assert "Pas encore validée" in head
+        assert "Rien ne manque" not in head, head
+        assert "Il ne manque que la validation du responsable pour l'export définitif." in head
+    with Session.open(complete_db, MINI) as s:
+        from convergence_tui.usecases.review import sign_off
+
+        sign_off(s, "Yann Morvan", "Responsable délégué")
+    async with running(complete_db, size=SMALL, referentiel=MINI) as (app, pilot):
+        await pilot.press("r")
+        await pilot.pause()
+        assert "Rien ne manque pour l'export définitif." in str(app.screen.query_one("#review-head").render())
