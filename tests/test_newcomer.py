@@ -55,3 +55,20 @@ async def test_the_review_says_the_sign_off_is_what_is_missing(complete_db):
         await pilot.press("r")
         await pilot.pause()
         assert "Rien ne manque pour l'export définitif." in str(app.screen.query_one("#review-head").render())
+
+
+async def test_deleting_an_action_asks_in_french_that_agrees(demo_db):
+    """d on an action asked « Supprimer le action n° 1 ? » (and « le ligne financière », « le
+    indicateur »): the question now agrees with any item label, and says the undo key of the keymap."""
+    async with running(demo_db, size=SMALL) as (app, pilot):
+        await goto(pilot, "8")
+        await pilot.press("d")
+        await pilot.pause()
+        assert isinstance(app.screen, Confirm)
+        question = app.screen.question
+        assert question.startswith("Supprimer cet élément : action n° 1"), question
+        assert "le action" not in question
+        assert "ctrl+z pour annuler ensuite." in question
+        await pilot.press("n")
+        await pilot.pause()
+        assert not isinstance(app.screen, Confirm)
