@@ -8,6 +8,7 @@ from convergence_tui.app import ConvergenceApp
 from convergence_tui.referentiel import load
 from convergence_tui.usecases.session import Session
 from convergence_tui.widgets.dialogs import Confirm
+from tests.test_bundle import PASSWORD, identity  # noqa: F401 (a fixture)
 from tests.tui_helpers import goto, running
 
 SMALL = (80, 24)
@@ -72,3 +73,19 @@ async def test_deleting_an_action_asks_in_french_that_agrees(demo_db):
         await pilot.press("n")
         await pilot.pause()
         assert not isinstance(app.screen, Confirm)
+
+
+def test_the_verdict_counts_one_service_in_the_singular(tmp_path, identity, cli, monkeypatch):  # noqa: F811
+    """A team's first bundle often holds one service: the verdict said « Scores recalculés à
+    l'identique : 1 services. »"""
+    db = tmp_path / "un.sqlite"
+    with Session.create(db, author="Hélène", answers={"region": "52", "campaign_label": "2026-S2",
+                                                       "reference_date": "2026-12-31"}) as s:
+        s.add_item("service", {"name": "ROR", "category": "SOCLE_REF", "status": "production"})
+    monkeypatch.setenv("CONVERGENCE_P12_PASSWORD", PASSWORD)
+    code, _out, err = cli("export", "--db", db, "--p12", identity, "--draft", "--out", tmp_path / "exports")
+    assert code == 0, err
+    (bundle,) = (tmp_path / "exports").glob("*.zip")
+    code, out, err = cli("verify", bundle)
+    assert code == 0, err
+    assert "Scores recalculés à l'identique : 1 service." in out, out
