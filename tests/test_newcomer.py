@@ -8,7 +8,7 @@ from convergence_tui.app import ConvergenceApp
 from convergence_tui.referentiel import load
 from convergence_tui.usecases.session import Session
 from convergence_tui.widgets.dialogs import Confirm
-from tests.test_bundle import PASSWORD, identity  # noqa: F401 (a fixture)
+from tests.test_bundle import PASSWORD, identity
 from tests.tui_helpers import goto, running
 
 SMALL = (80, 24)
@@ -75,7 +75,7 @@ async def test_deleting_an_action_asks_in_french_that_agrees(demo_db):
         assert not isinstance(app.screen, Confirm)
 
 
-def test_the_verdict_counts_one_service_in_the_singular(tmp_path, identity, cli, monkeypatch):  # noqa: F811
+def test_the_verdict_counts_one_service_in_the_singular(tmp_path, identity, cli, monkeypatch):
     """A team's first bundle often holds one service: the verdict said « Scores recalculés à
     l'identique : 1 services. »"""
     db = tmp_path / "un.sqlite"
