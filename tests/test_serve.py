@@ -139,7 +139,7 @@ async def test_browser_rates_a_criterion_into_the_file(demo_db, tmp_path):
             # A second tab is a second app on the same file: read-only, as a second terminal.
             second = await browser.new_tab(http)
             await second.open(address)
-            await second.wait_for(lambda s: "demo.sqlite · LECTURE SEULE" in s, "le second onglet en lecture seule")
+            await second.wait_for(lambda s: "LECTURE SEULE (ouvert ailleurs) · Convergence" in s, "le second onglet en lecture seule")
             assert len(apps_on(demo_db)) == 2
             await second.close()
             await tab.close()

@@ -13,7 +13,7 @@ from typing import Any
 from .. import __version__
 from ..escaping import printable
 from ..referentiel.values import REGIONS
-from ..wording import date_fr, datetime_fr
+from ..wording import counted, date_fr, datetime_fr
 from .signature import authenticated_by
 
 OFFICIAL = "official"  # Verified.questionnaire for a known official file
@@ -98,7 +98,7 @@ class Verified:
         else:
             lines.append(f"Questionnaire : {named}, NON officiel — identique à {p(self.questionnaire)}, et à lui "
                          "seul.")
-        lines.append(f"Scores recalculés à l'identique : {len(self.scores['services'])} services.")
+        lines.append(f"Scores recalculés à l'identique : {counted(len(self.scores['services']), 'service')}.")
         if self.derived_compared:
             lines.append("services.csv, plan.csv et rapport.html régénérés depuis les réponses : identiques.")
         else:

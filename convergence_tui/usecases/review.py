@@ -115,9 +115,13 @@ def state_lines(state: SignoffState, problems: list[Problem]) -> list[tuple[str,
     final export. The review and the validation section say it the same way."""
     # The sign-off has its own line: not counted again among what is missing.
     blocking = kinds_summary(problems, skip=(SIGNOFF_PROBLEM,))
+    if blocking:
+        return [signoff_line(state), (f"Encore à compléter avant l'export définitif : {blocking}.", "$warning")]
+    # « Rien ne manque » under « Pas encore validée » read as a contradiction: the sign-off is missing.
     return [signoff_line(state),
-            (f"Encore à compléter avant l'export définitif : {blocking}." if blocking
-             else "Rien ne manque pour l'export définitif.", "$warning" if blocking else "$success")]
+            ("Rien ne manque pour l'export définitif." if state.current
+             else "Il ne manque que la validation du responsable pour l'export définitif.",
+             "$success" if state.current else "$warning")]
 
 
 def export_blockers(session: Session, problems: list[Problem] | None = None) -> list[Problem]:

@@ -253,4 +253,6 @@ class ItemsView(Vertical, SectionView):
                 self.saver.save(DeleteItem(item_id))
             self.table.focus()
 
-        self.app.push_screen(Confirm(f"Supprimer le {what}{detail} ?{extra}\nCtrl+Z pour annuler ensuite."), done)
+        # « cet élément » agrees with every item label (« le action », « le ligne financière » did not).
+        self.app.push_screen(Confirm(f"Supprimer cet élément : {what}{detail} ?{extra}\n"
+                                     f"{key_label('undo')} pour annuler ensuite."), done)

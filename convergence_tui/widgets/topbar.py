@@ -1,5 +1,5 @@
-"""The top line: the save state first (a long path must never push it out of sight), then the
-campaign, its file and whether it is read-only."""
+"""The top line: the save state first, then whether the file is read-only (a long path or region
+must never push either out of sight at 80 columns), then the campaign and its file."""
 
 from __future__ import annotations
 
@@ -25,12 +25,12 @@ class TopBar(Static):
         session = self.session
         info = session.data.campaign_info()
         region = REGIONS.get(info["region"] or "", "région ?")
-        mode = (" · LECTURE SEULE (ouvert ailleurs)" if session.locked_elsewhere
-                else " · lecture seule" if session.readonly else "")
+        mode = ("LECTURE SEULE (ouvert ailleurs) · " if session.locked_elsewhere
+                else "lecture seule · " if session.readonly else "")
         waiting = len(self.saver.pending)
         state = (f"[$error]⚠ NON ENREGISTRÉ ({waiting}) — nouvel essai automatique[/]" if self.saver.failing
                  else "[$warning]● saisie en cours[/]" if waiting else "[$success]● enregistré[/]")
-        head = f"Convergence · {region} {info['label'] or ''} · {short_path(session.path)}{mode}"
+        head = f"{mode}Convergence · {region} {info['label'] or ''} · {short_path(session.path)}"
         if (state, head) == self._shown:
             return  # redrawing the same bar on every save costs a layout pass
         self._shown = (state, head)
