@@ -45,10 +45,12 @@ def text_cell(value: str) -> str:
     return text if len(text) <= MAX_CELL else text[:MAX_CELL - len(CUT)] + CUT
 
 
-def shown_width(kind: str, value: Any) -> int:
-    """About how many characters a value takes once formatted."""
-    if isinstance(value, str):
-        return max((len(line) for line in value.split("\n")), default=0)
+def text_width(text: str) -> int:
+    return max(len(line) for line in text.split("\n")) if "\n" in text else len(text)
+
+
+def shown_width(kind: str, value: float | dt.date) -> int:
+    """About how many characters a number or a date takes once formatted."""
     if kind in SHOWN_WIDTH:
         return SHOWN_WIDTH[kind]
     if kind == EUROS:
@@ -90,17 +92,33 @@ def _write(ws: Worksheet, sheet: Sheet, formats: Mapping[str, Format], header: F
     widths = [max(6, *(len(word) + 1 for word in c.header.split())) for c in sheet.columns]
     for col, column in enumerate(sheet.columns):
         ws.write_string(0, col, column.header, header)
+    # The same texts come back on many rows (service names, labels, « oui »): made inert and measured once.
+    texts: dict[str, tuple[str, int]] = {}
+    kinds = [c.kind for c in sheet.columns]
+    text_formats = [formats[LONG if k == LONG else TEXT] for k in kinds]
     for r, row in enumerate(sheet.rows, 1):
-        for col, (column, value) in enumerate(zip(sheet.columns, row)):
-            kind = column.kind
-            if isinstance(value, Typed):
-                kind, value = value.kind, value.value
+        for col, value in enumerate(row):
             if value is None:
                 continue
-            if isinstance(value, str):
-                value = text_cell(value)
-                ws.write_string(r, col, value, formats[LONG if kind == LONG else TEXT])
-            elif isinstance(value, dt.date):  # a datetime too
+            if value.__class__ is str:
+                known = texts.get(value)
+                if known is None:
+                    made = text_cell(value)
+                    known = texts[value] = (made, text_width(made))
+                ws.write_string(r, col, known[0], text_formats[col])
+                if known[1] > widths[col]:
+                    widths[col] = known[1]
+                continue
+            kind = kinds[col]
+            if isinstance(value, Typed):
+                kind, value = value.kind, value.value
+                if value is None:
+                    continue
+                if isinstance(value, str):
+                    ws.write_string(r, col, text_cell(value), text_formats[col])
+                    widths[col] = max(widths[col], text_width(text_cell(value)))
+                    continue
+            if isinstance(value, dt.date):  # a datetime too
                 ws.write_datetime(r, col, value, formats[kind if kind in (DATE, DATETIME) else DATE])
             elif isinstance(value, int | float) and not isinstance(value, bool):
                 ws.write_number(r, col, value, formats[kind if kind not in (TEXT, LONG) else NUMBER])
@@ -108,8 +126,10 @@ def _write(ws: Worksheet, sheet: Sheet, formats: Mapping[str, Format], header: F
                 raise TypeError(f"{sheet.name}: {value!r}")
             widths[col] = max(widths[col], shown_width(kind, value))
     for col, column in enumerate(sheet.columns):
-        kind = column.kind if column.kind in MAX_WIDTH else TEXT
-        width = min(max(widths[col], MIN_WIDTH[kind]), MAX_WIDTH[kind]) if column.kind in (TEXT, LONG) else widths[col]
+        if column.kind in (TEXT, LONG):
+            width = min(max(widths[col], MIN_WIDTH[column.kind]), MAX_WIDTH[column.kind])
+        else:
+            width = widths[col]
         ws.set_column(col, col, width + 1)
     ws.freeze_panes(1, 0)
     ws.autofilter(0, 0, max(len(sheet.rows), 1), len(sheet.columns) - 1)

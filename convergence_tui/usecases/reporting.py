@@ -48,9 +48,10 @@ def check_targets(html: Path | None, xlsx: Path | None, *, replace: bool = False
     for option, path in (("html", html), ("xlsx", xlsx)):
         if path is None:
             continue
+        suffix = SUFFIXES[option][0]
         if path.suffix.lower() not in SUFFIXES[option]:
-            raise UserError(f"{path} : --{option} écrit un fichier {SUFFIXES[option][0]} ({READER[option]} le reconnaît "
-                            f"à ce nom) ; par exemple --{option} {path.stem or 'rapport'}{SUFFIXES[option][0]}.")
+            raise UserError(f"{path} : --{option} écrit un fichier {suffix} ({READER[option]} le reconnaît à ce nom) ; "
+                            f"par exemple --{option} {path.stem or 'rapport'}{suffix}.")
         check_target(path, replace=replace, exists_hint=EXISTS_HINT)
 
 
