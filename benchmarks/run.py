@@ -13,7 +13,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from benchmarks import bench_core, bench_export, bench_startup
+from benchmarks import bench_core, bench_export, bench_report, bench_startup
 from benchmarks.common import ACTIONS, SERVICES, git_rev, large_campaign, machine
 
 
@@ -35,6 +35,8 @@ def main() -> None:
     subprocess.run([sys.executable, "-m", "benchmarks.bench_tui", str(db)], check=True)
     print("\nExport and verify")
     bench_export.run(db)
+    print("\nReports (convergence report)")
+    bench_report.run(db)
 
 
 

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import platformdirs
 
+from .errors import UserError, os_reason
+
 APP = "convergence-tui"
 
 
@@ -69,3 +71,52 @@ def fsync_folder(folder: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+def check_target(path: Path, *, replace: bool = False, exists_hint: str = "choisissez un autre nom") -> bool:
+    """Refuse a file name that `write_whole` would refuse (to say it before any work); returns
+    whether a file is there to be replaced."""
+    if path.is_dir():
+        raise UserError(f"{path} est un dossier ; donnez un nom de fichier.")
+    if not path.parent.is_dir():
+        raise UserError(f"{path.parent} : dossier introuvable ; créez-le ou choisissez un autre emplacement.")
+    existed = path.exists()
+    if existed and not replace:
+        raise UserError(f"{path} existe déjà ; {exists_hint}.")
+    return existed
+
+
+def write_whole(path: Path, data: bytes, *, mode: int = 0o600, replace: bool = False,
+                exists_hint: str = "choisissez un autre nom") -> bool:
+    """Write `data` to `path` whole or not at all: into a temporary file of the same folder (mode
+    0600 from its creation), flushed to the disk, then renamed over `path` and the folder synced. A
+    full disk or a folder that refuses leaves nothing behind (and, with `replace`, the old file as
+    it was). Never over an existing file unless `replace`; `exists_hint` says what to do then.
+    Returns whether a file was replaced."""
+    import tempfile
+
+    existed = check_target(path, replace=replace, exists_hint=exists_hint)
+    folder = path.parent
+    try:
+        fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partiel", dir=folder)
+    except OSError as exc:
+        raise UserError(f"{folder} : écriture impossible ({os_reason(exc)}) ; vérifiez le dossier et la place "
+                        "libre.") from None
+    tmp = Path(name)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        if mode != 0o600:
+            os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        kept = " (le fichier existant est intact)" if existed else ""
+        raise UserError(f"{path} : écriture impossible ({os_reason(exc)}) ; rien n'a été écrit{kept}.") from None
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    fsync_folder(folder)
+    return existed

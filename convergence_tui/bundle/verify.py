@@ -293,27 +293,11 @@ def questionnaire_file(path: Path) -> tuple[str, bytes]:
 
 
 def write_report(path: Path, data: bytes) -> None:
-    """`verify --report FILE`: never over an existing file, never half-written."""
-    import os
-    import tempfile
+    """`verify --report FILE`: never over an existing file, never half-written; readable by others
+    (the ANS passes it on)."""
+    from ..paths import write_whole
 
-    if path.exists():
-        raise UserError(f"{path} existe déjà ; choisissez un autre nom pour le rapport (--report).")
-    folder = path.parent
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=".", suffix=".html.partiel", dir=folder)
-    except OSError as exc:
-        raise UserError(f"{folder} : écriture du rapport impossible ({exc.strerror}) ; vérifiez le dossier.") from None
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise UserError(f"{path} : écriture du rapport impossible ({exc.strerror}) ; rien n'a été écrit.") from None
+    write_whole(path, data, mode=0o644, exists_hint="choisissez un autre nom pour le rapport (--report)")
 
 
 __all__ = ["TrustAnchors", "Verified", "load_trust", "questionnaire_file", "read_entries", "verify_bundle",

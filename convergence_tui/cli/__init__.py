@@ -17,7 +17,16 @@ from .. import __version__
 from ..errors import UserError
 from ..escaping import printable
 from .bundle import cmd_export, cmd_keygen, cmd_verify
-from .campaign import cmd_demo, cmd_import, cmd_migrate, cmd_referentiel_check, cmd_restore, cmd_signoff, cmd_status
+from .campaign import (
+    cmd_demo,
+    cmd_import,
+    cmd_migrate,
+    cmd_referentiel_check,
+    cmd_report,
+    cmd_restore,
+    cmd_signoff,
+    cmd_status,
+)
 from .common import resolve_db
 from .french import french_argparse
 from .output import _Printable
@@ -122,6 +131,15 @@ def build_parser() -> argparse.ArgumentParser:
                    "régénéré depuis les données du paquet (un seul paquet)")
     _common(s, top=False)
 
+    s = _command(sub, "report", "écrire le rapport HTML ou le classeur de la campagne, sans signature")
+    s.add_argument("--html", type=Path, metavar="FICHIER.html", help="rapport HTML : le même que celui du paquet "
+                   "signé, tiré du fichier de campagne")
+    s.add_argument("--xlsx", type=Path, metavar="FICHIER.xlsx", help="classeur : région, services, grille, écarts, "
+                   "freins, plan, indicateurs, finances (une feuille chacun)")
+    s.add_argument("--replace", action="store_true", help="remplacer un fichier qui existe déjà (sans cette option, "
+                   "un fichier existant n'est jamais écrasé : rien n'est écrit)")
+    _common(s, top=False)
+
     s = _command(sub, "keygen", "créer une identité de signature auto-signée (pilotes, tests)")
     s.add_argument("--out", type=Path, required=True, metavar="FICHIER.p12", help="fichier .p12 à créer (le "
                    "certificat .pem est écrit à côté)")
@@ -184,5 +202,5 @@ def _dispatch(args: argparse.Namespace) -> int:
         return cmd_serve(args)
     handler = {"demo": cmd_demo, "import": cmd_import, "status": cmd_status, "signoff": cmd_signoff,
                "export": cmd_export, "verify": cmd_verify, "keygen": cmd_keygen, "migrate": cmd_migrate,
-               "restore": cmd_restore}[args.command]
+               "restore": cmd_restore, "report": cmd_report}[args.command]
     return handler(args)

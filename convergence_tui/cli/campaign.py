@@ -1,4 +1,4 @@
-"""The commands on a campaign file: demo, referentiel check, import, status, signoff, migrate, restore."""
+"""The commands on a campaign file: demo, referentiel check, import, status, report, signoff, migrate, restore."""
 
 from __future__ import annotations
 
@@ -117,6 +117,20 @@ def cmd_status(args: argparse.Namespace) -> int:
     if args.check and problems:
         return 3
     return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from ..usecases.reporting import check_targets, write_reports
+    from ..usecases.session import Session
+
+    check_targets(args.html, args.xlsx, replace=args.replace)  # before opening the campaign
+    with Session.open(resolve_db(args), args.referentiel, readonly=True) as session:
+        reported = write_reports(session, html=args.html, xlsx=args.xlsx, replace=args.replace)
+    for w in reported.files:
+        replaced = " (il remplace le fichier qui était là)" if w.replaced else ""
+        print(f"{w.what[:1].upper()}{w.what[1:]} écrit{replaced} : {w.path.resolve()}")
+    return done_then_left("Non signé : seul le paquet exporté (convergence export) est une soumission.",
+                          reported.missing)
 
 
 def done_then_left(done: str, left: int) -> int:

@@ -75,7 +75,9 @@ def report_data(rebuilt: Rebuilt, claims: Mapping[str, Any], missing: list[Probl
         "label": info["label"], "reference_date": info["reference_date"],
         "ars": form.get("ars_name", ""), "grades": form.get("grades_name", ""),
         "created_at": claims["created_at"], "draft": claims["draft"],
-        "signer": {"subject": claims["signer"]["subject"], "fingerprint": claims["signer"]["certificate_sha256"]},
+        # None: a working report made from the campaign file (`convergence report`), signed by nobody.
+        "signer": None if claims["signer"] is None else {"subject": claims["signer"]["subject"],
+                                                         "fingerprint": claims["signer"]["certificate_sha256"]},
         "validation": claims["validation"],
         "referentiel": {"id": pin["id"], "version": pin["version"], "official": pin.get("official")},
         "context": regional_texts(ref, form),

@@ -104,15 +104,22 @@ def render(d: Mapping[str, Any]) -> bytes:
     out.append(f"<h1>Auto-évaluation Convergence — {e(d['region_name'])} ({e(d['region_code'])})</h1>")
     out.append(f"<p class=\"muted\">Campagne {e(d['label'])} · niveaux dus au {e(date_fr(d['reference_date']))} · "
                f"{e(d['grades'])} · {e(d['ars'])}</p>")
-    if d["draft"]:
-        n = len(d["missing"])
-        out.append(f"<div class=\"draft\">BROUILLON — ce paquet n'est pas une soumission définitive : "
-                   f"{counted(n, 'point')} {'restent' if n > 1 else 'reste'} à compléter (liste en fin de "
-                   "rapport).</div>")
+    signer = d["signer"]
+    n = len(d["missing"])
+    left = f"{counted(n, 'point')} {'restent' if n > 1 else 'reste'} à compléter (liste en fin de rapport)"
+    if signer is None:
+        out.append("<div class=\"draft\">RAPPORT DE TRAVAIL, NON SIGNÉ — tiré du fichier de campagne ; seul le "
+                   "paquet exporté et signé (<code>convergence export</code>) est une soumission"
+                   + (f" : {left}" if d["draft"] else "") + ".</div>")
+    elif d["draft"]:
+        out.append(f"<div class=\"draft\">BROUILLON — ce paquet n'est pas une soumission définitive : {left}.</div>")
     validation = d.get("validation")
     out.append("<table><tbody>")
-    out.append(f"<tr><th>Signé par</th><td>{e(d['signer']['subject'])}<br><span class=\"muted\">empreinte SHA-256 "
-               f"du certificat : {e(d['signer']['fingerprint'])}</span></td></tr>")
+    if signer is None:
+        out.append("<tr><th>Signé par</th><td>personne : rapport de travail</td></tr>")
+    else:
+        out.append(f"<tr><th>Signé par</th><td>{e(signer['subject'])}<br><span class=\"muted\">empreinte SHA-256 "
+                   f"du certificat : {e(signer['fingerprint'])}</span></td></tr>")
     out.append(f"<tr><th>Créé le</th><td>{e(datetime_fr(d['created_at']))}</td></tr>")
     out.append("<tr><th>Validation</th><td>" + (
         f"{e(validation['name'])} ({e(validation['role'])}), le {e(datetime_fr(validation['at']))}" if validation
@@ -190,7 +197,11 @@ def render(d: Mapping[str, Any]) -> bytes:
     if d["draft"]:
         out.append(f"<h2>Ce qui manque encore ({len(d['missing'])})</h2><ul>"
                    + "".join(f"<li>{e(m)}</li>" for m in d["missing"]) + "</ul>")
-    out.append("<p class=\"muted\">Produit par convergence-tui. Ce rapport accompagne un paquet signé : "
-               "<code>convergence verify</code> en contrôle la signature et recalcule les scores.</p>")
+    if signer is None:
+        out.append("<p class=\"muted\">Produit par convergence-tui (<code>convergence report</code>) depuis le "
+                   "fichier de campagne, sans signature.</p>")
+    else:
+        out.append("<p class=\"muted\">Produit par convergence-tui. Ce rapport accompagne un paquet signé : "
+                   "<code>convergence verify</code> en contrôle la signature et recalcule les scores.</p>")
     out.append("</body></html>")
     return ("\n".join(out) + "\n").encode("utf-8")

@@ -33,16 +33,21 @@ FORMULA_START = ("=", "+", "@", "\t", "\r")  # a spreadsheet runs what starts so
 NEGATIVE_NUMBER = re.compile(r"-\d+(,\d+)?")  # as _fr writes them: -3, -2,5
 
 
-def cell(value: object) -> str:
-    """A CSV cell: French number or text, control characters made visible (line breaks and tabs
-    kept: a quoted cell may span lines), and text a spreadsheet would run as a formula written
-    with a leading apostrophe (DESIGN.md §6): starting with `=`, `+`, `@`, a tab or a carriage
-    return, or with `-` unless the whole cell is a number (-3 stays a number; "-2+cmd|…" is a
-    formula even though a digit follows the sign)."""
-    text = printable(_fr(value), multiline=True)
+def inert(text: str) -> str:
+    """Text for a spreadsheet cell, control characters made visible (line breaks and tabs kept: a
+    cell may span lines), and text a spreadsheet would run as a formula written with a leading
+    apostrophe (DESIGN.md §6): starting with `=`, `+`, `@`, a tab or a carriage return, or with `-`
+    unless the whole cell is a number (-3 stays a number; "-2+cmd|…" is a formula even though a
+    digit follows the sign). The one rule of the CSV tables and the workbook."""
+    text = printable(text, multiline=True)
     if text.startswith(FORMULA_START) or (text[:1] == "-" and len(text) > 1 and not NEGATIVE_NUMBER.fullmatch(text)):
         return "'" + text
     return text
+
+
+def cell(value: object) -> str:
+    """A CSV cell: French number or text, made inert."""
+    return inert(_fr(value))
 
 
 def _csv(header: list[str], rows: list[list[Any]]) -> bytes:

@@ -153,32 +153,41 @@ class Prepared:
         return ExportResult(written.path, written.fingerprint, self.draft, self.missing, self.questionnaire)
 
 
+def campaign_meta(session: Session, answers: dict[str, Any], draft: bool) -> tuple[dict[str, Any], str]:
+    """What a bundle's manifest claims of the campaign (questionnaire, campaign, draft, validation),
+    and the questionnaire's pin (referentiel.official.pin_of). The unsigned report
+    (usecases/reporting.py) says the same."""
+    from ..campaign.signoffs import latest_signoff
+    from ..referentiel.official import pin_of
+
+    ref = session.ref
+    # The validation claimed is the one verify will find: the latest sign-off recorded in the
+    # answers, when its digest is theirs.
+    last, current = latest_signoff(answers)
+    validation = {k: last[k] for k in ("name", "role", "at")} if last is not None and current else None
+    pin = pin_of(ref.referentiel.id, ref.referentiel.version, ref.sha256)
+    meta = {
+        "referentiel": {"id": ref.referentiel.id, "version": ref.referentiel.version, "sha256": ref.sha256,
+                        "official": pin == "official"},
+        "campaign": answers["campaign"],
+        "draft": draft,
+        "validation": validation,
+    }
+    return meta, pin
+
+
 def prepare(session: Session, identity: Identity, problems: list[Problem], draft: bool, created: dt.datetime,
             progress: Callable[[str], None] = lambda _: None) -> Prepared:
     from ..bundle.derived import derived_entries
     from ..bundle.format import canonical_json
     from ..bundle.writer import manifest_claims, utc_stamp
     from ..campaign.rebuilt import rebuild
-    from ..campaign.signoffs import latest_signoff
-    from ..referentiel.official import pin_of
 
     answers = session.answers_document()
     scores = session.scores_document()
     ref = session.ref
     ref_bytes = ref.source_text.encode("utf-8")
-    # The validation claimed is the one verify will find: the latest sign-off recorded in the
-    # answers, when its digest is theirs.
-    last, current = latest_signoff(answers)
-    validation = {k: last[k] for k in ("name", "role", "at")} if last is not None and current else None
-    pin = pin_of(ref.referentiel.id, ref.referentiel.version, ref.sha256)
-    official = pin == "official"
-    meta = {
-        "referentiel": {"id": ref.referentiel.id, "version": ref.referentiel.version, "sha256": ref.sha256,
-                        "official": official},
-        "campaign": answers["campaign"],
-        "draft": draft,
-        "validation": validation,
-    }
+    meta, pin = campaign_meta(session, answers, draft)
     progress("Rapport et tableaux")
     # Made from the answers document read back, exactly as verify regenerates them.
     rebuilt = rebuild(ref, answers, session.reference_date)
