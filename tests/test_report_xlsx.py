@@ -93,8 +93,8 @@ def test_sheets_in_order_with_filters_frozen_headers_and_sized_columns(book):
     letters = {c.value: c.column_letter for c in grid[1]}
     assert int(grid.column_dimensions[letters["Libellé du critère"]].width) == 61  # long labels: capped, wrapped
     assert grid.column_dimensions[letters["Axe"]].width < 10
-    assert [c.value for c in book["Plan"][1]][:6] == ["Identifiant", "Service", "Critère", "Action", "Niveau visé",
-                                                      "Échéance"]
+    assert [c.value for c in book["Plan"][1]][:6] == ["Identifiant", "Services", "Critères", "Écarts", "Action",
+                                                      "Niveau visé"]
 
 
 def test_services_equal_status_json(book, status):
@@ -141,6 +141,10 @@ def test_counts_equal_the_campaign(book, status, made, ref):
     assert len(rows(book["Écarts"])) == sum(len(s["gaps"]) for s in status["services"]) > 0
     assert len(rows(book["Freins"])) == len(answers["blockers"]) > 0
     assert len(rows(book["Plan"])) == len(answers["actions"]) > 0
+    # Each item once, with how many gaps it covers (a shared cause is one row, not one per gap).
+    for sheet, key in (("Freins", "blockers"), ("Plan", "actions")):
+        counts = {r["Identifiant"]: r["Écarts"] for r in rows(book[sheet])}
+        assert counts == {i["id"]: len(i["covers"]) for i in answers[key]} and max(counts.values()) > 1
     assert len(rows(book["Indicateurs"])) == sum(len(s["indicators"]) for s in services) > 0
     assert len(rows(book["Finances"])) == sum(len(s["finances"]) for s in services) > 0
     grid = rows(book["Grille"])

@@ -17,6 +17,7 @@ from functools import cached_property
 from typing import Any
 
 from ..campaign.data import criterion_scope
+from ..campaign.formats import entry_covers
 from ..campaign.problems import Problem
 from ..campaign.rebuilt import Rebuilt
 from ..referentiel.models import Question
@@ -57,12 +58,8 @@ Pair = tuple[str | None, str | None]
 
 
 def covered(item: Mapping[str, Any]) -> list[Pair]:
-    """The (service, criterion) pairs a blocker or an action covers: the one place the workbook reads
-    them. An answers document of format 2 lists them under `covers` (DESIGN.md §5); format 1 names
-    one service and one criterion."""
-    if "covers" in item:
-        return [(p.get("service"), p.get("criterion")) for p in item["covers"]]
-    return [(item.get("service"), item.get("criterion"))]
+    """The (service, criterion) pairs a blocker or an action covers, whatever the document's format."""
+    return list(entry_covers(item))
 
 
 @dataclass(frozen=True, eq=False)
@@ -259,18 +256,19 @@ def gaps_sheet(src: Source) -> Sheet:
 
 
 def _plan_items(src: Source, kind: str, key: str, name: str) -> Sheet:
-    """Blockers or actions: the pairs each covers, then its questions in the questionnaire's order."""
+    """Blockers or actions, each once: the gaps it covers (services, criteria, how many), then its
+    questions in the questionnaire's order."""
     section = src.rebuilt.ref.list_section(kind)
-    questions = _question_columns(section.questions if section else [], ("service", "criterion"))
-    columns = [Column("Identifiant"), Column("Service"), Column("Critère"),
+    questions = _question_columns(section.questions if section else [], ("service", "criterion", "covers"))
+    columns = [Column("Identifiant"), Column("Services"), Column("Critères"), Column("Écarts", INT),
                *(Column(q.label, KIND_OF_QUESTION.get(q.type, TEXT)) for q in questions)]
     rows = []
     for item in src.answers[key]:
         values = _values(item)
         pairs = covered(item)
         shown = _shown(questions, values)
-        rows.append([item["id"], _joined(src.names.get(sid or "", sid) for sid, _ in pairs),
-                     _joined(cid for _, cid in pairs),
+        rows.append([item["id"], _joined(src.names.get(sid or "", sid) for sid in dict.fromkeys(s for s, _ in pairs)),
+                     _joined(dict.fromkeys(cid for _, cid in pairs)), len(pairs),
                      *(src.label(kind, q, values.get(q.id)) if q.id in shown else None for q in questions)])
     return Sheet(name, columns, rows)
 
