@@ -20,8 +20,10 @@ holds is `benchmarks/walkthrough_scenario.py`.
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import shutil
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -52,7 +54,7 @@ PHASES = {  # phase: what its items are
     "forms": "answers typed",
     "services": "services described",
     "grid": "criteria rated",
-    "plan": "gaps planned",
+    "plan": "gaps planned (4 causes)",
     "signoff": "sign-off",
     "export": "final export",
 }
@@ -65,6 +67,7 @@ class Tally:
     keys: Counter = field(default_factory=Counter)  # (phase, kind) → keys
     items: Counter = field(default_factory=Counter)  # phase → items
     seconds: Counter = field(default_factory=Counter)  # phase → wall time
+    written: Counter = field(default_factory=Counter)  # blockers and actions written
 
     def phase_keys(self, phase: str) -> int:
         return sum(n for (p, _), n in self.keys.items() if p == phase)
@@ -77,8 +80,9 @@ class Walk:
     """The person at the keyboard: keys sent to the program, counted, each followed by a wait on
     what the screen shows."""
 
-    def __init__(self, tmux: Tmux) -> None:
+    def __init__(self, tmux: Tmux, db: Path) -> None:
         self.tmux = tmux
+        self.db = db  # the campaign file, read (never written) to know a tick is saved
         self.tally = Tally()
         self.phase = ""
 
@@ -292,60 +296,93 @@ def _text_dialog(w: Walk, heading: str, text: str, cid: str, cell: str) -> None:
 
 
 def plan(w: Walk, ref) -> None:
-    """`n` goes to the next gap without a blocker or an action; `b` and `a` there open the form,
-    pre-filled with the service and the criterion."""
-    gaps = [(svc, c.id, gap) for svc in scenario.SERVICES for c in ref.candidates(svc.category)
-            if (gap := svc.gaps.get(c.id))]
-    for n, (svc, cid, gap) in enumerate(gaps, 1):
-        for kind in ("blocker", "action"):
-            w.press("n", kind="move")
-            w.wait(lambda s, cid=cid, name=svc.name: grid_cursor(s) == cid and title(s).startswith(name[:20])
-                   and "a Action" in footer(s), f"l'écart {cid} de {svc.name}")
-            if kind == "blocker":
-                blocker(w, n, svc, gap)
-            else:
-                action(w, n, svc, gap)
-        w.tally.items["plan"] += 1
+    """`n` goes to the next gap without a blocker or an action; `b` or `a` there opens the form with
+    that gap ticked. Each cause is named once: the other gaps it explains are ticked in the same form
+    (↓ to each, space), and one blocker and one action cover them all."""
+    named: dict[str, set[int]] = {"blocker": set(), "action": set()}  # causes, by their index
+    numbers = {"blocker": 0, "action": 0}
+    while len(named["action"]) < len(scenario.CAUSES):
+        w.press("n", kind="move")
+        # The grid on a gap (the walk may start in the grid, on a criterion that is none).
+        screen = w.wait(lambda s: (svc := _service_shown(s)) is not None and grid_cursor(s) in svc.gaps
+                        and "a Action" in footer(s), "un écart dans la grille")
+        svc, cid = _service_shown(screen), grid_cursor(screen)
+        assert svc is not None and cid is not None
+        gap = svc.gaps[cid]
+        cause = scenario.CAUSES.index(gap.cause)
+        kind = "blocker" if cause not in named["blocker"] else "action"
+        if cause in named[kind]:
+            raise AssertionError(f"`n` mène à {cid} de {svc.name}, que le {kind} de sa cause couvre déjà")
+        numbers[kind] += 1
+        covering(w, kind, numbers[kind], svc, cid, gap.cause)
+        named[kind].add(cause)
+        w.tally.items["plan"] += len(scenario.gaps_of(gap.cause)) if kind == "action" else 0
 
 
-def blocker(w: Walk, n: int, svc: scenario.Service, gap: scenario.Gap) -> None:
-    w.press("b", kind="blocker")
-    w.wait(lambda s: f"frein n° {n}" in s, f"le frein n° {n}")
-    w.focus("Service", svc.name)
-    w.press("Tab", kind="blocker")
-    w.focus("Critère")
-    w.press("Tab", kind="blocker")
-    w.focus("Origine du frein")
-    w.pick("Origine du frein", gap.origin, kind="blocker")
-    w.press("Tab", kind="blocker")
-    w.focus("Description")
-    w.type(gap.blocker, kind="blocker")
-    w.focus("Description", gap.blocker[:20])
-    w.press("Escape", kind="blocker")
-    w.wait(lambda s: f"Freins  {n} frein" in s and "a Ajouter" in footer(s), "la liste des freins")
-
-
-def action(w: Walk, n: int, svc: scenario.Service, gap: scenario.Gap) -> None:
-    w.press("a", kind="action")
-    w.wait(lambda s: f"action n° {n}" in s, f"l'action n° {n}")
-    w.focus("Service", svc.name)
-    for label in ("Critère", "Action"):
-        w.press("Tab", kind="action")
-        w.focus(label)
-    w.enter_text("Action", gap.action, kind="action")
-    w.press("Tab", kind="action")
+def covering(w: Walk, kind: str, n: int, svc: scenario.Service, cid: str, cause: scenario.Cause) -> None:
+    """A blocker or an action from the gap `cid` of `svc`, covering every gap of its cause."""
+    w.press("b" if kind == "blocker" else "a", kind=kind)
+    w.tally.written[kind] += 1
+    noun = "frein" if kind == "blocker" else "action"
+    w.wait(lambda s: f"{noun} n° {n}" in s and "g Groupe" in footer(s), f"{noun} n° {n}, ses écarts")
+    tick_others(w, kind, svc, cid, cause)
+    if kind == "blocker":
+        w.press("Tab", kind=kind)
+        w.focus("Origine du frein")
+        w.pick("Origine du frein", cause.origin, kind=kind)
+        w.press("Tab", kind=kind)
+        w.focus("Description")
+        w.type(cause.blocker, kind=kind)
+        w.focus("Description", cause.blocker[:20])
+        w.press("Escape", kind=kind)
+        w.wait(lambda s: f"Freins  {n} frein" in s and "a Ajouter" in footer(s), "la liste des freins")
+        return
+    w.press("Tab", kind=kind)
+    w.focus("Action")
+    w.enter_text("Action", cause.action, kind=kind)
+    w.press("Tab", kind=kind)
     w.focus("Niveau visé", "4 —")  # pre-filled with the final target
-    w.press("Tab", kind="action")
+    w.press("Tab", kind=kind)
     w.focus("Échéance")
-    w.enter_text("Échéance", gap.due, kind="action")
-    w.press("Tab", kind="action")
+    w.enter_text("Échéance", cause.due, kind=kind)
+    w.press("Tab", kind=kind)
     w.focus("Porteur")
-    w.pick("Porteur", gap.owner, kind="action")
-    w.press("Tab", kind="action")
+    w.pick("Porteur", cause.owner, kind=kind)
+    w.press("Tab", kind=kind)
     w.focus("Statut")
-    w.pick("Statut", gap.status, kind="action")
-    w.press("Escape", kind="action")
+    w.pick("Statut", cause.status, kind=kind)
+    w.press("Escape", kind=kind)
     w.wait(lambda s: f"Plan de convergence  {n} action" in s and "a Ajouter" in footer(s), "la liste des actions")
+
+
+def tick_others(w: Walk, kind: str, svc: scenario.Service, cid: str, cause: scenario.Cause) -> None:
+    """In the list of the campaign's gaps (in the program's order), ↓ to each other gap of the cause
+    and space; each tick is in the file before the next key."""
+    order = scenario.gap_order()
+    others = sorted(order.index((s.name, c)) for s, c in scenario.gaps_of(cause) if (s.name, c) != (svc.name, cid))
+    if not others:
+        return
+    w.press("Home", kind="tick")
+    at = 0
+    for target in others:
+        w.press(*["Down"] * (target - at), kind="tick")
+        w.press("Space", kind="tick")
+        at = target
+        name, criterion = order[target]
+        w.wait(lambda _s, name=name, criterion=criterion: (name, criterion) in newest_covers(w.db, kind),
+               f"{criterion} de {name} coché")
+
+
+def newest_covers(db: Path, kind: str) -> set[tuple[str, str]]:
+    """The gaps the newest blocker or action covers, by service name, as the file holds them."""
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        row = conn.execute("select value from answers where field = 'covers' and scope = (select id from items "
+                           "where kind = ? order by position desc limit 1)", [kind]).fetchone()
+        names = dict(conn.execute("select scope, value from answers where field = 'name'").fetchall())
+    finally:
+        conn.close()
+    return {(names.get(s, s), c) for s, c in json.loads(row[0])} if row and row[0] else set()
 
 
 def signoff(w: Walk) -> None:
@@ -425,7 +462,7 @@ def walk(folder: Path) -> Result:
                                 env={**tmux.env, "CONVERGENCE_P12_PASSWORD": scenario.PASSWORD}, timeout=60)
         if keygen.returncode != 0:
             raise AssertionError(f"keygen : {keygen.stderr}")
-        w = Walk(tmux)
+        w = Walk(tmux, folder / "c.sqlite")
         tmux.start(program(tmux, Path("c.sqlite")), width=WIDTH, height=HEIGHT)
         pid = int(tmux.pane("#{pane_pid}"))
         for phase, step in (("wizard", lambda: wizard(w)), ("forms", lambda: forms(w)),
@@ -454,6 +491,8 @@ def report(result: Result) -> None:
             if p == phase and kind:
                 print(f"  {kind:<32}{k:>7}")
     print(f"{'total':<34}{t.total():>7}{'':>7}{'':>11}{result.seconds:>7.1f}s")
+    print(f"plan: {t.written['blocker']} blockers and {t.written['action']} actions written for "
+          f"{t.items['plan']} gaps")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -65,7 +65,6 @@ def _holds_what_was_typed(answers: dict, manifest: dict, ref) -> None:
     same("signataire de la validation", manifest["validation"].get("name"), scenario.DELEGATE)
     services = {s["name"]: s for s in answers["services"]}
     same("services", sorted(services), sorted(s.name for s in scenario.SERVICES))
-    gaps = 0
     for svc in scenario.SERVICES:
         got = services.get(svc.name)
         if got is None:
@@ -79,8 +78,15 @@ def _holds_what_was_typed(answers: dict, manifest: dict, ref) -> None:
                 same(f"{svc.name} {c.id} justification", cell.get("justification"), svc.na[c.id])
             elif scenario.needs_evidence(c, level):
                 same(f"{svc.name} {c.id} preuve", cell.get("evidence"), scenario.EVIDENCE[c.id])
-        gaps += len(svc.gaps)
-    same("freins", len(answers["blockers"]), gaps)
-    same("actions", len(answers["actions"]), gaps)
+    # One blocker and one action per cause, each covering every gap of that cause.
+    ids = {x["name"]: x["id"] for x in answers["services"]}
+    for key, text in (("blockers", "description"), ("actions", "title")):
+        same(key, len(answers[key]), len(scenario.CAUSES))
+        for cause in scenario.CAUSES:
+            wanted = cause.blocker if key == "blockers" else cause.action
+            item = next((i for i in answers[key] if i[text] == wanted), None)
+            pairs = {(ids.get(s.name), c) for s, c in scenario.gaps_of(cause)}
+            got = {(c["service"], c["criterion"]) for c in (item or {}).get("covers") or []}
+            same(f"{key} « {wanted} » : écarts couverts", got, pairs)
     if problems:
         raise AssertionError("le paquet ne tient pas ce qui a été tapé :\n  " + "\n  ".join(problems))

@@ -61,14 +61,22 @@ class Choice:
 
 
 @dataclass(frozen=True)
-class Gap:
-    level: int
+class Cause:
+    """What keeps one or more gaps from their level, named once: one blocker and one action cover
+    all its gaps (DESIGN.md §4)."""
+
     origin: Choice  # the blocker's « Origine du frein »
     blocker: str  # its description
     action: str  # the action's title
     due: str  # its « Échéance »
     owner: Choice
     status: Choice
+
+
+@dataclass(frozen=True)
+class Gap:
+    level: int
+    cause: Cause
 
 
 @dataclass(frozen=True)
@@ -90,38 +98,46 @@ PLANNED = Choice("plan", "Planifiée")
 IN_PROGRESS = Choice("cours", "En cours")
 IN_PRODUCTION = Choice("prod", "En production")
 
+# Four causes for six gaps: a national dependency and the regional team's budget each explain two
+# gaps, on two services.
+NATIONAL_LINKS = Cause(NATIONAL, "Raccordements INSi et Pro Santé Connect pas encore ouverts à ces services",
+                       "Raccordement à INSi et à Pro Santé Connect", "30/06/2027", Choice("nat", "NATIONAL"),
+                       IN_PROGRESS)
+MES = Cause(NATIONAL, "Référencement au catalogue MES en attente", "Dossier de référencement MES", "30/06/2027",
+            GRADES_OWNER, PLANNED)
+ETHICS = Cause(REGIONAL, "Évaluations Ecoscore et RGAA non budgétées en 2026", "Évaluations Ecoscore et RGAA 2027",
+               "31/12/2027", GRADES_OWNER, PLANNED)
+AUDIT = Cause(MARKET, "Marché d'audit à renouveler", "Test d'intrusion et homologation", "31/03/2027",
+              GRADES_OWNER, PLANNED)
+
 SERVICES = (
     Service(
         "e-Parcours Bretagne", "COORD", Choice("coord", "COORD —"), IN_PRODUCTION,
-        gaps={
-            "URB-05": Gap(1, NATIONAL, "Référencement au catalogue MES en attente", "Dossier de référencement MES",
-                          "30/06/2027", GRADES_OWNER, PLANNED),
-            "IOP-01": Gap(2, VENDOR, "Appels INSi en recette chez l'éditeur", "Appels INSi en production",
-                          "31/03/2027", VENDOR, IN_PROGRESS),
-        },
+        gaps={"URB-05": Gap(1, MES), "IOP-01": Gap(2, NATIONAL_LINKS)},
         na={"IOP-07": "Pas de serveur régional d'identités"},
     ),
     Service(
         "ROR Bretagne", "SOCLE_REF", Choice("socle", "SOCLE_REF —"), IN_PRODUCTION,
-        gaps={
-            "SEC-03": Gap(2, VENDOR, "Connecteur PSC pas encore livré", "Raccordement à Pro Santé Connect",
-                          "30/06/2027", VENDOR, IN_PROGRESS),
-            "ETH-04": Gap(1, REGIONAL, "Évaluation non budgétée en 2026", "Évaluation Ecoscore du ROR",
-                          "31/12/2027", GRADES_OWNER, PLANNED),
-        },
+        gaps={"SEC-03": Gap(2, NATIONAL_LINKS), "ETH-04": Gap(1, ETHICS)},
         na={"URB-03": "Le service est lui-même le ROR"},
     ),
     Service(
         "Portail pro Bretagne", "PORTAIL", Choice("portail", "PORTAIL —"), IN_PRODUCTION,
-        gaps={
-            "SEC-06": Gap(2, MARKET, "Marché d'audit à renouveler", "Test d'intrusion et homologation",
-                          "31/03/2027", GRADES_OWNER, PLANNED),
-            "ETH-03": Gap(1, VENDOR, "Refonte RGAA prévue en 2027", "Mise en conformité RGAA",
-                          "31/12/2027", VENDOR, PLANNED),
-        },
+        gaps={"SEC-06": Gap(2, AUDIT), "ETH-03": Gap(1, ETHICS)},
         na={"IOP-04": "Renvoie vers Mon espace santé"},
     ),
 )
+CAUSES = (MES, NATIONAL_LINKS, ETHICS, AUDIT)
+
+
+def gaps_of(cause: Cause) -> list[tuple[Service, str]]:
+    return [(svc, cid) for svc in SERVICES for cid, gap in svc.gaps.items() if gap.cause is cause]
+
+
+def gap_order() -> list[tuple[str, str]]:
+    """The gaps as the program lists them to be ticked: service by service in the inventory's order,
+    criteria by id (the order of a service's gaps, DESIGN.md §4)."""
+    return [(svc.name, cid) for svc in SERVICES for cid in sorted(svc.gaps)]
 
 
 def due_level(criterion, on: dt.date = REFERENCE_DATE) -> int:

@@ -27,6 +27,9 @@ def test_a_campaign_of_three_services_typed_signed_and_verified_at_80x24(tmp_pat
     assert tally.items["wizard"] == 1 and tally.items["signoff"] == 1 and tally.items["export"] == 1
     assert tally.items["services"] == len(walkthrough_scenario.SERVICES)
     assert tally.items["plan"] == sum(len(s.gaps) for s in walkthrough_scenario.SERVICES)
+    # A cause is named once: one blocker and one action per cause, fewer items than gaps.
+    causes = len(walkthrough_scenario.CAUSES)
+    assert tally.written == {"blocker": causes, "action": causes} and causes < tally.items["plan"]
     # Rating is one key per criterion at the level due: the keys of the grid phase that are not
     # texts (justifications, evidence) nor moves are exactly one per criterion rated.
     assert tally.keys[("grid", "level")] == tally.items["grid"]
