@@ -230,3 +230,38 @@ def test_the_fixtures_of_release_0_1_0_are_what_it_wrote():
     doc = v1_document()
     assert doc["format_version"] == 1 and doc["referentiel"]["version"] == "2026.2"
     assert Path(V1_BUNDLE).stat().st_size > 10_000
+
+
+async def test_the_grid_names_the_cause_and_the_action_of_a_gap(demo_db):
+    async with running(demo_db, size=(160, 50)) as (app, pilot):
+        grid = await goto(pilot, "4")
+        row = next(r for r in grid.rows if r.state == "gap")
+        grid.focus_criterion(row.criterion.id)
+        await pilot.pause()
+        details = str(grid.query_one("#grid-details").render())
+        data = app.session.data
+        blocker = next(b for b in data.live_ids("blocker") if (grid.service_id, row.criterion.id) in data.covers_of(b))
+        number = data.live_ids("blocker").index(blocker) + 1
+        assert f"Frein : n° {number} — " in details and f"({len(data.covers_of(blocker))} écarts)" in details
+        assert "Action : n° " in details and "⚠ aucun" not in details
+
+
+def test_deleting_a_shared_item_or_a_service_says_what_the_plan_loses(demo_db):
+    from convergence_tui.usecases.covers import covers_note
+
+    with Session.open(demo_db) as s:
+        blocker = max(s.data.live_ids("blocker"), key=lambda b: len(s.data.covers_of(b)))
+        pairs = s.data.covers_of(blocker)
+        services = {p[0] for p in pairs}
+        assert covers_note(s, blocker) == (f"\nIl couvre {len(pairs)} écarts sur {len(services)} services : leur "
+                                           "plan sera à compléter.")
+        sid = pairs[0][0]
+        shared = s.data.sharing(sid)
+        assert shared and covers_note(s, sid).startswith(f"\n{len(shared)} freins ou actions couvrant aussi")
+        deleted = s.delete_item(sid)
+        # The shared items stay, with their other gaps; nothing of theirs names the deleted service.
+        assert blocker not in deleted and s.data.is_live(blocker)
+        assert s.data.covers_of(blocker) == tuple(p for p in pairs if p[0] != sid)
+        assert not [p for p in s.problems() if p.scope == blocker]
+        s.undo()  # one step: the service and what the shared items covered of it
+        assert s.data.covers_of(blocker) == pairs and s.data.is_live(sid)

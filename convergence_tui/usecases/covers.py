@@ -122,3 +122,46 @@ def adopt_covers(session: Session) -> int:
     if changes:
         session.commit(changes, op="migrate")
     return len(changes) // 3
+
+
+def covering(session: Session, service_id: str, criterion_id: str) -> dict[str, list[str]]:
+    """The blockers and actions that cover one gap, by kind (an index kept until they change)."""
+    def index() -> dict[str, dict[Pair, list[str]]]:
+        return {kind: covered(session, kind) for kind in COVERING_KINDS}
+
+    found = session.cached("covers-index", ("blocker", "action"), index)
+    return {kind: found[kind].get((service_id, criterion_id), []) for kind in COVERING_KINDS}
+
+
+def covers_note(session: Session, item_id: str) -> str:
+    """What deleting an item does to the plan, said before it is confirmed: the gaps a blocker or an
+    action covers (their plan to complete again), or the shared ones a service takes with it."""
+    data = session.data
+    item = data.items[item_id]
+    if item.kind in COVERING_KINDS:
+        pairs = data.covers_of(item_id)
+        if len(pairs) > 1:
+            services = {s for s, _ in pairs}
+            return (f"\nIl couvre {counted(len(pairs), 'écart')} sur {counted(len(services), 'service')} : "
+                    "leur plan sera à compléter.")
+        return ""
+    if item.kind == "service":
+        shared = data.sharing(item_id)
+        if shared:
+            return (f"\n{counted(len(shared), 'frein ou action', 'freins ou actions')} couvrant aussi d'autres "
+                    "services perdront les écarts de celui-ci.")
+    return ""
+
+
+def without_service(session: Session, service_id: str) -> list[Change]:
+    """Deleting a service: the blockers and actions it shares with others keep their other gaps."""
+    data = session.data
+    changes = []
+    for item in data.sharing(service_id):
+        cell = data.cell(item.id, "covers")
+        if cell is None:
+            continue
+        kept = [p for p in data.covers_of(item.id) if p[0] != service_id]
+        value = covers_value(kept)
+        changes.append(Change(item.id, "covers", cell, Cell(value, covers_text(value))))
+    return changes

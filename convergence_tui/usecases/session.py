@@ -248,14 +248,18 @@ class Session(ReadsInBackground):
 
     def delete_item(self, item_id: str) -> list[str]:
         """Delete an item (and a service's indicators, finances, blockers, actions), journaled and undoable."""
+        from .covers import without_service
+
         targets = [self.data.items[item_id], *self.dependents(item_id)]
         changes = [
             Change(i.id, ITEM_FIELD, Cell(i.state()), Cell({**i.state(), "deleted": True}))
             for i in targets
             if not i.deleted
         ]
+        if self.data.items[item_id].kind == "service":
+            changes += without_service(self, item_id)
         self.commit(changes, op="delete")
-        return [c.scope for c in changes]
+        return [c.scope for c in changes if c.field == ITEM_FIELD]
 
     def undo(self) -> list[JournalRow]:
         """Revert the last change still in effect (a whole batch): see `undo.undo`."""

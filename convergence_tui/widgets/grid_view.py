@@ -222,8 +222,24 @@ class GridView(Vertical, SectionView):
             lines.append(f"Preuve : {r.evidence or todo}")
         if r.comment:
             lines.append(f"Commentaire : {r.comment}")
+        if r.state == "gap":
+            lines += self._plan_lines(c.id)
         lines.append(c.help.split("\n\n")[0])  # the question the criterion asks
         details.update("\n".join(lines))
+
+    def _plan_lines(self, criterion_id: str) -> list[str]:
+        """A gap's cause and action, as their lists number them (one item may cover many gaps)."""
+        from ..usecases.covers import covering
+        from ..usecases.overview import item_caption
+
+        found = covering(self.session, self.service_id or "", criterion_id)
+        lines = []
+        for kind, word, key in (("blocker", "Frein", "new_blocker"), ("action", "Action", "new_action")):
+            items = found[kind]
+            said = " ; ".join(item_caption(self.session, i) for i in items[:2]) + (
+                f" et {len(items) - 2} autre{'s' if len(items) > 3 else ''}" if len(items) > 2 else "")
+            lines.append(f"{word} : {said or f'⚠ aucun ({key_label(key)})'}")
+        return lines
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         # Read-only review: the keys that change answers are off (and leave the footer).

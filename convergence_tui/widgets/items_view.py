@@ -12,6 +12,7 @@ from textual.widgets import Static
 from ..ui.commands import bindings, hint, key_label
 from ..ui.saving import Saver
 from ..ui.theme import themed
+from ..usecases.covers import covers_note
 from ..usecases.overview import display_value
 from ..usecases.writes import AddItem, DeleteItem, SetAnswer, Write
 from ..wording import counted
@@ -247,6 +248,7 @@ class ItemsView(Vertical, SectionView):
         attached = counted(len(dependents), "élément rattaché")
         extra = (f"\nAvec lui : {attached} (indicateurs, finances, freins, actions)."
                  if dependents else "")
+        extra += covers_note(self.session, item_id)
 
         def done(yes: bool | None) -> None:
             if yes:
