@@ -154,3 +154,23 @@ def test_verify_regenerates_the_same_report(cli, bundle):
     code, out, err = cli("verify", bundle[0])
     assert code == 0, err
     assert "services.csv, plan.csv et rapport.html régénérés depuis les réponses : identiques." in out
+
+
+def test_the_plan_lists_each_cause_and_action_once_and_each_gap_names_them(bundle):
+    """A cause covering 40 gaps is one row of the plan with where it applies, not 40 rows; each gap of
+    a service says which blocker (F…) and which action (A…) cover it; each action is one row of the
+    calendar, ◆ in the semester it is due."""
+    _, entries, answers = bundle
+    html = entries["rapport.html"].decode("utf-8")
+    plan = html[html.index("<h2>Le plan : causes et actions</h2>"):html.index("<h2>Calendrier du plan</h2>")]
+    for n, b in enumerate(answers["blockers"], 1):
+        assert plan.count(f"<tr><td>F{n}</td>") == 1
+        assert f"({len(b['covers'])} écart{'s' if len(b['covers']) > 1 else ''})" in plan
+    rows = plan[plan.index("<h3>Actions</h3>"):].split("<tr><td>A")[1:]
+    assert len(rows) == len(answers["actions"]) and all(r.count("◆") == 1 for r in rows)
+    numbers = {b["id"]: f"F{n}" for n, b in enumerate(answers["blockers"], 1)}
+    first = answers["blockers"][0]
+    service = next(s for s in answers["services"] if s["id"] == first["covers"][0]["service"])
+    section = html[html.index(f"<h3>{service['name']} <span"):]
+    gaps_line = section[section.index("<p><b>Écarts</b>"):section.index("</p>", section.index("<p><b>Écarts</b>"))]
+    assert numbers[first["id"]] in gaps_line and "sans frein ni action" not in gaps_line

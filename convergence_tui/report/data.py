@@ -12,7 +12,7 @@ from ..campaign.problems import Problem
 from ..campaign.rebuilt import Rebuilt
 from ..campaign.timeline import plan_timeline
 from ..referentiel.models import Question, Referentiel
-from ..referentiel.values import REGIONS
+from ..referentiel.values import REGIONS, parse_date
 from .format import number
 
 # What the team wrote about a criterion, in the order the report says it.
@@ -57,11 +57,20 @@ def report_data(rebuilt: Rebuilt, claims: Mapping[str, Any], missing: list[Probl
                 by_service[sid]["blockers"].append(
                     {**b, "criterion": " ".join(criteria), "covers_count": len(entry_covers(b)),
                      "category_label": ref.option_label("blocker", "category", b["category"])})
+    # Each gap with its causes and actions, named as the plan below numbers them.
+    numbered = {i["id"]: f"{prefix}{n}" for key, prefix in (("blockers", "F"), ("actions", "A"))
+                for n, i in enumerate(answers[key], 1)}
+    on_gap: dict[tuple[str, str], list[str]] = {}
+    for key in ("blockers", "actions"):
+        for item in answers[key]:
+            for pair in entry_covers(item):
+                on_gap.setdefault(pair, []).append(numbered[item["id"]])
     services = []
     for s in scores["services"]:
         mine = by_service[s["id"]]
         gap_details = [{"criterion": cid, "label": ref.criteria_by_id[cid].label,
-                        "level": mine["levels"].get(cid, 0) or 0, "due": rebuilt.scorer.due_level(cid)}
+                        "level": mine["levels"].get(cid, 0) or 0, "due": rebuilt.scorer.due_level(cid),
+                        "plan": on_gap.get((s["id"], cid), [])}
                        for cid in s["gaps"]]
         category = ref.categories_by_id.get(s["category"] or "")
         services.append({**s, "gap_details": gap_details,
@@ -87,7 +96,36 @@ def report_data(rebuilt: Rebuilt, claims: Mapping[str, Any], missing: list[Probl
         "timeline": {"semesters": semesters,
                      "rows": [{"name": r.name, "cells": r.cells, "reached_on": r.reached_on} for r in rows]},
         "missing": [p.message for p in missing],
+        "plan": plan_items(ref, answers, numbered),
     }
+
+
+def plan_items(ref: Referentiel, answers: Mapping[str, Any], numbered: Mapping[str, str]) -> dict[str, Any]:
+    """Each blocker and each action once, with the gaps it covers; the actions by the semester they
+    are due (the plan's calendar, one row per action)."""
+    from ..campaign.timeline import semester_label, semester_of
+
+    names = {s["id"]: s["name"] for s in answers["services"]}
+
+    def covering(item: Mapping[str, Any]) -> dict[str, Any]:
+        pairs = entry_covers(item)
+        by_service: dict[str, list[str]] = {}
+        for sid, cid in pairs:
+            by_service.setdefault(names.get(sid, sid), []).append(cid)
+        return {"number": numbered[item["id"]], "count": len(pairs),
+                "where": [(name, " ".join(cids)) for name, cids in by_service.items()]}
+
+    blockers = [{**covering(b), "category_label": ref.option_label("blocker", "category", b["category"]),
+                 "description": b["description"]} for b in answers["blockers"]]
+    def semester(due: Any) -> str | None:
+        day = parse_date(due)
+        return semester_label(semester_of(day)) if day is not None else None
+
+    actions = [{**covering(a), "title": a["title"], "target_level": a["target_level"], "due": a["due"],
+                "owner_label": ref.option_label("action", "owner", a["owner"]),
+                "status_label": ref.option_label("action", "status", a["status"]), "semester": semester(a["due"])}
+               for a in answers["actions"]]
+    return {"blockers": blockers, "actions": actions}
 
 
 def regional_texts(ref: Referentiel, form: Mapping[str, Any]) -> list[tuple[str, str]]:

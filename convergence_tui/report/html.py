@@ -75,6 +75,34 @@ def written(texts: list[tuple[str, str]]) -> str:
     return '<dl class="written">' + "".join(f"<dt>{e(label)}</dt><dd>{e(text)}</dd>" for label, text in texts) + "</dl>"
 
 
+def plan_section(plan: Mapping[str, Any]) -> str:
+    """The plan, each cause and each action once with the gaps it covers (F1, A1… as the gaps above
+    name them), then the actions' calendar: one row per action, ◆ in the semester it is due."""
+    def where(item: Mapping[str, Any]) -> str:
+        return ("<br>".join(f"{e(name)} : {e(cids)}" for name, cids in item["where"])
+                + f' <span class="muted">({e(counted(item["count"], "écart"))})</span>')
+
+    out = ["<h2>Le plan : causes et actions</h2>"]
+    if plan["blockers"]:
+        out.append("<h3>Freins</h3><table><thead><tr><th>N°</th><th>Origine</th><th>Frein</th><th>Écarts couverts"
+                   "</th></tr></thead><tbody>")
+        out += [f"<tr><td>{e(b['number'])}</td><td>{e(b['category_label'])}</td><td class=\"text\">"
+                f"{e(b['description'])}</td><td>{where(b)}</td></tr>" for b in plan["blockers"]]
+        out.append("</tbody></table>")
+    if plan["actions"]:
+        semesters = sorted({a["semester"] for a in plan["actions"] if a["semester"]})
+        out.append("<h3>Actions</h3><table class=\"gantt\"><thead><tr><th>N°</th><th>Action</th><th>Écarts "
+                   "couverts</th><th class=\"num\">Cible</th><th>Porteur</th><th>Statut</th>"
+                   + "".join(f"<th>{e(s)}</th>" for s in semesters) + "</tr></thead><tbody>")
+        out += [f"<tr><td>{e(a['number'])}</td><td>{e(a['title'])}</td><td>{where(a)}</td>"
+                f"<td class=\"num\">{e(a['target_level'])}</td><td>{e(a['owner_label'])}</td>"
+                f"<td>{e(a['status_label'])}</td>"
+                + "".join(f'<td class="action">{TIMELINE["action"]}</td>' if s == a["semester"] else "<td></td>"
+                          for s in semesters) + "</tr>" for a in plan["actions"]]
+        out.append("</tbody></table>")
+    return "".join(out)
+
+
 def shared(item: Mapping[str, Any]) -> str:
     """A blocker or an action covering gaps elsewhere too: said once beside it, with its id."""
     n = item.get("covers_count", 1)
@@ -162,7 +190,8 @@ def render(d: Mapping[str, Any]) -> bytes:
             out.append(written(s["texts"]))
         if s["gaps"]:
             out.append("<p><b>Écarts</b> : " + ", ".join(
-                f"{e(g['criterion'])} ({e(g['label'])}, niveau {e(g['level'])} pour {e(g['due'])} dû)"
+                f"{e(g['criterion'])} ({e(g['label'])}, niveau {e(g['level'])} pour {e(g['due'])} dû"
+                + (f" ; plan : {e(' '.join(g['plan']))}" if g["plan"] else " ; <b>sans frein ni action</b>") + ")"
                 for g in s["gap_details"]) + "</p>")
         else:
             out.append("<p><b>Écarts</b> : aucun à la date de référence.</p>")
@@ -183,6 +212,7 @@ def render(d: Mapping[str, Any]) -> bytes:
             out.append(criterion_notes(s["notes"]))
         out.append("</div>")
 
+    out.append(plan_section(d["plan"]))
     semesters, rows = d["timeline"]["semesters"], d["timeline"]["rows"]
     out.append("<h2>Calendrier du plan</h2><p class=\"muted\">◆ action due dans le semestre · ★ cibles finales "
                "atteintes · █ déjà atteintes</p>")
