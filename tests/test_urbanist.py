@@ -121,7 +121,7 @@ async def test_na_then_escape_leaves_the_criterion_as_it_was(demo_db):
         await pilot.pause()
         assert isinstance(app.screen, TextPrompt)
         await type_text(pilot, "brouillon")
-        await pilot.press("escape")
+        await pilot.press("escape", "escape")  # a text written: the first échap warns, the second abandons
         await pilot.pause()
         assert not isinstance(app.screen, TextPrompt)
         assert stored(demo_db, f"{sid}/{na_ok}", "level") == before
@@ -576,3 +576,35 @@ async def test_changing_a_category_says_what_it_leaves_aside(demo_db):
                         f"renseignés ({', '.join(sorted(gone)[:3])} et {len(gone) - 3} autres) : réponses gardées "
                         "dans le fichier, hors scores et export ; elles reviennent avec l'ancienne catégorie. "
                         f"{len(misplaced)} freins ou actions : écarts couverts à revoir."]
+
+
+async def test_escape_in_a_text_dialog_never_throws_away_what_was_written_on_one_key(demo_db):
+    """`p`, a reference typed, échap: the dialog stays and says the text is not saved; ctrl+s then
+    saves it. Échap twice abandons it; échap on a text left unchanged closes at once."""
+    async with running(demo_db, size=SMALL) as (app, pilot):
+        grid = await grid_at(pilot)
+        cid = grid.current().criterion.id
+        await pilot.press("p")
+        await pilot.pause()
+        await type_text(pilot, "Schéma directeur v3")
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, TextPrompt)
+        assert "n'est pas enregistré" in str(app.screen.query_one(".view-hint").render())
+        await pilot.press("ctrl+s")
+        for _ in range(40):
+            await pilot.pause(0.05)
+            if stored(demo_db, f"{grid.service_id}/{cid}", "evidence"):
+                break
+        assert stored(demo_db, f"{grid.service_id}/{cid}", "evidence")[0].endswith("Schéma directeur v3")
+        await pilot.press("c")
+        await pilot.pause()
+        await type_text(pilot, "brouillon")
+        await pilot.press("escape", "escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, TextPrompt)
+        await pilot.press("c")
+        await pilot.pause()
+        await pilot.press("escape")  # nothing written: closes at once
+        await pilot.pause()
+        assert not isinstance(app.screen, TextPrompt)

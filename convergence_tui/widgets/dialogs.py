@@ -5,6 +5,7 @@ from __future__ import annotations
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static, TextArea
 
@@ -47,6 +48,7 @@ class TextPrompt(ModalScreen[str | None]):
         super().__init__(classes="modal")
         self.title_text = title
         self.text = text
+        self._warned = False  # échap was pressed once over a text that was changed
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
@@ -63,7 +65,20 @@ class TextPrompt(ModalScreen[str | None]):
         self.dismiss(self.query_one(TextArea).text)
 
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        """Échap leaves a text unchanged at once; a text written here is not thrown away on one key
+        (échap elsewhere is harmless: forms save as one types): the first échap says so."""
+        if self.query_one(TextArea).text == self.text or self._warned:
+            self.dismiss(None)
+            return
+        self._warned = True
+        self.query_one(".view-hint", Static).update(Content.styled(
+            f"⚠ Ce texte n'est pas enregistré : {key_label('prompt_save')} pour l'enregistrer, "
+            f"{key_label('prompt_cancel')} encore pour l'abandonner.", "bold $warning"))
+
+    def on_text_area_changed(self) -> None:
+        if self._warned:  # writing again: the warning no longer applies
+            self._warned = False
+            self.query_one(".view-hint", Static).update(hint("prompt_save", "prompt_cancel"))
 
 
 class Reading(ModalScreen[None]):
