@@ -608,3 +608,17 @@ async def test_escape_in_a_text_dialog_never_throws_away_what_was_written_on_one
         await pilot.press("escape")  # nothing written: closes at once
         await pilot.pause()
         assert not isinstance(app.screen, TextPrompt)
+
+
+async def test_rating_the_last_criterion_says_the_grid_ends_there(demo_db):
+    async with running(demo_db, size=SMALL, notifications=True) as (app, pilot):
+        grid = await grid_at(pilot)
+        last = grid.rows[-1].criterion
+        grid.focus_criterion(last.id)
+        await pilot.pause()
+        level = app.session.ref.allowed_levels(last)[-1]
+        await pilot.press(str(level))
+        await pilot.pause()
+        said = [n.message for n in app._notifications]
+        assert f"{last.id} noté {level} : dernier critère de ce service ; . pour le service suivant." in said
+        assert grid.current().criterion.id == last.id

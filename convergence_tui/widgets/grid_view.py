@@ -327,6 +327,10 @@ class GridView(Vertical, SectionView):
             return
         self._save("level", level)
         if self.advance:  # rating a grid is one key per criterion
+            if self.table.cursor_row >= len(self.rows) - 1:
+                # Nothing below: the next level key would rate this criterion again. Said once it is rated.
+                self.notify(f"{r.criterion.id} noté {level} : dernier critère de ce service ; "
+                            f"{key_label('next_service')} pour le service suivant.", severity="information")
             self.table.action_cursor(1)
 
     def action_not_applicable(self) -> None:
