@@ -71,6 +71,16 @@ class ConvergenceApp(App):
 
         main = MainScreen(self.session, open_review=self.review)
         self.push_screen(main)
+        session = self.session
+        if session is not None and not session.readonly and not known_author(self.remembered):
+            from .widgets.dialogs import NamePrompt
+
+            def named(name: str | None) -> None:
+                if name:
+                    session.author = name
+                    self.remembered.remember(author=name)
+
+            self.push_screen(NamePrompt(session.author), named)
 
     def create_campaign(self, answers: dict, author: str) -> None:
         try:
@@ -183,6 +193,12 @@ class ConvergenceApp(App):
             self.call_later(main.run_action, action)
 
 
+def known_author(remembered: Remembered) -> str:
+    """The name changes are journaled under: CONVERGENCE_AUTHOR (a shared or scripted machine), else
+    the name this laptop remembers; "" when it knows none."""
+    return os.environ.get("CONVERGENCE_AUTHOR", "").strip() or remembered.author
+
+
 def stamp_ready() -> None:
     """Write the wall-clock time of the first interactive screen for a benchmark: process exit
     would also count the shutdown (background threads, interpreter teardown), which is not start-up."""
@@ -200,8 +216,11 @@ def run_app(db: Path, referentiel: Path | None, *, review: bool = False) -> int:
     if review and not exists:
         raise UserError(f"{db} : campagne introuvable ; la revue s'ouvre sur une campagne existante.")
     # A campaign another instance is writing opens read-only, with a banner (never two writers).
-    session = Session.open(db, ref, readonly=review, fallback_readonly=True, lazy=True) if exists else None
-    app = ConvergenceApp(db, ref, session, review=review, settings=settings, remembered=Remembered.load(settings))
+    remembered = Remembered.load(settings)
+    # Changes are journaled under the name this laptop knows (asked once when it knows none: the app).
+    session = Session.open(db, ref, readonly=review, fallback_readonly=True, lazy=True,
+                           author=known_author(remembered) or None) if exists else None
+    app = ConvergenceApp(db, ref, session, review=review, settings=settings, remembered=remembered)
     try:
         app.run()
     finally:

@@ -25,6 +25,8 @@ def _isolated_home(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("XDG_STATE_HOME", str(home / "state"))
     for name in ("CONVERGENCE_DB", "CONVERGENCE_CONFIG", "CONVERGENCE_STATE", "CONVERGENCE_DATA"):
         monkeypatch.delenv(name, raising=False)
+    # Who types, as a laptop set up for it would say: the demo's author (else the program asks first).
+    monkeypatch.setenv("CONVERGENCE_AUTHOR", "Camille Le Goff")
 
 
 @pytest.fixture(scope="session")

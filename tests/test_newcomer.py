@@ -89,3 +89,43 @@ def test_the_verdict_counts_one_service_in_the_singular(tmp_path, identity, cli,
     code, out, err = cli("verify", bundle)
     assert code == 0, err
     assert "Scores recalculés à l'identique : 1 service." in out, out
+
+
+async def test_a_laptop_that_knows_no_name_asks_it_before_anything_is_journaled(demo_db, monkeypatch):
+    """A teammate opens a copy of the campaign on their own laptop: every change was journaled under
+    the file creator's name (the journal, the opening view and the merge then said the wrong
+    person). The program asks « Votre nom » once, remembers it, and journals under it."""
+    from convergence_tui.config import Remembered
+    from convergence_tui.paths import state_file
+    from convergence_tui.widgets.dialogs import NamePrompt
+    from tests.tui_helpers import stored, type_text
+
+    monkeypatch.delenv("CONVERGENCE_AUTHOR")
+    async with running(demo_db, size=SMALL, remembered=Remembered.load()) as (app, pilot):
+        for _ in range(40):
+            await pilot.pause(0.05)
+            if isinstance(app.screen, NamePrompt):
+                break
+        assert isinstance(app.screen, NamePrompt)
+        await pilot.press("enter")  # nothing typed: asked again, not taken
+        await pilot.pause()
+        assert isinstance(app.screen, NamePrompt) and "écrivez votre nom" in str(
+            app.screen.query_one("#name-error").render())
+        await type_text(pilot, "Bob Le Gall")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert not isinstance(app.screen, NamePrompt) and app.session.author == "Bob Le Gall"
+        grid = await goto(pilot, "4")
+        cid = grid.current().criterion.id
+        await pilot.press("0")
+        for _ in range(40):
+            await pilot.pause(0.05)
+            if stored(demo_db, f"{grid.service_id}/{cid}", "level")[0] == 0:
+                break
+    import sqlite3
+
+    conn = sqlite3.connect(demo_db)
+    (author,) = conn.execute("select author from journal order by seq desc limit 1").fetchone()
+    conn.close()
+    assert author == "Bob Le Gall"
+    assert 'author = "Bob Le Gall"' in state_file().read_text(encoding="utf-8")  # asked once

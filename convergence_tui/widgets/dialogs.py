@@ -7,7 +7,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import Button, Static, TextArea
+from textual.widgets import Button, Input, Static, TextArea
 
 from ..ui.commands import bindings, bindings_of, hint, key_label
 
@@ -79,6 +79,47 @@ class TextPrompt(ModalScreen[str | None]):
         if self._warned:  # writing again: the warning no longer applies
             self._warned = False
             self.query_one(".view-hint", Static).update(hint("prompt_save", "prompt_cancel"))
+
+
+class NamePrompt(ModalScreen[str | None]):
+    """Who is typing, asked once on a laptop that knows no name: every change is journaled under it
+    (a teammate's copy of the campaign would otherwise sign everything with its creator's name)."""
+
+    BINDINGS = bindings_of("prompt_save", "prompt_cancel")
+
+    def __init__(self, file_author: str) -> None:
+        super().__init__(classes="modal")
+        self.file_author = file_author
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static("Votre nom", classes="dialog-title", markup=False)
+            yield Static("Chaque modification est enregistrée avec le nom de qui la fait (journal, fusion des "
+                         "copies de l'équipe). Ce poste ne connaît pas encore le vôtre.", classes="dialog-text",
+                         markup=False)
+            yield Input(placeholder="Prénom Nom", id="name-input", select_on_focus=False)
+            yield Static("", id="name-error", markup=False)
+            yield Static(hint("prompt_save", "prompt_cancel") + f" (garde « {self.file_author} », "
+                         "l'auteur du fichier)", classes="view-hint", markup=False)
+
+    def on_mount(self) -> None:
+        self.query_one(Input).focus()
+
+    def on_input_submitted(self) -> None:
+        self.action_save()
+
+    def action_save(self) -> None:
+        from ..referentiel.values import text_problem
+
+        name = self.query_one(Input).value.strip()
+        problem = "écrivez votre nom" if not name else text_problem(name)
+        if problem:
+            self.query_one("#name-error", Static).update(Content.styled(f"⚠ {problem}", "bold $error"))
+            return
+        self.dismiss(name)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
 
 
 class Reading(ModalScreen[None]):
