@@ -20,7 +20,7 @@ from convergence_tui.scoring.engine import Scorer
 from convergence_tui.usecases.session import Session
 from tests.conftest import ROOT
 from tests.reference_scoring import reference_scores, services_from_answers_document
-from tests.tui_helpers import goto, running, stored
+from tests.tui_helpers import goto, running, stored, type_text
 
 RELEASE = ROOT / "tests" / "fixtures" / "release-0.1.0"
 V1_DOC = RELEASE / "answers-v1.json"
@@ -265,3 +265,41 @@ def test_deleting_a_shared_item_or_a_service_says_what_the_plan_loses(demo_db):
         assert not [p for p in s.problems() if p.scope == blocker]
         s.undo()  # one step: the service and what the shared items covered of it
         assert s.data.covers_of(blocker) == pairs and s.data.is_live(sid)
+
+
+async def test_the_review_creates_one_action_over_the_gaps_ticked_after_a_filter(demo_db):
+    """Review, plan tab: the gaps lacking an action are listed; `/` filters them (here by an axis),
+    ctrl+a ticks all those shown, `a` creates one action covering them all and opens its form."""
+    from convergence_tui.screens.review import ReviewScreen
+    from convergence_tui.widgets.items_view import ItemsView
+
+    with Session.open(demo_db) as s:  # one cause fewer: the gaps it explained lack an action again
+        action = max(s.data.live_ids("action"), key=lambda a: len(s.data.covers_of(a)))
+        freed = s.data.covers_of(action)
+        s.delete_item(action)
+    async with running(demo_db, size=(80, 24)) as (app, pilot):
+        await pilot.press("r")
+        await pilot.pause(0.3)
+        assert isinstance(app.screen, ReviewScreen)
+        await pilot.press("3")  # the plan tab
+        await pilot.pause(0.3)
+        tab = app.screen.query_one("#review-plan-tab")
+        from convergence_tui.usecases.covers import gaps
+
+        due = {(g.service, g.criterion) for g in gaps(app.session)}
+        lacking = {f"{s}/{c}" for s, c in freed if (s, c) in due}
+        assert lacking and lacking <= set(tab.gaps)  # the gaps the deleted action covered, listed
+        axis = app.session.ref.criteria_by_id[freed[0][1]].axis
+        await pilot.press("slash")
+        await type_text(pilot, axis)
+        await pilot.press("enter")
+        await pilot.pause()
+        shown = list(tab.shown)
+        assert shown and all(tab.gaps[k].axis == axis or axis.lower() in tab.search[k] for k in shown)
+        await pilot.press("ctrl+a")
+        await pilot.press("a")
+        await pilot.pause(0.5)
+        view = app.screen.current_view()
+        assert isinstance(view, ItemsView) and view.section.item == "action" and view.editing
+        covers = app.session.data.covers_of(view.editing)
+        assert sorted(covers) == sorted(tuple(k.split("/")) for k in shown)

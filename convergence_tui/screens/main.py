@@ -25,7 +25,7 @@ from ..ui.saving import Saver
 from ..usecases import explain
 from ..usecases.overview import location_key, next_problem, search_targets
 from ..usecases.undo import describe
-from ..usecases.writes import SetAnswer
+from ..usecases.writes import AddItem, SetAnswer
 from ..widgets.fields import Field
 from ..widgets.keybar import KeyBar
 from ..widgets.level_panel import LevelPanel
@@ -352,8 +352,18 @@ class MainScreen(Screen):
         from .review import ReviewScreen
 
         def done(target) -> None:
+            from .review_plan import Covering
+
             if isinstance(target, Navigate):
                 self.show_section(target.section, target.scope, target.field)
+            elif isinstance(target, Covering):  # one blocker or action over the gaps ticked in the review
+                from ..usecases.covers import new_item_values
+
+                item_id = self.saver.save(AddItem(target.kind, new_item_values(self.session, target.kind,
+                                                                               target.pairs)))
+                section = self.session.ref.list_section(target.kind)
+                if item_id and section is not None:
+                    self.show_section(section.id, item_id, "")
 
         self.app.push_screen(ReviewScreen(self.session, readonly=self.session.readonly), done)
 

@@ -128,15 +128,9 @@ class ReviewScreen(Screen):
         return [themed(self, KINDS[p.kind], style), review.problem_place(self.session, p)]
 
     def _tab_plan(self) -> Vertical:
-        items = [i for i, p in enumerate(self.problems) if p.is_plan]
-        table = FastTable([Column("kind", "Manque", 24), Column("where", "Écart")],
-                          lambda key: self._problem_cells(int(key)), id="review-plan")
-        table.set_rows([str(i) for i in items])
-        head = ("Le plan est complet : chaque écart a un frein et une action qui atteint le niveau dû."
-                if not items else f"{counted(len(items), 'manque')} : un écart doit avoir un frein et une action qui "
-                f"atteint le niveau dû. {key_label('table_select')} pour y aller ({key_label('new_blocker')} / "
-                f"{key_label('new_action')} dans la grille les crée).")
-        return Vertical(Static(head, classes="view-title", markup=False), table)
+        from .review_plan import PlanTab
+
+        return PlanTab(self.session, readonly=self.readonly)
 
     def _tab_services(self) -> Vertical:
         name, key = SORTS[self.sort]
@@ -205,7 +199,9 @@ class ReviewScreen(Screen):
         if key is None or key == "@region":
             return
         grid = next(s.id for s in self.session.ref.sections if s.kind == "grid")
-        if event.table.id in ("review-problems", "review-plan"):
+        if event.table.id == "review-plan":  # a gap: its row in the service's grid
+            target = Navigate(grid, key, "level")
+        elif event.table.id == "review-problems":
             p = self.problems[int(key)]
             target = Navigate(p.section, p.scope if p.scope != "campaign" else "", p.field)
         else:

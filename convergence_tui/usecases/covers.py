@@ -165,3 +165,20 @@ def without_service(session: Session, service_id: str) -> list[Change]:
         value = covers_value(kept)
         changes.append(Change(item.id, "covers", cell, Cell(value, covers_text(value))))
     return changes
+
+
+def new_item_values(session: Session, kind: str, pairs: list[Pair]) -> dict[str, object]:
+    """What a blocker or an action created over these gaps starts with: the gaps (or, under a
+    questionnaire up to 2026.2, its one service and criterion); an action aims at the level that
+    reaches every covered criterion's final target (and its due level), one they all allow."""
+    ref, scorer = session.ref, session.scorer
+    values: dict[str, object] = ({"covers": covers_value(pairs)} if "covers" in ref.item_questions(kind)
+                                 else {"service": pairs[0][0], "criterion": pairs[0][1]})
+    if kind == "action":
+        wanted = [lv for _, c in pairs for lv in (scorer.final_level(c), scorer.due_level(c)) if lv is not None]
+        if wanted:
+            allowed = set.intersection(*(set(ref.allowed_levels(ref.criteria_by_id[c])) for _, c in pairs))
+            target = min((lv for lv in allowed if lv >= max(wanted)), default=None)
+            if target is not None:
+                values["target_level"] = target
+    return values

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -397,14 +396,12 @@ class GridView(Vertical, SectionView):
         self.app.push_screen(TextPrompt(f"{r.criterion.id} — {title}", current), done)
 
     def _from_gap(self, kind: str) -> None:
+        from ..usecases.covers import new_item_values
+
         r = self.current()
         if r is None:
             return
-        values: dict[str, Any] = ({"covers": [[self.service_id, r.criterion.id]]}
-                                  if "covers" in self.session.ref.item_questions(kind)
-                                  else {"service": self.service_id, "criterion": r.criterion.id})
-        if kind == "action" and r.final is not None:
-            values["target_level"] = r.final if r.state != "gap" or r.due is None else max(r.due, r.final)
+        values = new_item_values(self.session, kind, [(self.service_id or "", r.criterion.id)])
         item_id = self.saver.save(AddItem(kind, values))
         if item_id:
             section = self.session.ref.list_section(kind)
