@@ -303,3 +303,23 @@ async def test_the_review_creates_one_action_over_the_gaps_ticked_after_a_filter
         assert isinstance(view, ItemsView) and view.section.item == "action" and view.editing
         covers = app.session.data.covers_of(view.editing)
         assert sorted(covers) == sorted(tuple(k.split("/")) for k in shown)
+
+
+def test_the_demo_reaches_a_final_export_once_its_evidence_is_written(cli, demo_db, tmp_path, monkeypatch):
+    """The README's way to the ANS on the demo: its plan needs nothing more; the evidence it lacks
+    written (as `n` would lead to each), signed off, the export without --draft is a final one."""
+    from tests.test_files import PASSWORD as P12_PASSWORD
+
+    with Session.open(demo_db) as s:
+        missing = [p for p in s.problems() if p.kind != "signoff"]
+        assert missing and {p.kind for p in missing} == {"evidence"}
+        for p in missing:
+            s.set_answer(p.scope, "evidence", "Attestation 2026")
+    assert cli("signoff", "--db", demo_db, "--name", "Camille Le Goff", "--role", "Responsable déléguée")[0] == 0
+    monkeypatch.setenv("CONVERGENCE_P12_PASSWORD", P12_PASSWORD)
+    assert cli("keygen", "--out", tmp_path / "pilote.p12", "--name", "Camille Le Goff")[0] == 0
+    code, out, err = cli("export", "--db", demo_db, "--p12", tmp_path / "pilote.p12", "--out", tmp_path / "out")
+    assert code == 0, err
+    (bundle,) = (tmp_path / "out").glob("*.zip")
+    code, out, err = cli("verify", bundle, "--trust", tmp_path / "pilote.pem")
+    assert code == 0 and "soumission définitive" in out, out + err
