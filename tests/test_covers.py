@@ -323,3 +323,72 @@ def test_the_demo_reaches_a_final_export_once_its_evidence_is_written(cli, demo_
     (bundle,) = (tmp_path / "out").glob("*.zip")
     code, out, err = cli("verify", bundle, "--trust", tmp_path / "pilote.pem")
     assert code == 0 and "soumission définitive" in out, out + err
+
+
+# --- 2. the worked example of DESIGN.md §4, its plan as shared items ------------------------------------
+
+PAIR_QUESTIONS = '''  [[sections.questions]]
+  id = "service"
+  type = "service"
+  label = "Service"
+  required = true
+
+  [[sections.questions]]
+  id = "criterion"
+  type = "criterion"
+  label = "Critère"
+  required = true
+'''
+COVERS_QUESTION = '''  [[sections.questions]]
+  id = "covers"
+  type = "covers"
+  label = "Écarts couverts"
+  required = true
+'''
+
+
+@pytest.fixture(scope="module")
+def mini_covers(tmp_path_factory):
+    """The tests' small questionnaire (the worked example's criteria), with « covers »."""
+    text = (ROOT / "tests" / "fixtures" / "mini.toml").read_text(encoding="utf-8")
+    assert text.count(PAIR_QUESTIONS) == 2
+    path = tmp_path_factory.mktemp("q") / "mini-covers.toml"
+    path.write_text(text.replace(PAIR_QUESTIONS, COVERS_QUESTION), encoding="utf-8")
+    return load(path)
+
+
+@pytest.mark.parametrize(("date", "reached", "gaps"), [
+    ("2022-06-30", "2023-03-31", []),
+    ("2023-01-15", "2023-03-31", ["A-1", "A-2"]),
+])
+def test_the_worked_example_with_one_action_covering_both_gaps(mini_covers, date, reached, gaps):
+    """DESIGN.md §4: S answers A1 = 2, A2 = 1, B1 = 4; one in-progress action covers A1 and A2 up to 4
+    by 2023-03-31 (both finals reached then), one abandoned action is ignored; one blocker covers
+    both. The projection, the date the targets are reached and the plan's completeness come out as
+    with one action per gap."""
+    from convergence_tui.campaign.problems import find_problems
+
+    cover = [{"service": "svc-1", "criterion": "A-1"}, {"service": "svc-1", "criterion": "A-2"}]
+    doc = {"format": "convergence-answers", "format_version": 2,
+           "referentiel": {"id": mini_covers.referentiel.id, "version": mini_covers.referentiel.version},
+           "campaign": {"region": "53", "label": "2023-S1", "reference_date": date},
+           "answers": {},
+           "services": [{"id": "svc-1", "name": "S", "category": "COORD", "fields": {},
+                         "criteria": {"A-1": {"level": 2}, "A-2": {"level": 1}, "B-1": {"level": 4}}}],
+           "blockers": [{"id": "b-1", "covers": cover, "category": "vendor", "description": "Éditeur",
+                         "fields": {}}],
+           "actions": [{"id": "a-1", "covers": cover, "title": "Monter", "target_level": 4, "due": "2023-03-31",
+                        "owner": "vendor", "status": "in_progress", "fields": {}},
+                       {"id": "a-2", "covers": cover[:1], "title": "Abandonnée", "target_level": 4,
+                        "due": "2022-09-30", "owner": "vendor", "status": "abandoned", "fields": {}}]}
+    data = read_document(mini_covers, doc, "exemple")
+    scorer = Scorer(mini_covers, data.reference_date)
+    scores = scorer.score_all(data.service_inputs())
+    (s,) = scores_document(mini_covers, scores)["services"]
+    assert s["target_reached_on"] == reached and s["gaps"] == gaps
+    assert not [p for p in find_problems(data, scores, scorer) if p.kind in ("no_blocker", "no_action")]
+    # Without the blocker, each gap lacks one: the blocker counted for both.
+    doc["blockers"] = []
+    data = read_document(mini_covers, doc, "exemple")
+    plan = sorted(p.scope for p in find_problems(data, scores, scorer) if p.kind == "no_blocker")
+    assert plan == [f"svc-1/{g}" for g in gaps]

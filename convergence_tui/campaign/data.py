@@ -67,6 +67,9 @@ class CampaignData:
         self.items: dict[str, Item] = {}
         self.errors: dict[str, set[str]] = {}  # scope -> fields holding an invalid answer
         self._actions_by_service: dict[str, set[str]] | None = None
+        # What each blocker and action counts for, by service (see counted_by_service): a cause may
+        # cover hundreds of gaps, and each service's scoring asks for its own.
+        self._counted: dict[str, dict[str, list[str]]] = {}
 
     # --- loading -------------------------------------------------------------
 
@@ -81,6 +84,7 @@ class CampaignData:
             if cell.error:
                 self.errors.setdefault(scope, set()).add(field)
         self._actions_by_service = None
+        self._counted.clear()
 
     # --- reading -------------------------------------------------------------
 
@@ -149,6 +153,16 @@ class CampaignData:
         """What an item covers for the plan: its gaps, or none while one of them is misplaced."""
         return () if self.misplaced_pairs(item_id) else self.covers_of(item_id)
 
+    def counted_by_service(self, item_id: str) -> dict[str, list[str]]:
+        """counted_covers, grouped by service (kept until the item, a category or the items change)."""
+        found = self._counted.get(item_id)
+        if found is None:
+            found = {}
+            for s, c in self.counted_covers(item_id):
+                found.setdefault(s, []).append(c)
+            self._counted[item_id] = found
+        return found
+
     def services_of(self, item_id: str) -> list[str]:
         """The services an item concerns, in order: its « service », or those of the gaps it covers."""
         if self.items[item_id].kind in COVERING_KINDS and self.value(item_id, "covers") is not None:
@@ -200,7 +214,7 @@ class CampaignData:
         if level is None or due is None:
             return []
         status = self.value(action_id, "status") or "planned"
-        return [ActionInput(c, level, due, status) for s, c in self.counted_covers(action_id) if s == service_id]
+        return [ActionInput(c, level, due, status) for c in self.counted_by_service(action_id).get(service_id, ())]
 
     def actions_of(self, service_id: str) -> list[str]:
         return sorted(self._action_index().get(service_id, ()), key=lambda a: self.items[a].position)
@@ -239,8 +253,12 @@ class CampaignData:
         elif field in self.errors.get(scope, ()):
             self.errors[scope].discard(field)
         item = self.items.get(scope)
-        if item is not None and item.kind == "action" and field in ("covers", "service", "criterion"):
-            self._actions_by_service = None
+        if item is not None and field in ("covers", "service", "criterion"):
+            self._counted.pop(scope, None)
+            if item.kind == "action":
+                self._actions_by_service = None
+        elif item is not None and field == "category":  # what every item may cover changes with it
+            self._counted.clear()
 
     def put_item(self, item: Item | None, item_id: str) -> None:
         if item is None:
@@ -248,3 +266,4 @@ class CampaignData:
         else:
             self.items[item_id] = item
         self._actions_by_service = None
+        self._counted.clear()
