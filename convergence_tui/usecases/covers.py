@@ -9,12 +9,13 @@ questionnaires up to 2026.2 (one service and one criterion per item) to « cover
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from ..campaign.data import COVERING_KINDS, Pair
+from ..campaign.data import COVERING_KINDS, Pair, criterion_scope
 from ..cells import Cell, Change
 from ..referentiel.values import covers_text
 from ..wording import counted
+from .writes import shorten
 
 if TYPE_CHECKING:
     from .session import Session
@@ -182,3 +183,28 @@ def new_item_values(session: Session, kind: str, pairs: list[Pair]) -> dict[str,
             if target is not None:
                 values["target_level"] = target
     return values
+
+
+def gap_caption(session: Session, service_id: str, criterion_id: str) -> str:
+    """« IOP-01 · ROR Bretagne (2/4) »: a gap as a checklist shows it."""
+    level = session.data.value(criterion_scope(service_id, criterion_id), "level")
+    due = session.scorer.due_level(criterion_id)
+    rated = f" ({level}/{due})" if isinstance(level, int) and due is not None else ""
+    return f"{criterion_id} · {shorten(session.data.name_of(service_id) or service_id, 40)}{rated}"
+
+
+def covers_caption(session: Session, pairs: Any) -> str:
+    """What an item covers, in a list's cell: the gap when there is one, else how many and where."""
+    pairs = [tuple(p) for p in pairs or []]
+    if len(pairs) == 1:
+        return gap_caption(session, *pairs[0])
+    services = {s for s, _ in pairs}
+    return f"{counted(len(pairs), 'écart')} · {counted(len(services), 'service')}"
+
+
+def cover_options(session: Session, scope: str) -> list[tuple[str, str]]:
+    """The gaps an item may cover, as « service/criterion » values: every gap of the campaign, and what
+    it covers already (a gap closed since stays listed, ticked, until the person unticks it)."""
+    current = [tuple(p) for p in (session.data.value(scope, "covers") or [])] if scope in session.data.items else []
+    pairs = list(dict.fromkeys([*((g.service, g.criterion) for g in gaps(session)), *current]))
+    return [(gap_caption(session, s, c), f"{s}/{c}") for s, c in pairs]

@@ -221,6 +221,8 @@ def display_value(session: Session, q: Question, value: Any) -> str:
     if q.type == "item":
         return item_caption(session, value)
     if q.type == "covers":
+        from .covers import covers_caption
+
         return covers_caption(session, value)
     if q.type == "category":
         cat = session.ref.categories_by_id.get(value)
@@ -274,35 +276,10 @@ def question_options(session: Session, q: Question, scope: str) -> list[tuple[st
     if q.type == "level":
         return [(f"{n} — {label}", n) for n, label in enumerate(ref.scale.labels)]
     if q.type == "covers":
+        from .covers import cover_options
+
         return cover_options(session, scope)
     return []
-
-
-def gap_caption(session: Session, service_id: str, criterion_id: str) -> str:
-    """« IOP-01 · ROR Bretagne (2/4) »: a gap as a checklist shows it."""
-    level = session.data.value(criterion_scope(service_id, criterion_id), "level")
-    due = session.scorer.due_level(criterion_id)
-    rated = f" ({level}/{due})" if isinstance(level, int) and due is not None else ""
-    return f"{criterion_id} · {shorten(session.data.name_of(service_id) or service_id, 40)}{rated}"
-
-
-def covers_caption(session: Session, pairs: Any) -> str:
-    """What an item covers, in a list's cell: the gap when there is one, else how many and where."""
-    pairs = [tuple(p) for p in pairs or []]
-    if len(pairs) == 1:
-        return gap_caption(session, *pairs[0])
-    services = {s for s, _ in pairs}
-    return f"{counted(len(pairs), 'écart')} · {counted(len(services), 'service')}"
-
-
-def cover_options(session: Session, scope: str) -> list[tuple[str, str]]:
-    """The gaps an item may cover, as « service/criterion » values: every gap of the campaign, and what
-    it covers already (a gap closed since stays listed, ticked, until the person unticks it)."""
-    from .covers import gaps
-
-    current = [tuple(p) for p in (session.data.value(scope, "covers") or [])] if scope in session.data.items else []
-    pairs = list(dict.fromkeys([*((g.service, g.criterion) for g in gaps(session)), *current]))
-    return [(gap_caption(session, s, c), f"{s}/{c}") for s, c in pairs]
 
 
 CAPTION_WIDTH = 56
