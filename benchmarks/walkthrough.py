@@ -296,27 +296,25 @@ def _text_dialog(w: Walk, heading: str, text: str, cid: str, cell: str) -> None:
 
 
 def plan(w: Walk, ref) -> None:
-    """`n` goes to the next gap without a blocker or an action; `b` or `a` there opens the form with
-    that gap ticked. Each cause is named once: the other gaps it explains are ticked in the same form
-    (↓ to each, space), and one blocker and one action cover them all."""
-    named: dict[str, set[int]] = {"blocker": set(), "action": set()}  # causes, by their index
+    """`n` goes to the next gap without a blocker or an action; `b` there opens the blocker's form
+    with that gap ticked, the other gaps of its cause are ticked too (↓ to each, space), and échap
+    comes back to the gap, where `a` does the same for the action. Each cause is named once."""
+    named: set[int] = set()  # causes given their blocker and action, by index
     numbers = {"blocker": 0, "action": 0}
-    while len(named["action"]) < len(scenario.CAUSES):
+    while len(named) < len(scenario.CAUSES):
         w.press("n", kind="move")
-        # The grid on a gap (the walk may start in the grid, on a criterion that is none).
+        # The grid on a gap of a cause not named yet (the screen before `n` shows none).
         screen = w.wait(lambda s: (svc := _service_shown(s)) is not None and grid_cursor(s) in svc.gaps
-                        and "a Action" in footer(s), "un écart dans la grille")
+                        and scenario.CAUSES.index(svc.gaps[grid_cursor(s)].cause) not in named
+                        and "a Action" in footer(s), "un écart d'une cause pas encore nommée")
         svc, cid = _service_shown(screen), grid_cursor(screen)
         assert svc is not None and cid is not None
-        gap = svc.gaps[cid]
-        cause = scenario.CAUSES.index(gap.cause)
-        kind = "blocker" if cause not in named["blocker"] else "action"
-        if cause in named[kind]:
-            raise AssertionError(f"`n` mène à {cid} de {svc.name}, que le {kind} de sa cause couvre déjà")
-        numbers[kind] += 1
-        covering(w, kind, numbers[kind], svc, cid, gap.cause)
-        named[kind].add(cause)
-        w.tally.items["plan"] += len(scenario.gaps_of(gap.cause)) if kind == "action" else 0
+        cause = svc.gaps[cid].cause
+        for kind in ("blocker", "action"):
+            numbers[kind] += 1
+            covering(w, kind, numbers[kind], svc, cid, cause)
+        named.add(scenario.CAUSES.index(cause))
+        w.tally.items["plan"] += len(scenario.gaps_of(cause))
 
 
 def covering(w: Walk, kind: str, n: int, svc: scenario.Service, cid: str, cause: scenario.Cause) -> None:
@@ -334,8 +332,7 @@ def covering(w: Walk, kind: str, n: int, svc: scenario.Service, cid: str, cause:
         w.focus("Description")
         w.type(cause.blocker, kind=kind)
         w.focus("Description", cause.blocker[:20])
-        w.press("Escape", kind=kind)
-        w.wait(lambda s: f"Freins  {n} frein" in s and "a Ajouter" in footer(s), "la liste des freins")
+        back_to_the_gap(w, kind, svc, cid)
         return
     w.press("Tab", kind=kind)
     w.focus("Action")
@@ -351,8 +348,14 @@ def covering(w: Walk, kind: str, n: int, svc: scenario.Service, cid: str, cause:
     w.press("Tab", kind=kind)
     w.focus("Statut")
     w.pick("Statut", cause.status, kind=kind)
+    back_to_the_gap(w, kind, svc, cid)
+
+
+def back_to_the_gap(w: Walk, kind: str, svc: scenario.Service, cid: str) -> None:
+    """Échap closes a form opened from the grid and comes back to the gap it was made for."""
     w.press("Escape", kind=kind)
-    w.wait(lambda s: f"Plan de convergence  {n} action" in s and "a Ajouter" in footer(s), "la liste des actions")
+    w.wait(lambda s: _service_shown(s) is svc and grid_cursor(s) == cid and "a Action" in footer(s),
+           f"retour à l'écart {cid} de {svc.name}")
 
 
 def tick_others(w: Walk, kind: str, svc: scenario.Service, cid: str, cause: scenario.Cause) -> None:

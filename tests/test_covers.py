@@ -392,3 +392,23 @@ def test_the_worked_example_with_one_action_covering_both_gaps(mini_covers, date
     data = read_document(mini_covers, doc, "exemple")
     plan = sorted(p.scope for p in find_problems(data, scores, scorer) if p.kind == "no_blocker")
     assert plan == [f"svc-1/{g}" for g in gaps]
+
+
+async def test_escape_from_a_blocker_made_in_the_grid_goes_back_to_its_gap(demo_db):
+    """`b` on a gap, the form filled, échap: back at the gap in the grid (it went to the list of
+    blockers, then the sidebar, and the person looked for the criterion again)."""
+    from convergence_tui.widgets.grid_view import GridView
+    from convergence_tui.widgets.items_view import ItemsView
+
+    async with running(demo_db, size=(80, 24)) as (app, pilot):
+        grid = await goto(pilot, "4")
+        grid.table.action_cursor(5)
+        await pilot.pause()
+        cid, sid = grid.current().criterion.id, grid.service_id
+        await pilot.press("b")
+        await pilot.pause(0.3)
+        assert isinstance(app.screen.current_view(), ItemsView)
+        await pilot.press("escape")
+        await pilot.pause(0.3)
+        view = app.screen.current_view()
+        assert isinstance(view, GridView) and view.service_id == sid and view.current().criterion.id == cid

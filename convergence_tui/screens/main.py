@@ -64,6 +64,7 @@ class MainScreen(Screen):
         self.service_id: str | None = None  # the service shown last (level panel, sidebar, grid)
         self.views: ViewHost | None = None
         self._damage_said = False
+        self._back: tuple[str, str, str] | None = None  # where échap returns (Navigate.back)
 
     # --- layout ------------------------------------------------------------
 
@@ -171,6 +172,7 @@ class MainScreen(Screen):
 
     def show_section(self, section_id: str, scope: str = "", field: str = "", rebuild: bool = False) -> None:
         self.saver.flush()
+        self._back = None  # any move forgets where échap would have returned
         self.section_id = section_id
         view = self.views.show(Place(section_id, scope, field), rebuild=rebuild)
         shown = view.service() if isinstance(view, SectionView) else None
@@ -203,9 +205,12 @@ class MainScreen(Screen):
 
     def action_back(self) -> None:
         view = self.current_view()
+        back, self._back = self._back, None
         if getattr(view, "editing", None):  # a list with an item's form open: back to the list
             self.saver.flush()
             view.close_editor()
+            if back is not None:  # opened from the grid: back to the gap it was made for
+                self.show_section(*back)
         else:
             self.query_one(Sidebar).focus()
 
@@ -213,6 +218,7 @@ class MainScreen(Screen):
     def _navigate(self, event: Navigate) -> None:
         event.stop()
         self.show_section(event.section, event.scope, event.field)
+        self._back = event.back
 
     # --- saving ------------------------------------------------------------
 

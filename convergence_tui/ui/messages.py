@@ -48,6 +48,9 @@ class Navigate(Message):
     section: str
     scope: str = ""
     field: str = ""
+    # Where échap brings the person back once done there (a blocker's form opened from the grid
+    # returns to the gap), as (section, scope, field); None: échap goes up as usual.
+    back: tuple[str, str, str] | None = None
 
 
 @dataclass

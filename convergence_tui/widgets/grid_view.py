@@ -405,7 +405,9 @@ class GridView(Vertical, SectionView):
         item_id = self.saver.save(AddItem(kind, values))
         if item_id:
             section = self.session.ref.list_section(kind)
-            self.post_message(Navigate(section.id, item_id))
+            grid = next(s.id for s in self.session.ref.sections if s.kind == "grid")
+            self.post_message(Navigate(section.id, item_id, back=(grid, criterion_scope(self.service_id or "",
+                                                                                          r.criterion.id), "level")))
 
     def action_new_blocker(self) -> None:
         self._from_gap("blocker")
