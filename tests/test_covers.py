@@ -412,3 +412,27 @@ async def test_escape_from_a_blocker_made_in_the_grid_goes_back_to_its_gap(demo_
         await pilot.pause(0.3)
         view = app.screen.current_view()
         assert isinstance(view, GridView) and view.service_id == sid and view.current().criterion.id == cid
+
+
+async def test_the_review_lists_each_blocker_and_action_once_with_what_it_covers(demo_db):
+    from convergence_tui.screens.review import ReviewScreen
+    from convergence_tui.widgets.items_view import ItemsView
+
+    async with running(demo_db, size=(80, 24)) as (app, pilot):
+        await pilot.press("r")
+        await pilot.pause(0.3)
+        await pilot.press("5")
+        await pilot.pause(0.3)
+        screen = app.screen
+        assert isinstance(screen, ReviewScreen)
+        table = screen.query_one("#review-items")
+        data = app.session.data
+        items = data.live_ids("blocker") + data.live_ids("action")
+        assert [table.get_row_index(i) for i in items] == list(range(len(items)))  # each once
+        first = screen._plan_item_cells(items[0])
+        assert first[0] == "F1" and first[3] == str(len(data.covers_of(items[0])))
+        table.focus()
+        await pilot.press("enter")
+        await pilot.pause(0.3)
+        view = app.screen.current_view()
+        assert isinstance(view, ItemsView) and view.editing == items[0]

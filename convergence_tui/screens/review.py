@@ -184,12 +184,24 @@ class ReviewScreen(Screen):
         end = date_fr(r.reached_on) if r.reached_on else themed(self, "jamais", "error")
         return [r.name, *cells, end]
 
-    def _tab_blockers(self) -> Static:
+    def _tab_blockers(self) -> Vertical:
+        from ..usecases.covers import plan_items
+
         lines = [f"{'Catégorie':<10} {'freins':>7} {'services':>9}   actions prévues sur ces écarts, par porteur"]
         for b in review.blocker_summary(self.session):
             owners = ", ".join(f"{review.OWNER_LABELS.get(o, o)} {n}" for o, n in sorted(b.owners.items())) or "—"
             lines.append(f"{b.label:<10} {b.blockers:>7} {b.services:>9}   {owners}")
-        return Static("\n".join(lines), markup=False, classes="review-summary")
+        # Each blocker and each action once, with how many gaps it covers (Entrée: its form).
+        self._plan_items = {i.id: i for i in plan_items(self.session)}
+        table = FastTable([Column("n", "N°", 4), Column("origin", "Origine", 10), Column("text", "Frein ou action"),
+                           Column("gaps", "Écarts", 6), Column("svc", "Serv.", 5)],
+                          self._plan_item_cells, id="review-items")
+        table.set_rows(list(self._plan_items))
+        return Vertical(Static("\n".join(lines), markup=False, classes="review-summary"), table)
+
+    def _plan_item_cells(self, key: str) -> list:
+        i = self._plan_items[key]
+        return [i.number, i.origin, i.text, str(i.gaps), str(i.services)]
 
     # --- jumping ---------------------------------------------------------------
 
@@ -201,6 +213,10 @@ class ReviewScreen(Screen):
         grid = next(s.id for s in self.session.ref.sections if s.kind == "grid")
         if event.table.id == "review-plan":  # a gap: its row in the service's grid
             target = Navigate(grid, key, "level")
+        elif event.table.id == "review-items":  # a blocker or an action: its form
+            item = self._plan_items[key]
+            section = self.session.ref.list_section(item.kind)
+            target = Navigate(section.id if section else grid, key)
         elif event.table.id == "review-problems":
             p = self.problems[int(key)]
             target = Navigate(p.section, p.scope if p.scope != "campaign" else "", p.field)

@@ -208,3 +208,29 @@ def cover_options(session: Session, scope: str) -> list[tuple[str, str]]:
     current = [tuple(p) for p in (session.data.value(scope, "covers") or [])] if scope in session.data.items else []
     pairs = list(dict.fromkeys([*((g.service, g.criterion) for g in gaps(session)), *current]))
     return [(gap_caption(session, s, c), f"{s}/{c}") for s, c in pairs]
+
+
+@dataclass(frozen=True, slots=True)
+class PlanItem:
+    """A blocker or an action once, with what it covers (the review's list, the report's plan)."""
+
+    id: str
+    kind: str
+    number: str  # « F3 », « A12 »: as their lists number them
+    origin: str  # a blocker's origin, an action's owner (labels)
+    text: str  # a blocker's description, an action's title
+    gaps: int
+    services: int
+
+
+def plan_items(session: Session) -> list[PlanItem]:
+    data, ref = session.data, session.ref
+    out = []
+    for kind, prefix, origin_q, text_q in (("blocker", "F", "category", "description"),
+                                           ("action", "A", "owner", "title")):
+        for n, item in enumerate(data.live(kind), 1):
+            pairs = data.covers_of(item.id)
+            out.append(PlanItem(item.id, kind, f"{prefix}{n}",
+                                ref.option_label(kind, origin_q, data.value(item.id, origin_q)) or "—",
+                                data.value(item.id, text_q) or "", len(pairs), len({s for s, _ in pairs})))
+    return out
