@@ -42,3 +42,4 @@ class JournalRow:
     new: Cell | None
     op: str
     batch: int
+    uuid: str | None = None  # its identity across copies of the campaign (DESIGN.md §8)

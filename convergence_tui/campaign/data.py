@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
+import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -181,12 +182,14 @@ class CampaignData:
                 if service_id in (services := self.services_of(i.id)) and len(services) > 1]
 
     def next_id(self, kind: str) -> str:
+        """A new item's id: its kind's prefix and 8 hex digits of a random UUID (`b-3f9c0a1e`), never one
+        the campaign has held (deleted items stay in `items`). Random, not counted: items created on two
+        laptops holding copies of the campaign never share an id (DESIGN.md §8). Short: it is written in
+        answers documents and in the journal; the screens number items instead (« frein n° 3 »)."""
         prefix = ITEM_PREFIX[kind] + "-"
-        n = max(
-            (int(i[len(prefix):]) for i in self.items if i.startswith(prefix) and i[len(prefix):].isdigit()),
-            default=0,
-        )
-        return f"{prefix}{n + 1}"
+        while (found := prefix + uuid.uuid4().hex[:8]) in self.items:
+            pass
+        return found
 
     def next_position(self, kind: str) -> int:
         return max((i.position for i in self.items.values() if i.kind == kind), default=0) + 1

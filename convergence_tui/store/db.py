@@ -13,6 +13,7 @@ import errno
 import json
 import os
 import sqlite3
+import uuid
 from collections.abc import Iterator, Sequence
 from functools import cached_property
 from pathlib import Path
@@ -175,8 +176,11 @@ class Store:
     def _migrate(self, version: int) -> None:
         with self.db.atomic():
             for target in range(version + 1, SCHEMA_VERSION + 1):
-                for statement in MIGRATIONS[target]:
-                    self.db.execute(statement)
+                for step in MIGRATIONS[target]:
+                    if callable(step):
+                        step(self.conn)
+                    else:
+                        self.db.execute(step)
             # PRAGMA user_version is transactional in SQLite: it commits with the schema.
             self.conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
@@ -202,6 +206,11 @@ class Store:
     def meta(self) -> dict[str, Any]:
         return {key: json.loads(value) for key, value in self.conn.execute("select key, value from meta")}
 
+    def campaign_id(self) -> str:
+        """The campaign's UUID: the same in every copy of it (DESIGN.md §8), fixed at creation."""
+        found: str = self.meta()["campaign_id"]
+        return found
+
     def items(self) -> list[dict[str, Any]]:
         return read_items(self.conn)
 
@@ -218,7 +227,7 @@ class Store:
             params.append(limit)
         return [
             JournalRow(r["seq"], r["at"], r["author"], r["scope"], r["field"], _load(r["old"]), _load(r["new"]),
-                       r["op"], r["batch"])
+                       r["op"], r["batch"], r["uuid"])
             for r in self._rows(sql, params)
         ]
 
@@ -241,7 +250,7 @@ class Store:
             return []
         return [
             JournalRow(r["seq"], r["at"], r["author"], r["scope"], r["field"], _load(r["old"]), _load(r["new"]),
-                       r["op"], r["batch"])
+                       r["op"], r["batch"], r["uuid"])
             for r in self._rows("select * from journal where batch = ? order by seq desc", [row[0]])
         ]
 
@@ -298,9 +307,10 @@ class Store:
                         [ch.scope, ch.field, value, is_json, ch.new.raw, ch.new.error, at, author],
                     )
                 cur = conn.execute(
-                    "insert into journal(at, author, scope, field, old, new, op, batch, undoes) "
-                    "values(?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [at, author, ch.scope, ch.field, _dump(ch.old), _dump(ch.new), op, batch, undoes],
+                    "insert into journal(at, author, scope, field, old, new, op, batch, undoes, uuid) "
+                    "values(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [at, author, ch.scope, ch.field, _dump(ch.old), _dump(ch.new), op, batch, undoes,
+                     str(uuid.uuid4())],
                 )
                 if batch is None:
                     batch = cur.lastrowid
@@ -311,8 +321,9 @@ class Store:
         """Pin the campaign to another questionnaire version; journaled, no answer touched."""
         with self._write():
             self.conn.execute(
-                "insert into journal(at, author, scope, field, old, new, op) values(?, ?, ?, ?, ?, ?, ?)",
-                [now_utc(), author, "campaign", "@referentiel", json.dumps(old), json.dumps(new), "migrate"],
+                "insert into journal(at, author, scope, field, old, new, op, uuid) values(?, ?, ?, ?, ?, ?, ?, ?)",
+                [now_utc(), author, "campaign", "@referentiel", json.dumps(old), json.dumps(new), "migrate",
+                 str(uuid.uuid4())],
             )
             self.conn.execute("update journal set batch = seq where batch is null")
             for key, value in (("referentiel_version", new["version"]), ("referentiel_sha256", new["sha256"])):

@@ -1,12 +1,45 @@
 """Forward-only schema migrations; `PRAGMA user_version` holds the version reached.
 
 Never edit a released step: append a new one. Each step runs inside the same
-transaction as the version bump, so a crash leaves the file at a known version.
+transaction as the version bump, so a crash leaves the file at a known version. A step is an SQL
+statement, or a function of the connection for what SQL cannot compute (a UUID).
 """
 
-SCHEMA_VERSION = 2
+from __future__ import annotations
 
-MIGRATIONS: dict[int, list[str]] = {
+import sqlite3
+import uuid
+from collections.abc import Callable
+
+SCHEMA_VERSION = 3
+
+# The namespace of the identities derived for campaigns made before version 3 (see _give_identity).
+LEGACY_NAMESPACE = uuid.UUID("6f1d2c1e-4b0a-4c8e-9a53-2f6c7f0e9d21")
+
+
+def _give_identity(conn: sqlite3.Connection) -> None:
+    """The campaign's UUID (meta `campaign_id`) and one per journal row.
+
+    A new file (nothing in it yet) gets a random one. A campaign made before version 3 gets one
+    derived from what it holds since its creation (its creation time, questionnaire and first journal
+    row), and each old journal row one derived from that and the row: two copies of one old file,
+    migrated apart on two laptops, then agree on the campaign and on their common history, which a
+    merge needs. Nothing identifying at all (an empty old file): random, nothing to agree on.
+    """
+    meta = dict(conn.execute("select key, value from meta"))
+    first = conn.execute("select at, author, scope, field, new from journal order by seq limit 1").fetchone()
+    if meta.get("created_at") is None and first is None:
+        campaign = uuid.uuid4()
+    else:
+        seed = "\x1f".join(str(x) for x in (meta.get("created_at"), meta.get("referentiel_id"), *(first or ())))
+        campaign = uuid.uuid5(LEGACY_NAMESPACE, seed)
+    conn.execute("insert into meta(key, value) values('campaign_id', ?)", [f'"{campaign}"'])
+    rows = conn.execute("select seq, at, author, scope, field, old, new, op from journal").fetchall()
+    conn.executemany("update journal set uuid = ? where seq = ?",
+                     [(str(uuid.uuid5(campaign, "\x1f".join(str(x) for x in row))), row[0]) for row in rows])
+
+
+MIGRATIONS: dict[int, list[str | Callable[[sqlite3.Connection], None]]] = {
     1: [
         "create table meta (key text primary key, value text not null)",
         """create table items (
@@ -53,5 +86,12 @@ MIGRATIONS: dict[int, list[str]] = {
             journal_seq integer not null,
             scores text not null
         )""",
+    ],
+    3: [
+        # Team work (DESIGN.md §8): copies of one campaign merge by their common journal history,
+        # so every row has an identity no other laptop can give (`seq` stays the local order).
+        "alter table journal add column uuid text",
+        _give_identity,
+        "create unique index journal_uuid on journal(uuid)",
     ],
 }
