@@ -18,6 +18,7 @@ from ..errors import UserError
 from ..escaping import printable
 from .bundle import cmd_export, cmd_keygen, cmd_verify
 from .campaign import (
+    cmd_copy,
     cmd_demo,
     cmd_import,
     cmd_migrate,
@@ -153,6 +154,12 @@ def build_parser() -> argparse.ArgumentParser:
                    "la liste)")
     _common(s, top=False)
 
+    s = _command(sub, "copy", "écrire une copie de la campagne pour un coéquipier (la même campagne, à fusionner "
+                 "ensuite), même pendant qu'elle est ouverte")
+    s.add_argument("--out", type=Path, required=True, metavar="FICHIER", help="fichier de la copie, nouveau (un "
+                   "fichier existant n'est jamais écrasé)")
+    _common(s, top=False)
+
     s = _command(sub, "serve", "ouvrir la campagne dans le navigateur, sans terminal (127.0.0.1 seulement)")
     s.add_argument("--port", type=port_number, default=None, metavar="PORT",
                    help="port local à utiliser (défaut : un port libre)")
@@ -202,5 +209,5 @@ def _dispatch(args: argparse.Namespace) -> int:
         return cmd_serve(args)
     handler = {"demo": cmd_demo, "import": cmd_import, "status": cmd_status, "signoff": cmd_signoff,
                "export": cmd_export, "verify": cmd_verify, "keygen": cmd_keygen, "migrate": cmd_migrate,
-               "restore": cmd_restore, "report": cmd_report}[args.command]
+               "restore": cmd_restore, "report": cmd_report, "copy": cmd_copy}[args.command]
     return handler(args)

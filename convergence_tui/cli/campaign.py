@@ -1,4 +1,5 @@
-"""The commands on a campaign file: demo, referentiel check, import, status, report, signoff, migrate, restore."""
+"""The commands on a campaign file: demo, referentiel check, import, status, report, signoff, migrate, restore,
+copy."""
 
 from __future__ import annotations
 
@@ -195,4 +196,15 @@ def cmd_restore(args: argparse.Namespace) -> int:
     print(f"{db} restauré depuis la sauvegarde du {datetime_fr(chosen.taken)}.")
     if kept:
         print(f"Le fichier remplacé est gardé : {kept} (visible dans « convergence restore »).")
+    return 0
+
+
+def cmd_copy(args: argparse.Namespace) -> int:
+    from ..usecases.copying import copy_campaign
+
+    db = resolve_db(args)
+    copied = copy_campaign(db, args.out)
+    print(f"Copie de {db} écrite : {copied.path} ({counted(copied.services, 'service')}).")
+    print(f"C'est la même campagne (identifiant {copied.campaign_id}) : chacun remplit sa copie, "
+          "les réponses se réunissent ensuite par fusion.")
     return 0

@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import errno
 import json
-import os
 import sqlite3
 import uuid
 from collections.abc import Iterator, Sequence
@@ -366,33 +365,16 @@ class Store:
         return result == "ok"
 
     def backup_to(self, target: Path) -> None:
-        """A consistent copy through SQLite's backup API, from a connection of the calling thread. It is
-        written under a temporary name and renamed once whole and checked, one file without a WAL beside
-        it; a failure (a full disk) leaves nothing and is a UserError."""
-        tmp = target.with_name(f".{target.name}.partielle")
-        source = reader(self.path)
+        """A consistent copy (store/copies.py) replacing `target`; a failure (a full disk) leaves
+        nothing and is a UserError."""
+        from .copies import consistent_copy
+
         try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            create_private(tmp)
-            dest = sqlite3.connect(tmp)
-            try:
-                source.backup(dest)
-                dest.execute("PRAGMA journal_mode=DELETE")  # a backup is one file, nothing beside it
-                check_integrity(dest)
-            finally:
-                dest.close()
-            os.replace(tmp, target)
+            consistent_copy(self.path, target, replace=True)
         except (sqlite3.Error, OSError) as exc:
-            for path in (tmp, Path(f"{tmp}-journal"), Path(f"{tmp}-wal"), Path(f"{tmp}-shm")):
-                try:
-                    path.unlink(missing_ok=True)
-                except OSError:
-                    pass
             why = os_reason(exc) if isinstance(exc, OSError) else sqlite_problem(target, exc)[0]
             raise UserError(f"Sauvegarde de {self.path} impossible dans {target.parent} ({why}) ; "
                             "libérez de la place dans ce dossier.") from None
-        finally:
-            source.close()
 
 
 def preload() -> None:
