@@ -184,7 +184,7 @@ def test_new_questionnaire_version_migrates_keeping_every_answer(tmp_path, cli):
         == rows_before  # not one answer dropped
     code, out, _ = cli("status", "--db", db, "--referentiel", v2)
     assert "Réponses orphelines" in out
-    assert "svc-1/B-2 — comment = 'à garder' : critère absent du questionnaire actuel" in out
+    assert f"{sid}/B-2 — comment = 'à garder' : critère absent du questionnaire actuel" in out
     assert "campaign — legal_form = 'GIP' : question absente du questionnaire actuel" in out
     with Session.open(db, v2) as s:
         assert s.meta()["referentiel_version"] == "2"
