@@ -272,10 +272,6 @@ def live_ids(db: Path, kind: str) -> list[str]:
                                 (kind,))]
 
 
-def number(item_id: str) -> int:
-    return int(item_id.rsplit("-", 1)[1])
-
-
 def wait_saved(db: Path, scope: str, field: str, value, tmux: Tmux, timeout: float = TIMEOUT):
     """Wait until (scope, field) holds `value`, valid, and its latest journal row says so."""
     def check():

@@ -51,12 +51,13 @@ def read_csv(data: bytes) -> list[list[str]]:
 def test_formulas_in_names_and_titles_are_neutralised_in_the_bundle(cli, complete_db, identity, tmp_path,
                                                                     monkeypatch):
     with Session.open(complete_db, MINI) as s:
-        s.set_answer("svc-1", "name", HYPERLINK)
-        s.set_answer("svc-2", "name", CMD)
+        first, second = s.data.live_ids("service")
+        s.set_answer(first, "name", HYPERLINK)
+        s.set_answer(second, "name", CMD)
         actions = s.data.live_ids("action")
         s.set_answer(actions[0], "title", SUM)
         s.set_answer(actions[1], "title", MINUS_FORMULA)
-        assert s.data.value("svc-1", "name") == HYPERLINK  # accepted as typed: only the CSV neutralises
+        assert s.data.value(first, "name") == HYPERLINK  # accepted as typed: only the CSV neutralises
     monkeypatch.setenv("CONVERGENCE_P12_PASSWORD", PASSWORD)
     code, _, err = cli("export", "--referentiel", MINI, "--db", complete_db, "--p12", identity, "--draft",
                        "--out", tmp_path / "out")

@@ -28,7 +28,7 @@ def test_status_check_exit_codes(cli, complete_db):
     code, out, _ = cli("status", "--referentiel", MINI, "--db", complete_db)
     assert code == 0  # without --check, status always exits 0
     with Session.open(complete_db, MINI) as s:
-        s.set_level("svc-1", "B-2", 1)
+        s.set_level(s.data.live_ids("service")[0], "B-2", 1)
     code, out, _ = cli("status", "--referentiel", MINI, "--db", complete_db, "--check", "--json")
     assert code == 3
     problems = json.loads(out)["problems"]
@@ -78,17 +78,18 @@ def test_signoff_needs_name_and_role(complete_db):
 
 def test_timeline_of_a_known_plan(complete_db):
     with Session.open(complete_db, MINI) as s:
+        first, second = s.data.live_ids("service")
         semesters, rows = review.timeline(s)
         assert semesters == ["2023-S1", "2023-S2"]
         by_id = {r.service_id: r for r in rows}
         # S: A-1 → 4 due 2023-03-31 (S1), A-2 → 3 due 2023-09-30 (S2): final targets reached in 2023-S2.
-        assert by_id["svc-1"].cells == ["action", "target"]
-        assert by_id["svc-1"].reached_on == dt.date(2023, 9, 30)
+        assert by_id[first].cells == ["action", "target"]
+        assert by_id[first].reached_on == dt.date(2023, 9, 30)
         # T is already at its final targets on the reference date.
-        assert by_id["svc-2"].cells == ["target", "reached"]
-        s.set_answer("a-2", "status", "abandoned")
+        assert by_id[second].cells == ["target", "reached"]
+        s.set_answer(s.data.live_ids("action")[1], "status", "abandoned")
         _, rows = review.timeline(s)
-        never = next(r for r in rows if r.service_id == "svc-1")
+        never = next(r for r in rows if r.service_id == first)
         assert never.reached_on is None and never.cells == ["action"]  # no later semester to show
 
 
@@ -96,12 +97,13 @@ def test_comparison_with_last_signoff(complete_db):
     with Session.open(complete_db, MINI) as s:
         assert [r.level_change for r in review.service_rows(s)] == [None, None]
         review.sign_off(s, "Camille", "Responsable")
-        s.set_level("svc-1", "A-1", 4)
-        s.set_level("svc-1", "A-2", 3)
+        first, second = s.data.live_ids("service")
+        s.set_level(first, "A-1", 4)
+        s.set_level(first, "A-2", 3)
         rows = {r.id: r for r in review.service_rows(s)}
-        assert rows["svc-1"].level_change == 3  # non_convergent 0 → convergent at every final target 3
-        assert rows["svc-1"].maturity_change == pytest.approx(100 * 11 / 16 - 100 * 7 / 16, abs=0.1)
-        assert rows["svc-2"].level_change == 0
+        assert rows[first].level_change == 3  # non_convergent 0 → convergent at every final target 3
+        assert rows[first].maturity_change == pytest.approx(100 * 11 / 16 - 100 * 7 / 16, abs=0.1)
+        assert rows[second].level_change == 0
 
 
 def test_blocker_summary(demo_db):
