@@ -69,15 +69,24 @@ class Chromium:
     def __init__(self, profile: Path) -> None:
         exe = chromium()
         assert exe is not None
-        profile.mkdir(parents=True, exist_ok=True)
         self.log = profile.parent / "chromium.log"
-        with self.log.open("wb") as log:
-            self.process = subprocess.Popen(
-                [exe, *FLAGS, f"--user-data-dir={profile}", "--remote-debugging-port=0", "about:blank"],
-                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-        self.port = self._devtools_port(profile / "DevToolsActivePort")
+        # On a loaded machine (CI, two cores) Chromium has been seen to give up before announcing its
+        # port: a second start, with a profile of its own, before calling it a failure.
+        for attempt in (1, 2):
+            where = profile if attempt == 1 else profile.with_name(profile.name + "-2")
+            where.mkdir(parents=True, exist_ok=True)
+            with self.log.open("ab") as log:
+                self.process = subprocess.Popen(
+                    [exe, *FLAGS, f"--user-data-dir={where}", "--remote-debugging-port=0", "about:blank"],
+                    stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+            try:
+                self.port = self._devtools_port(where / "DevToolsActivePort")
+                return
+            except AssertionError:
+                if attempt == 2:
+                    raise
 
-    def _devtools_port(self, announced: Path, timeout: float = 20.0) -> int:
+    def _devtools_port(self, announced: Path, timeout: float = 45.0) -> int:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline and self.process.poll() is None:
             lines = announced.read_text().splitlines() if announced.exists() else []

@@ -436,3 +436,13 @@ async def test_the_review_lists_each_blocker_and_action_once_with_what_it_covers
         await pilot.pause(0.3)
         view = app.screen.current_view()
         assert isinstance(view, ItemsView) and view.editing == items[0]
+
+
+def test_an_action_made_on_gaps_a_blocker_covers_names_that_blocker(demo_db):
+    from convergence_tui.usecases.covers import new_item_values
+
+    with Session.open(demo_db) as s:
+        blocker = s.data.live_ids("blocker")[0]
+        pairs = list(s.data.covers_of(blocker)[:2])
+        assert new_item_values(s, "action", pairs)["blocker"] == blocker
+        assert "blocker" not in new_item_values(s, "blocker", pairs)

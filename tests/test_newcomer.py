@@ -129,3 +129,18 @@ async def test_a_laptop_that_knows_no_name_asks_it_before_anything_is_journaled(
     conn.close()
     assert author == "Bob Le Gall"
     assert 'author = "Bob Le Gall"' in state_file().read_text(encoding="utf-8")  # asked once
+
+
+async def test_the_list_keys_are_not_hinted_under_an_open_form(demo_db):
+    """« a ajouter · Entrée modifier · d supprimer » stayed under an item's form, where they do nothing."""
+    async with running(demo_db, size=SMALL) as (_app, pilot):
+        view = await goto(pilot, "7")
+        hint_line = view.query_one(".view-hint")
+        assert hint_line.display
+        view.table.focus()
+        await pilot.press("enter")
+        await pilot.pause(0.2)
+        assert view.editing and not hint_line.display
+        await pilot.press("escape")
+        await pilot.pause(0.2)
+        assert not view.editing and hint_line.display

@@ -287,6 +287,8 @@ async def test_completeness_is_one_figure_on_every_screen(demo_db, cli):
         await pilot.pause()
         texts = "".join(str(s.render()) for s in app.screen.query("Static"))
         assert sentence in texts
+    _code, out, _ = cli("status", "--db", str(demo_db))
+    assert f"Complétude {sentence} — " in out  # the command says it as the screens do
 
 
 async def test_an_empty_campaign_claims_no_completeness(tmp_path, cli):
@@ -295,6 +297,8 @@ async def test_an_empty_campaign_claims_no_completeness(tmp_path, cli):
                                                         "reference_date": "2026-12-31"}) as session:
         shown = completeness(session)
         assert shown.percent is None and shown.sentence().startswith("—")
+    _code, out, _ = cli("status", "--db", str(db))
+    assert f"Complétude {shown.sentence()} — " in out and "100,0 %" not in out  # it said 100,0 %
     async with running(db, size=SMALL) as (app, _pilot):
         from convergence_tui.widgets.sidebar import Sidebar
 

@@ -35,3 +35,14 @@ def number(value: float | int) -> str:
 
 __all__ = ["STATUS_LABELS", "STATUS_SHORT", "conformity_pct", "conformity_percent", "counted", "date_fr",
            "datetime_fr", "number", "pct"]
+
+
+def completeness_sentence(answered: int, expected: int) -> str:
+    """Completeness as every screen and command says it (DESIGN.md §4's figure): « 96,6 % (2 612 des
+    2 704 critères renseignés) », or a dash when nothing is to answer yet."""
+    from ..scoring.document import completeness_percent
+
+    if not expected:
+        return "— (aucun critère à renseigner : ajoutez des services et leur catégorie)"
+    share = pct(completeness_percent(answered, expected))
+    return f"{share} ({number(answered)} des {number(expected)} critères renseignés)"

@@ -12,7 +12,8 @@ from ..escaping import printable
 from ..referentiel.models import Referentiel
 from ..referentiel.official import pin_of
 from ..referentiel.values import REGIONS
-from .format import STATUS_SHORT, conformity_pct, counted, date_fr, pct
+from ..scoring.engine import CampaignScores
+from .format import STATUS_SHORT, completeness_sentence, conformity_pct, counted, date_fr, pct
 
 SHOWN = 10  # problems listed without --details: the count by kind says the rest
 
@@ -33,6 +34,8 @@ class OpenCampaign(Protocol):
     @property
     def path(self) -> Path: ...
     def scores_document(self) -> dict[str, Any]: ...
+    @property
+    def scores(self) -> CampaignScores: ...
 
 
 def status_text(session: OpenCampaign, problems: list[Problem], *, details: bool = False) -> str:
@@ -52,7 +55,7 @@ def status_text(session: OpenCampaign, problems: list[Problem], *, details: bool
         "Région : maturité "
         + " · ".join(f"{a} {pct(region['maturity'][a])}" for a in ref.axis_ids)
         + f" · globale {pct(region['maturity']['global'])}",
-        f"Complétude {pct(region['completeness'])} — "
+        f"Complétude {completeness_sentence(session.scores.region.answered, session.scores.region.candidates)} — "
         f"{counted(region['status_counts']['convergent'], 'convergent')}, "
         f"{region['status_counts']['partially_convergent']} partiellement, "
         f"{counted(region['status_counts']['non_convergent'], 'non convergent')}",

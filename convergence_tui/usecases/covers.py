@@ -182,6 +182,13 @@ def new_item_values(session: Session, kind: str, pairs: list[Pair]) -> dict[str,
             target = min((lv for lv in allowed if lv >= max(wanted)), default=None)
             if target is not None:
                 values["target_level"] = target
+        questions = ref.item_questions("action")
+        if "blocker" in questions and questions["blocker"].type == "item":
+            # The blocker already covering these gaps is the one the action lifts (« Frein lié »).
+            blockers = covered(session, "blocker")
+            found = [b for b in blockers.get(pairs[0], []) if all(b in blockers.get(p, []) for p in pairs)]
+            if found:
+                values["blocker"] = found[0]
     return values
 
 

@@ -14,7 +14,7 @@ from ..campaign.problems import Problem
 from ..cells import ITEM_FIELD, JournalRow
 from ..referentiel.models import Criterion, Question, Section
 from ..referentiel.values import REGIONS, is_visible
-from ..report.format import number, pct
+from ..report.format import completeness_sentence
 from ..scoring import NA, region_entry, service_entry
 from ..scoring.document import completeness_percent
 from ..wording import counted, date_fr, datetime_fr
@@ -118,9 +118,7 @@ class Completeness:
 
     def sentence(self) -> str:
         """How every screen says it: « 96,6 % (2 612 des 2 704 critères renseignés) »."""
-        if self.percent is None:
-            return "— (aucun critère à renseigner : ajoutez des services et leur catégorie)"
-        return f"{pct(self.percent)} ({number(self.answered)} des {number(self.expected)} critères renseignés)"
+        return completeness_sentence(self.answered, self.expected)
 
 
 def completeness(session: Session) -> Completeness:

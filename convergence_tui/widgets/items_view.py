@@ -183,6 +183,7 @@ class ItemsView(Vertical, SectionView):
         self.close_editor()
         self.editing = item_id
         self.table.display = False
+        self.query_one(".view-hint").display = False  # the list's keys do nothing in the form
         # Numbered from the data: the table may not be filled yet when navigation opens an item.
         ids = self.session.data.live_ids(self.section.item)
         n = ids.index(item_id) + 1 if item_id in ids else ""
@@ -205,6 +206,7 @@ class ItemsView(Vertical, SectionView):
         editors.remove()
         self.editing = None
         self.table.display = True
+        self.query_one(".view-hint").display = True
         if item_id:
             self.refresh_item(item_id)
             if item_id in self._row_keys():
