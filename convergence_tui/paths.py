@@ -86,19 +86,14 @@ def check_target(path: Path, *, replace: bool = False, exists_hint: str = "chois
     return existed
 
 
-def write_whole(path: Path, data: bytes, *, mode: int = 0o600, replace: bool = False,
-                exists_hint: str = "choisissez un autre nom") -> bool:
-    """Write `data` to `path` whole or not at all: into a temporary file of the same folder (mode
-    0600 from its creation), flushed to the disk, then renamed over `path` and the folder synced. A
-    full disk or a folder that refuses leaves nothing behind (and, with `replace`, the old file as
-    it was). Never over an existing file unless `replace`; `exists_hint` says what to do then.
-    Returns whether a file was replaced."""
+def temporary_file(folder: Path, data: bytes, *, prefix: str, suffix: str) -> Path:
+    """`data` in a new temporary file of `folder` (0600 from its creation), flushed to the disk: the
+    first half of writing a file whole (the caller checks it, then renames it into place). A folder
+    that refuses: one French sentence; a write that fails removes the file and raises OSError."""
     import tempfile
 
-    existed = check_target(path, replace=replace, exists_hint=exists_hint)
-    folder = path.parent
     try:
-        fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partiel", dir=folder)
+        fd, name = tempfile.mkstemp(prefix=prefix, suffix=suffix, dir=folder)
     except OSError as exc:
         raise UserError(f"{folder} : écriture impossible ({os_reason(exc)}) ; vérifiez le dossier et la place "
                         "libre.") from None
@@ -108,15 +103,35 @@ def write_whole(path: Path, data: bytes, *, mode: int = 0o600, replace: bool = F
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return tmp
+
+
+def write_whole(path: Path, data: bytes, *, mode: int = 0o600, replace: bool = False,
+                exists_hint: str = "choisissez un autre nom") -> bool:
+    """Write `data` to `path` whole or not at all: into a temporary file of the same folder (mode
+    0600 from its creation), flushed to the disk, then renamed over `path` and the folder synced. A
+    full disk or a folder that refuses leaves nothing behind (and, with `replace`, the old file as
+    it was). Never over an existing file unless `replace`; `exists_hint` says what to do then.
+    Returns whether a file was replaced."""
+    existed = check_target(path, replace=replace, exists_hint=exists_hint)
+    folder = path.parent
+    tmp: Path | None = None
+    try:
+        tmp = temporary_file(folder, data, prefix=f".{path.name}.", suffix=".partiel")
         if mode != 0o600:
             os.chmod(tmp, mode)
         os.replace(tmp, path)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
         kept = " (le fichier existant est intact)" if existed else ""
         raise UserError(f"{path} : écriture impossible ({os_reason(exc)}) ; rien n'a été écrit{kept}.") from None
     except BaseException:
-        tmp.unlink(missing_ok=True)
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
         raise
     fsync_folder(folder)
     return existed

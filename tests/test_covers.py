@@ -226,7 +226,6 @@ def test_the_demo_plan_is_complete_with_few_items(demo_db):
 
 
 def test_the_fixtures_of_release_0_1_0_are_what_it_wrote():
-    assert shutil.which("openssl") is not None
     doc = v1_document()
     assert doc["format_version"] == 1 and doc["referentiel"]["version"] == "2026.2"
     assert Path(V1_BUNDLE).stat().st_size > 10_000
@@ -446,3 +445,19 @@ def test_an_action_made_on_gaps_a_blocker_covers_names_that_blocker(demo_db):
         pairs = list(s.data.covers_of(blocker)[:2])
         assert new_item_values(s, "action", pairs)["blocker"] == blocker
         assert "blocker" not in new_item_values(s, "blocker", pairs)
+
+
+async def test_a_service_name_that_looks_like_markup_is_shown_as_typed_in_the_checklist(demo_db):
+    from convergence_tui.widgets.covers_list import CoversList
+
+    with Session.open(demo_db) as s:
+        blocker = s.data.live_ids("blocker")[0]
+        sid = s.data.covers_of(blocker)[0][0]
+        s.set_answer(sid, "name", "[bold red]Annuaire[/]")
+    async with running(demo_db, size=(160, 50)) as (_app, pilot):
+        view = await goto(pilot, "7")
+        view.open_item(blocker, "covers")
+        await pilot.pause(0.3)
+        covers = view.query_one(CoversList)
+        shown = [str(covers.get_option_at_index(i).prompt) for i in range(covers.option_count)]
+        assert any("[bold red]Annuaire[/]" in p for p in shown)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,7 +12,7 @@ from typing import Any
 
 from .. import __version__
 from ..errors import UserError, os_reason
-from ..paths import fsync_folder
+from ..paths import fsync_folder, temporary_file
 from .format import (
     BUNDLE_FORMAT,
     BUNDLE_VERSION,
@@ -81,17 +80,9 @@ def write_bundle(entries: Mapping[str, bytes], meta: dict[str, Any], identity: I
         raise UserError(f"{final} existe déjà ; relancez dans une seconde ou choisissez un autre dossier (--out).")
     progress("Écriture du paquet")
     remove_stale_partials(out_dir)
+    tmp: Path | None = None
     try:
-        fd, tmp_name = tempfile.mkstemp(prefix=".", suffix=PARTIAL, dir=out_dir)
-    except OSError as exc:
-        raise UserError(f"{out_dir} : écriture impossible ({os_reason(exc)}) ; vérifiez le dossier et la place libre."
-                        ) from None
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
+        tmp = temporary_file(out_dir, data, prefix=".", suffix=PARTIAL)
         progress("Vérification du paquet écrit")
         from .verify import verify_bundle
 
@@ -102,10 +93,12 @@ def write_bundle(entries: Mapping[str, bytes], meta: dict[str, Any], identity: I
         os.replace(tmp, final)
         fsync_folder(out_dir)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
         raise UserError(f"{out_dir} : écriture du paquet impossible ({os_reason(exc)}) ; rien n'a été écrit.") from None
     except BaseException:
-        tmp.unlink(missing_ok=True)
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
         raise
     return Written(final, manifest, identity.fingerprint)
 

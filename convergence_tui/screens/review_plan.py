@@ -52,11 +52,12 @@ class PlanTab(Vertical):
         self.session = session
         self.readonly = readonly
         blockers, actions = covered(session, "blocker"), covered(session, "action")
+        every = gaps(session)
         self.lacking = {
             (g.service, g.criterion): (("frein" if (g.service, g.criterion) not in blockers else ""),
                                        ("action" if (g.service, g.criterion) not in actions else ""))
-            for g in gaps(session)}
-        self.gaps: dict[str, Gap] = {f"{g.service}/{g.criterion}": g for g in gaps(session)
+            for g in every}
+        self.gaps: dict[str, Gap] = {f"{g.service}/{g.criterion}": g for g in every
                                      if any(self.lacking[(g.service, g.criterion)])}
         self.ticked: set[str] = set()
         data = session.data

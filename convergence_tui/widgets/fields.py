@@ -82,7 +82,8 @@ class Field(Vertical, can_focus=False):
 
             # « covers » holds [service, criterion] pairs; its options are « service/criterion » texts.
             ticked = {f"{p[0]}/{p[1]}" for p in value or []}
-            return CoversList(*[(label, v, v in ticked) for label, v in self.options], id="control")
+            # Service names came from people: shown as text, never read as markup.
+            return CoversList(*[(Content(label), v, v in ticked) for label, v in self.options], id="control")
         if q.type == "multi_choice":
             from textual.widgets import SelectionList
 
