@@ -241,7 +241,7 @@ async def test_the_grid_names_the_cause_and_the_action_of_a_gap(demo_db):
         data = app.session.data
         blocker = next(b for b in data.live_ids("blocker") if (grid.service_id, row.criterion.id) in data.covers_of(b))
         number = data.live_ids("blocker").index(blocker) + 1
-        assert f"Frein : n° {number} — " in details and f"({len(data.covers_of(blocker))} écarts)" in details
+        assert f"Frein : n° {number} ({len(data.covers_of(blocker))} écarts)" in details
         assert "Action : n° " in details and "⚠ aucun" not in details
 
 
@@ -461,3 +461,15 @@ async def test_a_service_name_that_looks_like_markup_is_shown_as_typed_in_the_ch
         covers = view.query_one(CoversList)
         shown = [str(covers.get_option_at_index(i).prompt) for i in range(covers.option_count)]
         assert any("[bold red]Annuaire[/]" in p for p in shown)
+
+
+async def test_at_80x24_a_gap_shows_its_blocker_and_action_without_scrolling(demo_db):
+    async with running(demo_db, size=(80, 24)) as (_app, pilot):
+        grid = await goto(pilot, "4")
+        row = next(r for r in grid.rows if r.state == "gap")
+        grid.focus_criterion(row.criterion.id)
+        await pilot.pause()
+        details = grid.query_one("#grid-details")
+        shown = [details.render_line(y).text for y in range(details.content_region.height)]
+        text = " ".join(shown)
+        assert "Frein : n° " in text and "Action : n° " in text, shown

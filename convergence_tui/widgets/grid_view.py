@@ -201,6 +201,8 @@ class GridView(Vertical, SectionView):
         # What the levels that decide mean (the criterion's own words), then where to read it all.
         meanings = level_meanings(c)
         lines = [f"{c.id} — {c.label}"]
+        if r.state == "gap":  # its cause and its action first: in view at 80×24
+            lines += self._plan_lines(c.id)
         if isinstance(r.level, int) and r.level in meanings:
             lines.append(f"Niveau {r.level} : {meanings[r.level]}")
         if r.due is not None and r.due != r.level and r.due in meanings:
@@ -221,24 +223,23 @@ class GridView(Vertical, SectionView):
             lines.append(f"Preuve : {r.evidence or todo}")
         if r.comment:
             lines.append(f"Commentaire : {r.comment}")
-        if r.state == "gap":
-            lines += self._plan_lines(c.id)
         lines.append(c.help.split("\n\n")[0])  # the question the criterion asks
         details.update("\n".join(lines))
 
     def _plan_lines(self, criterion_id: str) -> list[str]:
-        """A gap's cause and action, as their lists number them (one item may cover many gaps)."""
+        """A gap's cause and action in one line, as their lists number them (« Frein : n° 3 (42 écarts) ·
+        Action : n° 3 »): in view at 80×24; their texts are in their lists (7, 8) and the review."""
         from ..usecases.covers import covering
-        from ..usecases.overview import item_caption
 
         found = covering(self.session, self.service_id or "", criterion_id)
-        lines = []
+        data = self.session.data
+        parts = []
         for kind, word, key in (("blocker", "Frein", "new_blocker"), ("action", "Action", "new_action")):
-            items = found[kind]
-            said = " ; ".join(item_caption(self.session, i) for i in items[:2]) + (
-                f" et {len(items) - 2} autre{'s' if len(items) > 3 else ''}" if len(items) > 2 else "")
-            lines.append(f"{word} : {said or f'⚠ aucun ({key_label(key)})'}")
-        return lines
+            numbers = data.live_ids(kind)
+            said = ", ".join(f"n° {numbers.index(i) + 1}" + (f" ({n} écarts)" if (n := len(data.covers_of(i))) > 1
+                                                              else "") for i in found[kind] if i in numbers)
+            parts.append(f"{word} : {said or f'⚠ aucun ({key_label(key)})'}")
+        return [" · ".join(parts)]
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         # Read-only review: the keys that change answers are off (and leave the footer).
