@@ -11,7 +11,7 @@ from textual.app import App, SystemCommand
 from textual.command import CommandPalette
 from textual.screen import Screen
 
-from .config import Remembered, Settings
+from .config import Remembered, Settings, known_author
 from .errors import UserError
 from .referentiel import Referentiel
 from .referentiel import load as load_referentiel
@@ -191,12 +191,6 @@ class ConvergenceApp(App):
         main = self.main_screen()
         if main is not None:
             self.call_later(main.run_action, action)
-
-
-def known_author(remembered: Remembered) -> str:
-    """The name changes are journaled under: CONVERGENCE_AUTHOR (a shared or scripted machine), else
-    the name this laptop remembers; "" when it knows none."""
-    return os.environ.get("CONVERGENCE_AUTHOR", "").strip() or remembered.author
 
 
 def stamp_ready() -> None:

@@ -150,3 +150,9 @@ REMEMBERED = tuple(f.name for f in fields(Remembered) if f.name not in ("path", 
 STATE_HEADER = ("# Écrit par convergence-tui : ce dont il se souvient d'une fois sur l'autre (dernier nom saisi,\n"
                 "# dernier certificat employé). Vos réglages sont dans config.toml ; supprimer ce fichier ne fait\n"
                 "# qu'oublier ces valeurs.\n")
+
+
+def known_author(remembered: Remembered) -> str:
+    """The name changes are journaled under: CONVERGENCE_AUTHOR (a shared or scripted machine), else
+    the name this laptop remembers; "" when it knows none (the TUI asks it once)."""
+    return os.environ.get("CONVERGENCE_AUTHOR", "").strip() or remembered.author

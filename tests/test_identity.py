@@ -26,6 +26,9 @@ from tests.obstacles import small_disk
 def as_schema_2(path: Path) -> None:
     """The same campaign as the release before identities wrote it: no UUIDs anywhere."""
     conn = sqlite3.connect(path)
+    conn.execute("drop table conflicts")  # and none of what merges added later (schema 4)
+    conn.execute("drop index journal_origin")
+    conn.execute("alter table journal drop column origin")
     conn.execute("drop index journal_uuid")
     conn.execute("alter table journal drop column uuid")
     conn.execute("delete from meta where key = 'campaign_id'")

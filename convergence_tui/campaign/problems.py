@@ -26,6 +26,7 @@ KINDS = {
     "no_blocker": "écart sans frein",
     "no_action": "écart sans action qui atteint le niveau dû",
     "signoff": "validation du responsable absente ou retirée",
+    "conflict": "conflit de fusion à résoudre",
 }
 # Said after a count above one: « 45 réponses obligatoires manquantes ».
 KIND_PLURALS = {
@@ -36,6 +37,7 @@ KIND_PLURALS = {
     "no_blocker": "écarts sans frein",
     "no_action": "écarts sans action qui atteint le niveau dû",
     "signoff": "validations du responsable absentes ou retirées",
+    "conflict": "conflits de fusion à résoudre",
 }
 
 

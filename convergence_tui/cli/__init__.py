@@ -21,6 +21,7 @@ from .campaign import (
     cmd_copy,
     cmd_demo,
     cmd_import,
+    cmd_merge,
     cmd_migrate,
     cmd_referentiel_check,
     cmd_report,
@@ -160,6 +161,15 @@ def build_parser() -> argparse.ArgumentParser:
                    "fichier existant n'est jamais écrasé)")
     _common(s, top=False)
 
+    s = _command(sub, "merge", "fusionner la copie d'un coéquipier (la même campagne), réponse par réponse ; "
+                 "code 3 tant que des conflits restent")
+    s.add_argument("file", nargs="?", type=Path, metavar="FICHIER", help="copie de la campagne à fusionner (lue "
+                   "seulement, jamais modifiée) ; sans FICHIER, --prefer résout les conflits qui restent")
+    s.add_argument("--prefer", choices=("mine", "theirs"), default=None, help="résoudre chaque conflit en gardant "
+                   "votre valeur (mine) ou celle de la copie (theirs) ; sans cette option, les conflits restent à "
+                   "résoudre dans l'application")
+    _common(s, top=False)
+
     s = _command(sub, "serve", "ouvrir la campagne dans le navigateur, sans terminal (127.0.0.1 seulement)")
     s.add_argument("--port", type=port_number, default=None, metavar="PORT",
                    help="port local à utiliser (défaut : un port libre)")
@@ -209,5 +219,6 @@ def _dispatch(args: argparse.Namespace) -> int:
         return cmd_serve(args)
     handler = {"demo": cmd_demo, "import": cmd_import, "status": cmd_status, "signoff": cmd_signoff,
                "export": cmd_export, "verify": cmd_verify, "keygen": cmd_keygen, "migrate": cmd_migrate,
-               "restore": cmd_restore, "report": cmd_report, "copy": cmd_copy}[args.command]
+               "restore": cmd_restore, "report": cmd_report, "copy": cmd_copy,
+               "merge": cmd_merge}[args.command]
     return handler(args)

@@ -208,3 +208,34 @@ def cmd_copy(args: argparse.Namespace) -> int:
     print(f"C'est la même campagne (identifiant {copied.campaign_id}) : chacun remplit sa copie, "
           "les réponses se réunissent ensuite par fusion.")
     return 0
+
+
+def cmd_merge(args: argparse.Namespace) -> int:
+    from ..config import Remembered, Settings, known_author
+    from ..usecases.merging import merge, merged_summary, resolve_all
+    from ..usecases.session import Session
+
+    if args.file is None and args.prefer is None:
+        raise UserError("merge : indiquez la copie d'un coéquipier à fusionner (FICHIER), ou --prefer mine|theirs "
+                        "pour résoudre les conflits qui restent.")
+    author = known_author(Remembered.load(Settings.load())) or None
+    with Session.open(resolve_db(args), args.referentiel, author=author) as session:
+        if args.file is not None:
+            backup_or_say(session)
+            for line in merged_summary(merge(session, args.file, prefer=args.prefer)):
+                print(line)
+        elif session.conflicts():
+            backup_or_say(session)
+            count = resolve_all(session, args.prefer)
+            kept = "la vôtre" if args.prefer == "mine" else "l'autre"
+            print(f"{counted(count, 'conflit résolu', 'conflits résolus')} : valeur gardée, {kept}.")
+        else:
+            print("Aucun conflit à résoudre.")
+        left = len(session.conflicts())
+    if left:
+        print(f"{counted(left, 'conflit', 'conflits')} à résoudre : « convergence » (écran Fusion), ou "
+              "« convergence merge --prefer mine|theirs ». L'export définitif attend qu'il n'en reste aucun.",
+              file=sys.stderr)
+        return 3
+    return 0
+

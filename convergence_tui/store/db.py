@@ -242,7 +242,7 @@ class Store:
 
     def last_undoable_batch(self) -> list[JournalRow]:
         row = self.conn.execute(
-            "select batch from journal where op not in ('undo', 'migrate') and batch not in "
+            "select batch from journal where op not in ('undo', 'migrate', 'merged') and batch not in "
             "(select undoes from journal where undoes is not null) order by seq desc limit 1"
         ).fetchone()
         if row is None:
@@ -274,46 +274,19 @@ class Store:
                 )
 
     def apply(
-        self, changes: Sequence[Change], author: str, *, op: str = "set", undoes: int | None = None
+        self, changes: Sequence[Change], author: str, *, op: str = "set", undoes: int | None = None,
+        resolves: Sequence[int] = (), resolution: str = "",
     ) -> int:
-        """Write changes and their journal rows in one transaction; return the batch id."""
+        """Write changes and their journal rows in one transaction; return the batch id. `resolves`:
+        the conflicts (store/merging.py) these changes resolve, closed in the same transaction."""
         if self.readonly:
             raise UserError(f"{self.path} : campagne ouverte en lecture seule ; aucune modification possible.")
         at = now_utc()
-        conn = self.conn
-        batch = None
         with self._write():
-            for ch in changes:
-                if ch.field == ITEM_FIELD:
-                    state = ch.new.value if ch.new else None
-                    if state is None:
-                        conn.execute("delete from items where id = ?", [ch.scope])
-                    else:
-                        conn.execute(
-                            "insert into items(id, kind, position, deleted) values(?, ?, ?, ?) on conflict(id) do "
-                            "update set kind = excluded.kind, position = excluded.position, deleted = excluded.deleted",
-                            [ch.scope, state["kind"], state["position"], int(state.get("deleted", False))],
-                        )
-                elif ch.new is None:
-                    conn.execute("delete from answers where scope = ? and field = ?", [ch.scope, ch.field])
-                else:
-                    value, is_json = encode_value(ch.new.value)
-                    conn.execute(
-                        "insert into answers(scope, field, value, is_json, raw, error, at, author) "
-                        "values(?, ?, ?, ?, ?, ?, ?, ?) on conflict(scope, field) do update set "
-                        "value = excluded.value, is_json = excluded.is_json, raw = excluded.raw, "
-                        "error = excluded.error, at = excluded.at, author = excluded.author",
-                        [ch.scope, ch.field, value, is_json, ch.new.raw, ch.new.error, at, author],
-                    )
-                cur = conn.execute(
-                    "insert into journal(at, author, scope, field, old, new, op, batch, undoes, uuid) "
-                    "values(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [at, author, ch.scope, ch.field, _dump(ch.old), _dump(ch.new), op, batch, undoes,
-                     str(uuid.uuid4())],
-                )
-                if batch is None:
-                    batch = cur.lastrowid
-                    conn.execute("update journal set batch = ? where seq = ?", [batch, batch])
+            batch = write_changes(self.conn, changes, at, author, op, undoes=undoes)
+            if resolves:
+                self.conn.executemany("update conflicts set resolved_batch = ?, resolution = ? where id = ?",
+                                      [(batch, resolution, cid) for cid in resolves])
         return batch or 0
 
     def repin(self, old: dict[str, Any], new: dict[str, Any], author: str) -> None:
@@ -375,6 +348,56 @@ class Store:
             why = os_reason(exc) if isinstance(exc, OSError) else sqlite_problem(target, exc)[0]
             raise UserError(f"Sauvegarde de {self.path} impossible dans {target.parent} ({why}) ; "
                             "libérez de la place dans ce dossier.") from None
+
+
+JOURNAL_ONLY = "@merge"  # a field journaled (what a merge brought, docs/merge.md) that is no answer
+
+
+def write_changes(conn: sqlite3.Connection, changes: Sequence[Change], at: str, author: str, op: str, *,
+                  undoes: int | None = None, batch: int | None = None) -> int:
+    """Each change's new value and its journal row (inside the caller's transaction); the batch is the
+    first row's `seq` unless one is given. Answers get `at`/`author` (a merge gives a teammate's)."""
+    for ch in changes:
+        if ch.field == ITEM_FIELD:
+            state = ch.new.value if ch.new else None
+            if state is None:
+                conn.execute("delete from items where id = ?", [ch.scope])
+            else:
+                conn.execute(
+                    "insert into items(id, kind, position, deleted) values(?, ?, ?, ?) on conflict(id) do "
+                    "update set kind = excluded.kind, position = excluded.position, deleted = excluded.deleted",
+                    [ch.scope, state["kind"], state["position"], int(state.get("deleted", False))],
+                )
+        elif ch.field == JOURNAL_ONLY:
+            pass
+        elif ch.new is None:
+            conn.execute("delete from answers where scope = ? and field = ?", [ch.scope, ch.field])
+        else:
+            value, is_json = encode_value(ch.new.value)
+            conn.execute(
+                "insert into answers(scope, field, value, is_json, raw, error, at, author) "
+                "values(?, ?, ?, ?, ?, ?, ?, ?) on conflict(scope, field) do update set "
+                "value = excluded.value, is_json = excluded.is_json, raw = excluded.raw, "
+                "error = excluded.error, at = excluded.at, author = excluded.author",
+                [ch.scope, ch.field, value, is_json, ch.new.raw, ch.new.error, at, author],
+            )
+        batch = journal_row(conn, at, author, ch.scope, ch.field, _dump(ch.old), _dump(ch.new), op, batch, undoes)
+    return batch or 0
+
+
+def journal_row(conn: sqlite3.Connection, at: str, author: str, scope: str, field: str, old: str | None,
+                new: str | None, op: str, batch: int | None, undoes: int | None = None,
+                origin: str | None = None) -> int:
+    """Append one journal row (a fresh uuid); returns its batch (its own seq when it opens one)."""
+    cur = conn.execute(
+        "insert into journal(at, author, scope, field, old, new, op, batch, undoes, uuid, origin) "
+        "values(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [at, author, scope, field, old, new, op, batch, undoes, str(uuid.uuid4()), origin],
+    )
+    if batch is None:
+        batch = cur.lastrowid or 0
+        conn.execute("update journal set batch = ? where seq = ?", [batch, batch])
+    return batch
 
 
 def preload() -> None:

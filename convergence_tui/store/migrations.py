@@ -11,7 +11,7 @@ import sqlite3
 import uuid
 from collections.abc import Callable
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 # The namespace of the identities derived for campaigns made before version 3 (see _give_identity).
 LEGACY_NAMESPACE = uuid.UUID("6f1d2c1e-4b0a-4c8e-9a53-2f6c7f0e9d21")
@@ -93,5 +93,26 @@ MIGRATIONS: dict[int, list[str | Callable[[sqlite3.Connection], None]]] = {
         "alter table journal add column uuid text",
         _give_identity,
         "create unique index journal_uuid on journal(uuid)",
+    ],
+    4: [
+        # Merges (DESIGN.md §8, docs/merge.md): a teammate's journal row brought in by a merge is kept
+        # as a record (op 'merged') under a fresh uuid, its own identity in `origin`; what differs is
+        # a conflict until someone resolves it (a journaled change, `resolved_batch`).
+        "alter table journal add column origin text",
+        "create index journal_origin on journal(origin) where origin is not null",
+        """create table conflicts (
+            id integer primary key autoincrement,
+            uuid text not null,  -- the same conflict in every copy a merge carried it to
+            scope text not null,
+            field text not null,
+            other text,  -- the value set against this file's (a JSON cell; null: no value, no item)
+            other_author text not null,
+            other_at text not null,
+            source text not null,  -- the file it came from, as the person named it
+            batch integer not null,  -- the merge that found it: undoing that merge voids it
+            resolved_batch integer,  -- the change that resolved it (undone: open again)
+            resolution text
+        )""",
+        "create index conflicts_key on conflicts(scope, field)",
     ],
 }

@@ -15,6 +15,7 @@ from ..campaign.timeline import TimelineRow, plan_timeline
 from ..cells import JournalRow
 from ..errors import UserError, counted
 from ..scoring import service_entry
+from ..store.db import JOURNAL_ONLY
 from .overview import Completeness, completeness, display_value, section_progress
 from .writes import place
 
@@ -61,6 +62,11 @@ class SignoffState:
             return "Pas encore validée par le responsable."
         if self.current:
             return f"Validée par {signed_by(self.last)} : la validation couvre l'état actuel."
+        merges = [r.new.value.get("source", "?") for r in self.changes
+                  if r.field == JOURNAL_ONLY and r.new is not None and isinstance(r.new.value, dict)]
+        if merges:  # the reason a lead most needs: whose copy came in
+            return (f"Validation de {signed_by(self.last)} RETIRÉE : fusion de {', '.join(dict.fromkeys(merges))} "
+                    "depuis. Une nouvelle validation est nécessaire.")
         authors = ", ".join(sorted({r.author for r in self.changes})) or "?"
         return (f"Validation de {signed_by(self.last)} RETIRÉE : {counted(len(self.changes), 'modification')} "
                 f"depuis, par {authors}. Une nouvelle validation est nécessaire.")
@@ -130,7 +136,19 @@ def export_blockers(session: Session, problems: list[Problem] | None = None) -> 
     state = signoff_state(session)
     if not state.current:
         problems.append(signoff_problem(session.ref, state.summary()))
+    problems += conflict_problems(session)
     return problems
+
+
+def conflict_problems(session: Session) -> list[Problem]:
+    """Each merge conflict still open blocks a final export: nothing is decided silently (§8)."""
+    from .merging import place
+
+    section = next((s.id for s in session.ref.sections if s.kind == "validation"), "")
+    return [Problem("conflict", section, c.scope, c.field,
+                    f"Conflit de fusion : {place(session, c)} (copie {c.source}, {c.other_author}) ; "
+                    "à résoudre dans l'écran Fusion ou avec « convergence merge --prefer ».")
+            for c in session.conflicts()]
 
 
 # --- completion --------------------------------------------------------------

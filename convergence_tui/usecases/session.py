@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
-from collections.abc import Callable, Hashable, Iterable, Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from ..campaign.answers import to_document
 from ..campaign.data import CHILD_KINDS, CampaignData, Item
@@ -27,10 +27,14 @@ from ..errors import UserError
 from ..referentiel import Criterion, Referentiel
 from ..scoring import CampaignScores, Scorer, scores_document
 from ..store import Store
+from ..store.db import JOURNAL_ONLY
 from .changes import areas_of, touched_services
 from .loading import Loading, ReadsInBackground
 from .opening import ReferentielChanged
 from .results import SaveFailed, SaveResult, same_answer, save_failure
+
+if TYPE_CHECKING:
+    from ..store.merging import Conflict
 
 T = TypeVar("T")
 # What a cached figure was computed at: the loading stage, the scoring date and the areas' revisions.
@@ -182,6 +186,12 @@ class Session(ReadsInBackground):
     def last_undoable_batch(self) -> list[JournalRow]:
         return self._store.last_undoable_batch()
 
+    def conflicts(self) -> list[Conflict]:
+        """The merge conflicts still open (usecases/merging.py), oldest first."""
+        from ..store.merging import open_conflicts
+
+        return self.cached("conflicts", ("conflicts",), lambda: open_conflicts(self._store))
+
     def signoffs(self) -> list[dict[str, Any]]:
         """The sign-offs recorded in the campaign, oldest first (read at opening, kept up to date)."""
         return list(self._signoffs)
@@ -299,16 +309,33 @@ class Session(ReadsInBackground):
         self._signoffs = [*self.signoffs(), record]
         return record
 
-    def commit(self, changes: list[Change], *, op: str = "set", undoes: int | None = None) -> tuple[str, ...]:
+    def commit(self, changes: list[Change], *, op: str = "set", undoes: int | None = None,
+               resolves: Sequence[int] = (), resolution: str = "") -> tuple[str, ...]:
         """Write changes and their journal rows in one transaction, then update the campaign in memory
         and re-score what they touch; returns the services re-scored (("*",) for all). The one write
-        path: every use case that changes the campaign comes through here."""
+        path: every use case that changes the campaign comes through here (a merge's batch too:
+        `merged`). `resolves`: the merge conflicts these changes resolve."""
         self.ensure_essential()  # the items, for what the changes touch
-        before = touched_services(self.data, changes)
         with self._writing():
-            self._store.apply(changes, self.author, op=op, undoes=undoes)
+            self._store.apply(changes, self.author, op=op, undoes=undoes, resolves=resolves,
+                              resolution=resolution)
+        return self._remember(changes)
+
+    def merged(self, write: Callable[[Store], object], changes: list[Change]) -> tuple[str, ...]:
+        """A merge (usecases/merging.py): `write` puts its batch in the file in one transaction; the
+        campaign in memory then takes `changes`, the values it brought."""
+        self.ensure_essential()
+        with self._writing():
+            write(self._store)
+        return self._remember(changes)
+
+    def _remember(self, changes: list[Change]) -> tuple[str, ...]:
+        """The campaign in memory after committed changes, re-scored where they touch."""
+        changes = [ch for ch in changes if ch.field != JOURNAL_ONLY]
+        before = touched_services(self.data, changes)
         for area in areas_of(self.data, changes):
             self.revisions[area] = self.revisions.get(area, 0) + 1
+        self.revisions["conflicts"] = self.revisions.get("conflicts", 0) + 1
         for ch in changes:
             if ch.field == ITEM_FIELD:
                 state = ch.new.value if ch.new else None

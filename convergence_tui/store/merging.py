@@ -1,0 +1,156 @@
+"""What a merge reads from two copies of a campaign and writes into one (docs/merge.md).
+
+A row's *identity* is its uuid, or for a teammate's row recorded here by an earlier merge (op
+'merged') the identity it had there (`origin`): the same change has the same identity in every copy.
+A file *knows* the identities of its rows, except the records of a merge that was undone (undoing a
+merge forgets what it brought, so merging again brings it again).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ..cells import ITEM_FIELD, Cell, Change
+from .db import Store, _dump, _load, decode_value, journal_row, now_utc, write_changes
+
+UNDONE = "select undoes from journal where undoes is not null"
+# What a file knows: every row but the records of an undone merge, and no migration of the questionnaire.
+KNOWN = f"from journal where op != 'migrate' and not (op = 'merged' and batch in ({UNDONE}))"
+# A conflict is void when the merge that found it was undone, open until a change still in effect resolved it.
+OPEN = (f"batch not in ({UNDONE}) and (resolved_batch is null or resolved_batch in ({UNDONE}))")
+
+
+@dataclass(frozen=True, slots=True)
+class Known:
+    """A row a file knows: its identity, the answer it changed, who and when."""
+
+    identity: str
+    scope: str
+    field: str
+    at: str
+    author: str
+
+
+@dataclass(frozen=True, slots=True)
+class Conflict:
+    id: int  # local
+    uuid: str
+    scope: str
+    field: str
+    other: Cell | None
+    other_author: str
+    other_at: str
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """A teammate's journal row, as it is written into this file's journal."""
+
+    identity: str
+    at: str
+    author: str
+    scope: str
+    field: str
+    old: str | None
+    new: str | None
+
+
+def known(store: Store) -> list[Known]:
+    """The rows the file knows, oldest first."""
+    rows = store.conn.execute(f"select coalesce(origin, uuid), scope, field, at, author {KNOWN} order by seq")
+    return [Known(*row) for row in rows]
+
+
+def records(store: Store, identities: set[str]) -> list[Record]:
+    """The file's rows with these identities, oldest first, to be recorded in another file."""
+    rows = store.conn.execute(f"select coalesce(origin, uuid), at, author, scope, field, old, new {KNOWN} "
+                              "order by seq")
+    return [Record(*row) for row in rows if row[0] in identities]
+
+
+def cells(store: Store) -> dict[tuple[str, str], Cell]:
+    """Every answer and every item's state, keyed like journal rows."""
+    found = {
+        (scope, field): Cell(decode_value(value, is_json), raw, error)
+        for scope, field, value, is_json, raw, error in store.conn.execute(
+            "select scope, field, value, is_json, raw, error from answers")
+    }
+    for item_id, kind, position, deleted in store.conn.execute("select id, kind, position, deleted from items"):
+        found[(item_id, ITEM_FIELD)] = Cell({"kind": kind, "position": position, "deleted": bool(deleted)})
+    return found
+
+
+def open_conflicts(store: Store) -> list[Conflict]:
+    rows = store.conn.execute(
+        "select id, uuid, scope, field, other, other_author, other_at, source from conflicts "
+        f"where {OPEN} order by id")
+    return [Conflict(i, u, s, f, _load(o), a, at, src) for i, u, s, f, o, a, at, src in rows]
+
+
+def resolved_conflicts(store: Store) -> set[str]:
+    """The conflicts this file resolved (by a change still in effect)."""
+    rows = store.conn.execute(
+        f"select uuid from conflicts where batch not in ({UNDONE}) and resolved_batch is not null "
+        f"and resolved_batch not in ({UNDONE})")
+    return {u for (u,) in rows}
+
+
+@dataclass
+class MergeWrite:
+    """Everything one merge writes, in one transaction and one batch (undone as one)."""
+
+    source: str
+    author: str
+    marker: dict[str, Any]  # what the journal says of the merge (field @merge)
+    records: Sequence[Record]
+    takes: Sequence[tuple[Change, str, str]]  # a teammate's value, with their author and time
+    resolutions: Sequence[Change]  # --prefer: the value each new conflict is resolved to
+    conflicts: Sequence[tuple[str, str, str, Cell | None, str, str]]  # uuid, scope, field, other, who, when
+    resolved: str = ""  # the resolution of the new conflicts when `resolutions` are given
+    closed: Sequence[int] = ()  # open conflicts a teammate resolved, closed here
+
+
+def write_merge(store: Store, merge: MergeWrite) -> int:
+    """Write the merge; returns its batch. A file changes only as a whole or not at all."""
+    from .db import JOURNAL_ONLY
+
+    at = now_utc()
+    conn = store.conn
+    with store._write():
+        # Records alone (the teammate's history, no answer changed here) make no step to undo: no marker.
+        batch = None
+        if merge.takes or merge.conflicts or merge.closed:
+            batch = write_changes(conn, [Change("campaign", JOURNAL_ONLY, None, Cell(merge.marker))], at,
+                                  merge.author, "merge")
+        for r in merge.records:
+            batch = journal_row(conn, r.at, r.author, r.scope, r.field, r.old, r.new, "merged", batch,
+                                origin=r.identity)
+        assert batch is not None, "a merge writes something"
+        for change, who, when in merge.takes:
+            write_changes(conn, [change], when, who, "merge", batch=batch)
+        ids = []
+        for conflict_uuid, scope, field, other, who, when in merge.conflicts:
+            cur = conn.execute(
+                "insert into conflicts(uuid, scope, field, other, other_author, other_at, source, batch) "
+                "values(?, ?, ?, ?, ?, ?, ?, ?)", [conflict_uuid, scope, field, _dump(other), who, when,
+                                                   merge.source, batch])
+            ids.append(cur.lastrowid)
+        if merge.resolutions:
+            write_changes(conn, merge.resolutions, at, merge.author, "resolve", batch=batch)
+            conn.executemany("update conflicts set resolved_batch = ?, resolution = ? where id = ?",
+                             [(batch, merge.resolved, cid) for cid in ids])
+        conn.executemany("update conflicts set resolved_batch = ?, resolution = 'fusion' where id = ?",
+                         [(batch, cid) for cid in merge.closed])
+    return batch
+
+
+def new_uuid() -> str:
+    return str(uuid.uuid4())
+
+
+__all__ = ["Conflict", "Known", "MergeWrite", "Record", "cells", "known", "new_uuid", "open_conflicts", "records",
+           "resolved_conflicts", "write_merge"]
