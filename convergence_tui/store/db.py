@@ -354,7 +354,7 @@ JOURNAL_ONLY = "@merge"  # a field journaled (what a merge brought, docs/merge.m
 
 
 def write_changes(conn: sqlite3.Connection, changes: Sequence[Change], at: str, author: str, op: str, *,
-                  undoes: int | None = None, batch: int | None = None) -> int:
+                  undoes: int | None = None, batch: int | None = None, origin: str | None = None) -> int:
     """Each change's new value and its journal row (inside the caller's transaction); the batch is the
     first row's `seq` unless one is given. Answers get `at`/`author` (a merge gives a teammate's)."""
     for ch in changes:
@@ -381,7 +381,8 @@ def write_changes(conn: sqlite3.Connection, changes: Sequence[Change], at: str, 
                 "error = excluded.error, at = excluded.at, author = excluded.author",
                 [ch.scope, ch.field, value, is_json, ch.new.raw, ch.new.error, at, author],
             )
-        batch = journal_row(conn, at, author, ch.scope, ch.field, _dump(ch.old), _dump(ch.new), op, batch, undoes)
+        batch = journal_row(conn, at, author, ch.scope, ch.field, _dump(ch.old), _dump(ch.new), op, batch, undoes,
+                            origin)
     return batch or 0
 
 

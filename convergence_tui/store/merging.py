@@ -9,7 +9,7 @@ merge forgets what it brought, so merging again brings it again).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,8 +17,12 @@ from ..cells import ITEM_FIELD, Cell, Change
 from .db import Store, _dump, _load, decode_value, journal_row, now_utc, write_changes
 
 UNDONE = "select undoes from journal where undoes is not null"
-# What a file knows: every row but the records of an undone merge, and no migration of the questionnaire.
-KNOWN = f"from journal where op != 'migrate' and not (op = 'merged' and batch in ({UNDONE}))"
+UNDONE_MERGES = ("select undoes from journal where op = 'undo' and undoes in "
+                 "(select batch from journal where op = 'merge')")
+# What a file knows: every row but those of an undone merge and of its undo (undoing a merge forgets it:
+# merging again brings the same again), and no migration of the questionnaire.
+KNOWN = (f"from journal where op != 'migrate' and batch not in ({UNDONE_MERGES}) "
+         f"and not (op = 'undo' and undoes in ({UNDONE_MERGES}))")
 # A conflict is void when the merge that found it was undone, open until a change still in effect resolved it.
 OPEN = (f"batch not in ({UNDONE}) and (resolved_batch is null or resolved_batch in ({UNDONE}))")
 
@@ -107,7 +111,9 @@ class MergeWrite:
     author: str
     marker: dict[str, Any]  # what the journal says of the merge (field @merge)
     records: Sequence[Record]
-    takes: Sequence[tuple[Change, str, str]]  # a teammate's value, with their author and time
+    # A teammate's value, with their author and time, under the identity of their row that set it: a
+    # value taken is no change of ours (the teammate changing it again is no conflict).
+    takes: Sequence[tuple[Change, str, str, str]]
     resolutions: Sequence[Change]  # --prefer: the value each new conflict is resolved to
     conflicts: Sequence[tuple[str, str, str, Cell | None, str, str]]  # uuid, scope, field, other, who, when
     resolved: str = ""  # the resolution of the new conflicts when `resolutions` are given
@@ -130,8 +136,8 @@ def write_merge(store: Store, merge: MergeWrite) -> int:
             batch = journal_row(conn, r.at, r.author, r.scope, r.field, r.old, r.new, "merged", batch,
                                 origin=r.identity)
         assert batch is not None, "a merge writes something"
-        for change, who, when in merge.takes:
-            write_changes(conn, [change], when, who, "merge", batch=batch)
+        for change, who, when, origin in merge.takes:
+            write_changes(conn, [change], when, who, "merge", batch=batch, origin=origin)
         ids = []
         for conflict_uuid, scope, field, other, who, when in merge.conflicts:
             cur = conn.execute(

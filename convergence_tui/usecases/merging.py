@@ -182,6 +182,8 @@ def _merge(session: Session, theirs: Store, source: str, prefer: str | None) -> 
     mine, their_values = our_cells(session), cells(theirs)
     found, new_ids = plan(ours_known, theirs_known, mine, their_values)
     last_theirs = {(k.scope, k.field): (k.author, k.at) for k in theirs_known}
+    # The row that set each value taken: its identity goes with the value (not recorded twice).
+    setting = {(k.scope, k.field): k.identity for k in theirs_known if k.identity in new_ids}
     done = Merged(source)
     final = {**mine, **{k: v for k, v in found.takes.items() if v is not None}}
     for key, cell in found.takes.items():
@@ -219,8 +221,8 @@ def _merge(session: Session, theirs: Store, source: str, prefer: str | None) -> 
         source=source, author=session.author,
         marker={"source": source, "teammates": done.teammates, "taken": len(takes),
                 "conflicts": len(new_conflicts), "prefer": prefer},
-        records=records(theirs, new_ids),
-        takes=[(ch, *last_theirs.get((ch.scope, ch.field), (session.author, ""))) for ch in takes],
+        records=records(theirs, new_ids - {setting[(ch.scope, ch.field)] for ch in takes}),
+        takes=[(ch, *last_theirs[(ch.scope, ch.field)], setting[(ch.scope, ch.field)]) for ch in takes],
         resolutions=resolutions, conflicts=new_conflicts, resolved=prefer or "", closed=closed,
     )
     from ..store.merging import write_merge
