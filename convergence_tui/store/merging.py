@@ -51,6 +51,22 @@ class Conflict:
 
 
 @dataclass(frozen=True, slots=True)
+class NewConflict:
+    """A conflict a merge stores: found by it (`direct`), or an open one of the teammate's, carried
+    here; `settled` when the value it offers is the one this file now holds (stored closed, so that
+    merging again knows it)."""
+
+    uuid: str
+    scope: str
+    field: str
+    other: Cell | None
+    who: str
+    when: str
+    direct: bool = True
+    settled: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class Record:
     """A teammate's journal row, as it is written into this file's journal."""
 
@@ -115,8 +131,8 @@ class MergeWrite:
     # value taken is no change of ours (the teammate changing it again is no conflict).
     takes: Sequence[tuple[Change, str, str, str]]
     resolutions: Sequence[Change]  # --prefer: the value each new conflict is resolved to
-    conflicts: Sequence[tuple[str, str, str, Cell | None, str, str]]  # uuid, scope, field, other, who, when
-    resolved: str = ""  # the resolution of the new conflicts when `resolutions` are given
+    conflicts: Sequence[NewConflict]
+    resolved: str = ""  # the resolution of the new open conflicts when `resolutions` are given
     closed: Sequence[int] = ()  # open conflicts a teammate resolved, closed here
 
 
@@ -138,13 +154,16 @@ def write_merge(store: Store, merge: MergeWrite) -> int:
         assert batch is not None, "a merge writes something"
         for change, who, when, origin in merge.takes:
             write_changes(conn, [change], when, who, "merge", batch=batch, origin=origin)
-        ids = []
-        for conflict_uuid, scope, field, other, who, when in merge.conflicts:
+        ids: list[int | None] = []
+        settled: list[int | None] = []
+        for c in merge.conflicts:
             cur = conn.execute(
                 "insert into conflicts(uuid, scope, field, other, other_author, other_at, source, batch) "
-                "values(?, ?, ?, ?, ?, ?, ?, ?)", [conflict_uuid, scope, field, _dump(other), who, when,
+                "values(?, ?, ?, ?, ?, ?, ?, ?)", [c.uuid, c.scope, c.field, _dump(c.other), c.who, c.when,
                                                    merge.source, batch])
-            ids.append(cur.lastrowid)
+            (settled if c.settled else ids).append(cur.lastrowid)
+        conn.executemany("update conflicts set resolved_batch = ?, resolution = 'fusion' where id = ?",
+                         [(batch, cid) for cid in settled])
         if merge.resolutions:
             write_changes(conn, merge.resolutions, at, merge.author, "resolve", batch=batch)
             conn.executemany("update conflicts set resolved_batch = ?, resolution = ? where id = ?",
@@ -158,5 +177,5 @@ def new_uuid() -> str:
     return str(uuid.uuid4())
 
 
-__all__ = ["Conflict", "Known", "MergeWrite", "Record", "cells", "known", "new_uuid", "open_conflicts", "records",
-           "resolved_conflicts", "write_merge"]
+__all__ = ["Conflict", "Known", "MergeWrite", "NewConflict", "Record", "cells", "known", "new_uuid",
+           "open_conflicts", "records", "resolved_conflicts", "write_merge"]

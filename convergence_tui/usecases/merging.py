@@ -28,6 +28,7 @@ from ..store.merging import (
     Conflict,
     Known,
     MergeWrite,
+    NewConflict,
     cells,
     known,
     new_uuid,
@@ -55,13 +56,14 @@ class Merged:
     conflicts: int = 0  # found by this merge (or brought from the other file), still open
     resolved: int = 0  # found and resolved at once (--prefer)
     closed: int = 0  # open here, resolved by the teammate, closed here
+    settled: int = 0  # open at the teammate's, carried here already settled by the value it brought
     recorded: int = 0  # their journal rows recorded here
     open_now: int = 0  # conflicts open in the campaign after the merge
 
     @property
     def nothing_new(self) -> bool:
         """Nothing written: everything in the other file is known here."""
-        return not (self.recorded or self.conflicts or self.closed or self.resolved)
+        return not (self.recorded or self.conflicts or self.closed or self.resolved or self.settled)
 
     @property
     def changed_nothing(self) -> bool:
@@ -125,7 +127,7 @@ def plan(ours: list[Known], theirs: list[Known], our_values: dict[Key, Cell], th
     edited_ours = {item_of(s) for s, f in changed_ours if f != ITEM_FIELD}
     edited_theirs = {item_of(s) for s, f in changed_theirs if f != ITEM_FIELD}
     for key, other in list(out.takes.items()):
-        if key[1] == ITEM_FIELD and removed(other) and key[0] in edited_ours:
+        if key[1] == ITEM_FIELD and removed(other) and not removed(our_values.get(key)) and key[0] in edited_ours:
             out.conflicts[key] = out.takes.pop(key)
     for scope, fld in changed_ours:
         key = (scope, fld)
@@ -190,37 +192,55 @@ def _merge(session: Session, theirs: Store, source: str, prefer: str | None) -> 
         if cell is None:
             final.pop(key, None)
 
-    new_conflicts: list[tuple[str, str, str, Cell | None, str, str]] = []
+    new_conflicts: list[NewConflict] = []
     for (scope, fld), other in found.conflicts.items():
         who, when = last_theirs.get((scope, fld), ("?", ""))
-        new_conflicts.append((new_uuid(), scope, fld, other, who, when))
-    # Conflicts the teammate has not resolved travel with their answers; theirs resolved close ours.
+        new_conflicts.append(NewConflict(new_uuid(), scope, fld, other, who, when))
+    # Conflicts the teammate has not resolved travel with their answers (settled at once when this
+    # file now holds the value they offer); those the teammate resolved close ours.
     ours_open = open_conflicts(mine_store)
     ours_seen = {c.uuid for c in ours_open} | resolved_conflicts(mine_store)
     for c in open_conflicts(theirs):
-        if c.uuid not in ours_seen and not same_answer(final.get((c.scope, c.field)), c.other):
-            new_conflicts.append((c.uuid, c.scope, c.field, c.other, c.other_author, c.other_at))
+        if c.uuid in ours_seen:
+            continue
+        # The teammate had not chosen between their value and the one the conflict offers: offered here
+        # is whichever of the two this file does not hold (their value first: it is "theirs").
+        key = (c.scope, c.field)
+        held, their_value = final.get(key), their_values.get(key)
+        who, when = last_theirs.get(key, ("?", ""))
+        if not same_answer(held, their_value) and key not in found.conflicts:  # (else offered above)
+            new_conflicts.append(NewConflict(c.uuid, c.scope, c.field, their_value, who, when))
+        elif not same_answer(held, c.other):
+            new_conflicts.append(NewConflict(c.uuid, c.scope, c.field, c.other, c.other_author, c.other_at,
+                                             direct=False))
+        else:
+            new_conflicts.append(NewConflict(c.uuid, c.scope, c.field, c.other, c.other_author, c.other_at,
+                                             direct=False, settled=True))
     theirs_resolved = resolved_conflicts(theirs)
+    # Closed: the teammate resolved it to the value we now hold, or the merge brought the value it offered.
     closed = [c.id for c in ours_open
-              if c.uuid in theirs_resolved and same_answer(final.get((c.scope, c.field)),
-                                                            their_values.get((c.scope, c.field)))]
-    resolutions = _resolutions(new_conflicts, final, prefer)
+              if (c.uuid in theirs_resolved and same_answer(final.get((c.scope, c.field)),
+                                                             their_values.get((c.scope, c.field))))
+              or ((c.scope, c.field) in found.takes and same_answer(final.get((c.scope, c.field)), c.other))]
+    opened = [c for c in new_conflicts if not c.settled]
+    resolutions = _resolutions(opened, final, prefer)
     takes = [Change(s, f, mine.get((s, f)), v) for (s, f), v in found.takes.items()]
     done.teammates = sorted({k.author for k in theirs_known if k.identity in new_ids})
     done.taken = sorted(found.takes)
     done.recorded = len(new_ids)
     done.closed = len(closed)
+    done.settled = len(new_conflicts) - len(opened)
     if prefer:
-        done.resolved = len(new_conflicts)
+        done.resolved = len(opened)
     else:
-        done.conflicts = len(new_conflicts)
+        done.conflicts = len(opened)
     if done.nothing_new:
         done.open_now = len(session.conflicts())
         return done
     write = MergeWrite(
         source=source, author=session.author,
         marker={"source": source, "teammates": done.teammates, "taken": len(takes),
-                "conflicts": len(new_conflicts), "prefer": prefer},
+                "conflicts": len(opened), "prefer": prefer},
         records=records(theirs, new_ids - {setting[(ch.scope, ch.field)] for ch in takes}),
         takes=[(ch, *last_theirs[(ch.scope, ch.field)], setting[(ch.scope, ch.field)]) for ch in takes],
         resolutions=resolutions, conflicts=new_conflicts, resolved=prefer or "", closed=closed,
@@ -232,15 +252,15 @@ def _merge(session: Session, theirs: Store, source: str, prefer: str | None) -> 
     return done
 
 
-def _resolutions(conflicts: Iterable[tuple[str, str, str, Cell | None, str, str]], final: dict[Key, Cell],
-                 prefer: str | None) -> list[Change]:
-    """--prefer: one journaled change per conflict, to the value kept (a resolution is a change)."""
+def _resolutions(conflicts: Iterable[NewConflict], final: dict[Key, Cell], prefer: str | None) -> list[Change]:
+    """--prefer: one journaled change per conflict, to the value kept (a resolution is a change).
+    "theirs" is the value the other file holds: a conflict it carried keeps what the merge left."""
     if prefer is None:
         return []
     out: list[Change] = []
-    for _uuid, scope, fld, other, _who, _when in conflicts:
-        current = final.get((scope, fld))
-        out.append(Change(scope, fld, current, other if prefer == "theirs" else current))
+    for c in conflicts:
+        current = final.get((c.scope, c.field))
+        out.append(Change(c.scope, c.field, current, c.other if prefer == "theirs" and c.direct else current))
     return out
 
 

@@ -331,7 +331,8 @@ class Session(ReadsInBackground):
 
     def _remember(self, changes: list[Change]) -> tuple[str, ...]:
         """The campaign in memory after committed changes, re-scored where they touch."""
-        changes = [ch for ch in changes if ch.field != JOURNAL_ONLY]
+        # (A resolution keeping "no such item" changes nothing here, though it is journaled.)
+        changes = [ch for ch in changes if ch.field != JOURNAL_ONLY and (ch.old, ch.new) != (None, None)]
         before = touched_services(self.data, changes)
         for area in areas_of(self.data, changes):
             self.revisions[area] = self.revisions.get(area, 0) + 1
