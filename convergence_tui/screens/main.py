@@ -380,6 +380,23 @@ class MainScreen(Screen):
 
         self.app.push_screen(ExportScreen(self.session, self.app.settings, self.app.remembered))
 
+    def action_merge(self, ask_file: bool = False) -> None:
+        if not self._file_holds_the_screen("la fusion"):
+            return
+        from .merge import MergeScreen
+
+        def done(changed: bool | None) -> None:
+            if changed:  # answers changed underneath the views: redraw what is shown, refresh the panels
+                self.post_message(CampaignChanged(("*",)))
+                self.show_section(self.section_id, rebuild=True)
+            else:
+                self.query_one(Sidebar).refresh_from_campaign(())
+
+        self.app.push_screen(MergeScreen(self.session, ask_file=ask_file), done)
+
+    def action_merge_copy(self) -> None:
+        self.action_merge(ask_file=True)
+
     async def action_quit(self) -> None:
         """From the palette (its commands run on this screen): the app's quit, which asks first if
         something is not saved."""

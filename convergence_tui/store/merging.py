@@ -111,6 +111,18 @@ def open_conflicts(store: Store) -> list[Conflict]:
     return [Conflict(i, u, s, f, _load(o), a, at, src) for i, u, s, f, o, a, at, src in rows]
 
 
+def last_changes(store: Store, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], tuple[str, str]]:
+    """(author, at) of the latest journal row of each answer (an undo or a merge is one too)."""
+    found = {}
+    for scope, field in keys:
+        # A teammate's row recorded here by a merge did not set the value this file holds.
+        row = store.conn.execute("select author, at from journal where scope = ? and field = ? and op != 'merged' "
+                                 "order by seq desc limit 1", [scope, field]).fetchone()
+        if row is not None:
+            found[(scope, field)] = (row[0], row[1])
+    return found
+
+
 def resolved_conflicts(store: Store) -> set[str]:
     """The conflicts this file resolved (by a change still in effect)."""
     rows = store.conn.execute(
@@ -177,5 +189,5 @@ def new_uuid() -> str:
     return str(uuid.uuid4())
 
 
-__all__ = ["Conflict", "Known", "MergeWrite", "NewConflict", "Record", "cells", "known", "new_uuid",
+__all__ = ["Conflict", "Known", "MergeWrite", "NewConflict", "Record", "cells", "known", "last_changes", "new_uuid",
            "open_conflicts", "records", "resolved_conflicts", "write_merge"]

@@ -114,5 +114,7 @@ MIGRATIONS: dict[int, list[str | Callable[[sqlite3.Connection], None]]] = {
             resolution text
         )""",
         "create index conflicts_key on conflicts(scope, field)",
+        # Who last changed an answer in conflict, and when (the merge screen shows it beside the other's).
+        "create index journal_key on journal(scope, field)",
     ],
 }

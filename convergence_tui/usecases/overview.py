@@ -17,6 +17,7 @@ from ..referentiel.values import REGIONS, is_visible
 from ..report.format import completeness_sentence
 from ..scoring import NA, region_entry, service_entry
 from ..scoring.document import completeness_percent
+from ..store.db import JOURNAL_ONLY
 from ..wording import counted, date_fr, datetime_fr
 from .writes import shorten
 
@@ -361,6 +362,9 @@ def place_of(session: Session, row: JournalRow) -> Resume:
     def numbered(section: Section) -> str:
         return f"{ref.sections.index(section) + 1} {section.title}"
 
+    if row.field == JOURNAL_ONLY:  # a merge's own row: what it brought is in the rows around it
+        source = row.new.value.get("source", "?") if row.new and isinstance(row.new.value, dict) else "?"
+        return Resume(first.id, "", "", f"fusion de {source}{undone}", when, row.author)
     crit = split_criterion_scope(row.scope)
     if crit:
         sid, cid = crit

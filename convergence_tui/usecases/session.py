@@ -192,6 +192,12 @@ class Session(ReadsInBackground):
 
         return self.cached("conflicts", ("conflicts",), lambda: open_conflicts(self._store))
 
+    def last_changes(self) -> dict[tuple[str, str], tuple[str, str]]:
+        """Who last changed each answer in conflict, and when."""
+        from ..store.merging import last_changes
+
+        return last_changes(self._store, [(c.scope, c.field) for c in self.conflicts()])
+
     def signoffs(self) -> list[dict[str, Any]]:
         """The sign-offs recorded in the campaign, oldest first (read at opening, kept up to date)."""
         return list(self._signoffs)

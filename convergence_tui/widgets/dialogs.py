@@ -122,6 +122,35 @@ class NamePrompt(ModalScreen[str | None]):
         self.dismiss(None)
 
 
+class PathPrompt(ModalScreen[str | None]):
+    """A file to name (a teammate's copy): one line, Entrée or ctrl+s to go, échap to give up."""
+
+    BINDINGS = bindings_of("prompt_save", "prompt_cancel")
+
+    def __init__(self, title: str, note: str, text: str = "") -> None:
+        super().__init__(classes="modal")
+        self.title_text, self.note, self.text = title, note, text
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static(self.title_text, classes="dialog-title", markup=False)
+            yield Static(self.note, classes="dialog-text", markup=False)
+            yield Input(self.text, placeholder="chemin du fichier", id="path-input", select_on_focus=False)
+            yield Static(hint("prompt_save", "prompt_cancel"), classes="view-hint", markup=False)
+
+    def on_mount(self) -> None:
+        self.query_one(Input).focus()
+
+    def on_input_submitted(self) -> None:
+        self.action_save()
+
+    def action_save(self) -> None:
+        self.dismiss(self.query_one(Input).value.strip() or None)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
 class Reading(ModalScreen[None]):
     """A text to read whole (a criterion: its levels, its help), scrolled with the arrows."""
 

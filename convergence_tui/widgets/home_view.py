@@ -96,6 +96,9 @@ class HomeView(Static, SectionView, can_focus=True):
                                         "bloque encore l'export définitif.", "$success"))
             text, colour = review.signoff_line(review.signoff_state(session))
             lines.append(Content.styled(text, colour))
+            if conflicts := len(session.conflicts()):
+                lines.append(Content.styled(f"Fusion : {counted(conflicts, 'conflit')} à résoudre "
+                                            f"({key_label('merge')} pour les voir)", "bold $error"))
         else:
             lines.append(Content.styled("Lecture de la campagne…", "dim"))
         lines.append(Content(""))

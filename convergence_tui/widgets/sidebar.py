@@ -8,6 +8,7 @@ from textual.widgets.option_list import Option
 
 from ..ui.messages import Navigate
 from ..usecases.overview import section_progress
+from ..wording import counted
 
 STATUS_STYLE = {"convergent": "$success", "partially_convergent": "$warning", "non_convergent": "$error"}
 
@@ -44,6 +45,7 @@ class Sidebar(OptionList):
         self._prompts: dict[str, Content] = {}  # option id -> what it shows (redrawn only when it changes)
         self._services: tuple[str, ...] = ()  # the services listed, in order
         self._names_seen: tuple[int, ...] = ()  # revision of the services' names when last drawn
+        self._conflicts = 0  # merge conflicts open when last drawn
 
     def on_mount(self) -> None:
         self.rebuild()
@@ -56,6 +58,12 @@ class Sidebar(OptionList):
         for n, section in enumerate(self.session.ref.sections, 1):
             options.append(Option(self._prompt(f"section:{section.id}", self._section_prompt(n, section)),
                                   id=f"section:{section.id}"))
+        # While merge conflicts remain, an entry that opens the merge screen (after the sections: 1–9
+        # stay where they are).
+        self._conflicts = len(self.session.conflicts()) if self.session.scored else 0
+        if self._conflicts:
+            options.append(Option(Content.styled(f"⚠ Fusion : {counted(self._conflicts, 'conflit')}", "bold $error"),
+                                  id="merge:"))
         # The services after every section (so that the sections 1–9 stay in view on 24 lines), with
         # their scores, a moment after the first paint of a large campaign.
         if self._services:
@@ -80,8 +88,9 @@ class Sidebar(OptionList):
         """After a change reached the file: each section's figure (recounted only where something
         changed: Session.cached), and the services whose scores or names moved. Every section is
         looked at, whatever the change: a blocker added from the grid moves the blockers' list."""
-        if self.session.scored and tuple(self.session.data.live_ids("service")) != self._services:
-            self.rebuild()  # a service added or deleted
+        if self.session.scored and (tuple(self.session.data.live_ids("service")) != self._services
+                                    or len(self.session.conflicts()) != self._conflicts):
+            self.rebuild()  # a service added or deleted, a conflict found or resolved
             return
         self.refresh_sections()
         if self.session.revision_of({"service"}) != self._names_seen:
@@ -132,3 +141,5 @@ class Sidebar(OptionList):
             self.post_message(Navigate(ident))
         elif kind == "service":
             self.post_message(Navigate(self._grid_id, ident))
+        elif kind == "merge":
+            self.call_later(self.screen.run_action, "merge")

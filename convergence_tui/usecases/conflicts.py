@@ -1,0 +1,109 @@
+"""Merge conflicts as the merge screen and the review show them: where (section, service, criterion,
+field), the value here and the other one, who and when (usecases/merging.py finds and resolves them)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..campaign.data import CAMPAIGN, split_criterion_scope
+from ..cells import ITEM_FIELD, Cell
+from ..escaping import printable
+from ..store.merging import Conflict
+from ..wording import datetime_fr
+from .merging import our_cells
+from .overview import display_value
+from .writes import item_title, place, shorten
+
+if TYPE_CHECKING:
+    from .session import Session
+
+
+@dataclass(frozen=True)
+class ConflictRow:
+    conflict: Conflict
+    section: str  # the section's title
+    place: str  # the answer, in the screens' words
+    mine: str
+    mine_by: str  # « Anne, le 02/12/2026 à 10:31 UTC »
+    theirs: str
+    theirs_by: str
+    editable: bool  # a text, a number, a date: a third value may be typed (not an item's existence)
+    raw_mine: str  # what an edit starts from
+
+
+def conflict_rows(session: Session) -> list[ConflictRow]:
+    cells = our_cells(session)
+    last = session.last_changes()
+    return [_row(session, c, cells.get((c.scope, c.field)), last.get((c.scope, c.field))) for c in session.conflicts()]
+
+
+def _row(session: Session, c: Conflict, mine: Cell | None, mine_by: tuple[str, str] | None) -> ConflictRow:
+    who, when = mine_by or ("?", "")
+    return ConflictRow(
+        c, section_title(session, c), conflict_place(session, c), value_text(session, c, mine), by(who, when),
+        value_text(session, c, c.other), by(c.other_author, c.other_at) + f" ; copie {Path(c.source).name}",
+        c.field != ITEM_FIELD and _question_type(session, c) in ("text", "textarea", "number", "euros", "percent",
+                                                                 "date", "year", "email", "phone", None),
+        printable(mine.raw if mine and mine.raw is not None else (mine.value if mine else "") or "", multiline=True),
+    )
+
+
+def by(who: str, when: str) -> str:
+    return f"{printable(who)}, le {datetime_fr(when)}" if when else printable(who)
+
+
+def section_title(session: Session, c: Conflict) -> str:
+    ref = session.ref
+    if split_criterion_scope(c.scope):
+        return next((s.title for s in ref.sections if s.kind == "grid"), "")
+    if c.scope == CAMPAIGN:
+        return next((s.title for s in ref.sections if s.kind == "form" and any(q.id == c.field for q in s.questions)),
+                    "")
+    item = session.data.items.get(c.scope)
+    section = ref.list_section(item.kind) if item else None
+    return section.title if section else ""
+
+
+def conflict_place(session: Session, c: Conflict) -> str:
+    """« service n° 2 « Télé » : Nom », « A-1 (Télé) : commentaire », « service « Télé » : existence »."""
+    if split_criterion_scope(c.scope) or c.scope == CAMPAIGN:
+        return place(session, c.scope, c.field)
+    name = session.data.value(c.scope, "name") or session.data.value(c.scope, "title")
+    named = f"{item_title(session, c.scope)}{f' « {shorten(name, 30)} »' if name else ''}"
+    if c.field == ITEM_FIELD:
+        return f"{named} : existence"
+    return f"{named} : {place(session, c.scope, c.field).partition(' : ')[2]}"
+
+
+def _question_type(session: Session, c: Conflict) -> str | None:
+    if split_criterion_scope(c.scope):
+        return "level" if c.field == "level" else "text"
+    if c.scope == CAMPAIGN:
+        q = session.ref.form_questions.get(c.field)
+        return q.type if q else None
+    item = session.data.items.get(c.scope)
+    q = session.ref.item_questions(item.kind).get(c.field) if item else None
+    return q.type if q else None
+
+
+def value_text(session: Session, c: Conflict, cell: Cell | None) -> str:
+    """A value as a person reads it: an item's existence, a level, an option's label, a text."""
+    if c.field == ITEM_FIELD:
+        if cell is None:
+            return "absent"
+        return "supprimé" if isinstance(cell.value, dict) and cell.value.get("deleted") else "présent"
+    if cell is None or cell.value is None:
+        return "(vide)"
+    if cell.error:
+        return f"{printable(cell.raw or '', multiline=True)} (invalide : {cell.error})"
+    if split_criterion_scope(c.scope):
+        return f"N{cell.value}" if c.field == "level" and isinstance(cell.value, int) else printable(
+            str(cell.value), multiline=True)
+    if c.scope == CAMPAIGN:
+        q = session.ref.form_questions.get(c.field)
+    else:
+        item = session.data.items.get(c.scope)
+        q = session.ref.item_questions(item.kind).get(c.field) if item else None
+    return printable(display_value(session, q, cell.value) if q else str(cell.value), multiline=True)
