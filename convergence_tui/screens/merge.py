@@ -148,7 +148,8 @@ class MergeScreen(Screen[bool]):
                 self.notify(str(exc), title="Fusion impossible", severity="error", timeout=15)
                 return
             self.changed = self.changed or not done.changed_nothing
-            self.notify("\n".join(merged_summary(done)), title="Fusion", timeout=12)
+            # Short: at 80×24 a toast covers the conflict's details (the CLI says it all).
+            self.notify(merged_summary(done, short=True)[0], title="Fusion", timeout=8)
             self._reload()
 
         self.app.push_screen(PathPrompt("Fusionner la copie d'un coéquipier",

@@ -71,13 +71,15 @@ class Merged:
         return not (self.taken or self.conflicts or self.closed or self.resolved)
 
 
-def merged_summary(done: Merged) -> list[str]:
-    """What a merge did, in French: the CLI prints it, the TUI shows it."""
+def merged_summary(done: Merged, *, short: bool = False) -> list[str]:
+    """What a merge did, in French: the CLI prints it, the TUI shows its first line (`short`: the
+    file's name only)."""
+    source = Path(done.source).name if short else done.source
     if done.changed_nothing:
-        return [f"Fusion de {done.source} : rien de nouveau, les réponses de cette copie sont déjà les mêmes ici."]
+        return [f"Fusion de {source} : rien de nouveau, les réponses de cette copie sont déjà les mêmes ici."]
     who = ", ".join(printable(t) for t in done.teammates) or "—"
     taken = counted(len(done.taken), "réponse reprise", "réponses reprises")
-    lines = [f"Fusion de {done.source} (modifications de {who}) : {taken}, "
+    lines = [f"Fusion de {source} (modifications de {who}) : {taken}, "
              f"{counted(done.conflicts, 'nouveau conflit', 'nouveaux conflits')}."]
     if done.resolved:
         lines.append(f"{counted(done.resolved, 'conflit résolu', 'conflits résolus')} d'office (--prefer).")
