@@ -28,6 +28,7 @@ def as_schema_2(path: Path) -> None:
     conn = sqlite3.connect(path)
     conn.execute("drop table conflicts")  # and none of what merges added later (schema 4)
     conn.execute("drop index journal_origin")
+    conn.execute("drop index journal_key")
     conn.execute("alter table journal drop column origin")
     conn.execute("drop index journal_uuid")
     conn.execute("alter table journal drop column uuid")

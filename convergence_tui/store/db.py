@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import errno
+import itertools
 import json
 import sqlite3
 import uuid
@@ -353,36 +354,53 @@ class Store:
 JOURNAL_ONLY = "@merge"  # a field journaled (what a merge brought, docs/merge.md) that is no answer
 
 
+UPSERT_ITEM = ("insert into items(id, kind, position, deleted) values(?, ?, ?, ?) on conflict(id) do "
+               "update set kind = excluded.kind, position = excluded.position, deleted = excluded.deleted")
+UPSERT_ANSWER = ("insert into answers(scope, field, value, is_json, raw, error, at, author) "
+                 "values(?, ?, ?, ?, ?, ?, ?, ?) on conflict(scope, field) do update set "
+                 "value = excluded.value, is_json = excluded.is_json, raw = excluded.raw, "
+                 "error = excluded.error, at = excluded.at, author = excluded.author")
+INSERT_JOURNAL = ("insert into journal(at, author, scope, field, old, new, op, batch, undoes, uuid, origin) "
+                  "values(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+
+
 def write_changes(conn: sqlite3.Connection, changes: Sequence[Change], at: str, author: str, op: str, *,
-                  undoes: int | None = None, batch: int | None = None, origin: str | None = None) -> int:
+                  undoes: int | None = None, batch: int | None = None, origin: str | None = None,
+                  stamps: Sequence[tuple[str, str, str | None]] | None = None) -> int:
     """Each change's new value and its journal row (inside the caller's transaction); the batch is the
-    first row's `seq` unless one is given. Answers get `at`/`author` (a merge gives a teammate's)."""
-    for ch in changes:
+    first row's `seq` unless one is given. Answers get `at`/`author`, or each its own (at, author,
+    origin) from `stamps` (a merge gives a teammate's). Written in bulk: a merge or an import writes
+    thousands."""
+    # In order (a batch may set an answer then remove it: an undo), consecutive writes of one kind together.
+    writes: list[tuple[str, tuple[Any, ...]]] = []
+    journal: list[list[Any]] = []
+    for n, ch in enumerate(changes):
+        when, who, row_origin = stamps[n] if stamps is not None else (at, author, origin)
         if ch.field == ITEM_FIELD:
             state = ch.new.value if ch.new else None
             if state is None:
-                conn.execute("delete from items where id = ?", [ch.scope])
+                writes.append(("delete from items where id = ?", (ch.scope,)))
             else:
-                conn.execute(
-                    "insert into items(id, kind, position, deleted) values(?, ?, ?, ?) on conflict(id) do "
-                    "update set kind = excluded.kind, position = excluded.position, deleted = excluded.deleted",
-                    [ch.scope, state["kind"], state["position"], int(state.get("deleted", False))],
-                )
+                writes.append((UPSERT_ITEM, (ch.scope, state["kind"], state["position"],
+                                             int(state.get("deleted", False)))))
         elif ch.field == JOURNAL_ONLY:
             pass
         elif ch.new is None:
-            conn.execute("delete from answers where scope = ? and field = ?", [ch.scope, ch.field])
+            writes.append(("delete from answers where scope = ? and field = ?", (ch.scope, ch.field)))
         else:
             value, is_json = encode_value(ch.new.value)
-            conn.execute(
-                "insert into answers(scope, field, value, is_json, raw, error, at, author) "
-                "values(?, ?, ?, ?, ?, ?, ?, ?) on conflict(scope, field) do update set "
-                "value = excluded.value, is_json = excluded.is_json, raw = excluded.raw, "
-                "error = excluded.error, at = excluded.at, author = excluded.author",
-                [ch.scope, ch.field, value, is_json, ch.new.raw, ch.new.error, at, author],
-            )
-        batch = journal_row(conn, at, author, ch.scope, ch.field, _dump(ch.old), _dump(ch.new), op, batch, undoes,
-                            origin)
+            writes.append((UPSERT_ANSWER, (ch.scope, ch.field, value, is_json, ch.new.raw, ch.new.error, when, who)))
+        journal.append([when, who, ch.scope, ch.field, _dump(ch.old), _dump(ch.new), op, batch, undoes,
+                        str(uuid.uuid4()), row_origin])
+    for sql, run in itertools.groupby(writes, key=lambda w: w[0]):
+        conn.executemany(sql, [params for _sql, params in run])
+    if journal and batch is None:
+        first = journal.pop(0)
+        batch = journal_row(conn, first[0], first[1], first[2], first[3], first[4], first[5], op, None, undoes,
+                            first[10])
+        for row in journal:
+            row[7] = batch
+    conn.executemany(INSERT_JOURNAL, journal)
     return batch or 0
 
 
@@ -390,11 +408,8 @@ def journal_row(conn: sqlite3.Connection, at: str, author: str, scope: str, fiel
                 new: str | None, op: str, batch: int | None, undoes: int | None = None,
                 origin: str | None = None) -> int:
     """Append one journal row (a fresh uuid); returns its batch (its own seq when it opens one)."""
-    cur = conn.execute(
-        "insert into journal(at, author, scope, field, old, new, op, batch, undoes, uuid, origin) "
-        "values(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [at, author, scope, field, old, new, op, batch, undoes, str(uuid.uuid4()), origin],
-    )
+    cur = conn.execute(INSERT_JOURNAL, [at, author, scope, field, old, new, op, batch, undoes, str(uuid.uuid4()),
+                                        origin])
     if batch is None:
         batch = cur.lastrowid or 0
         conn.execute("update journal set batch = ? where seq = ?", [batch, batch])

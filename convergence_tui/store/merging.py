@@ -9,12 +9,12 @@ merge forgets what it brought, so merging again brings it again).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from ..cells import ITEM_FIELD, Cell, Change
-from .db import Store, _dump, _load, decode_value, journal_row, now_utc, write_changes
+from .db import INSERT_JOURNAL, Store, _dump, _load, decode_value, journal_row, now_utc, write_changes
 
 UNDONE = "select undoes from journal where undoes is not null"
 UNDONE_MERGES = ("select undoes from journal where op = 'undo' and undoes in "
@@ -27,15 +27,9 @@ KNOWN = (f"from journal where op != 'migrate' and batch not in ({UNDONE_MERGES})
 OPEN = (f"batch not in ({UNDONE}) and (resolved_batch is null or resolved_batch in ({UNDONE}))")
 
 
-@dataclass(frozen=True, slots=True)
-class Known:
-    """A row a file knows: its identity, the answer it changed, who and when."""
-
-    identity: str
-    scope: str
-    field: str
-    at: str
-    author: str
+# A row a file knows: (identity, scope, field, at, author, seq). Plain tuples: a campaign's journal has
+# tens of thousands of rows, read on each merge.
+Known = tuple[str, str, str, str, str, int]
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,26 +75,42 @@ class Record:
 
 def known(store: Store) -> list[Known]:
     """The rows the file knows, oldest first."""
-    rows = store.conn.execute(f"select coalesce(origin, uuid), scope, field, at, author {KNOWN} order by seq")
-    return [Known(*row) for row in rows]
+    rows: list[Known] = store.conn.execute(
+        f"select coalesce(origin, uuid), scope, field, at, author, seq {KNOWN} order by seq").fetchall()
+    return rows
 
 
-def records(store: Store, identities: set[str]) -> list[Record]:
-    """The file's rows with these identities, oldest first, to be recorded in another file."""
-    rows = store.conn.execute(f"select coalesce(origin, uuid), at, author, scope, field, old, new {KNOWN} "
-                              "order by seq")
-    return [Record(*row) for row in rows if row[0] in identities]
+def records(store: Store, seqs: Sequence[int]) -> list[Record]:
+    """The file's rows `seqs`, oldest first, to be recorded in another file."""
+    found: list[Record] = []
+    for start in range(0, len(seqs), 500):
+        chunk = list(seqs[start:start + 500])
+        found += [Record(*row) for row in store.conn.execute(
+            "select coalesce(origin, uuid), at, author, scope, field, old, new from journal "
+            f"where seq in ({', '.join('?' * len(chunk))}) order by seq", chunk)]
+    return found
 
 
-def cells(store: Store) -> dict[tuple[str, str], Cell]:
-    """Every answer and every item's state, keyed like journal rows."""
-    found = {
-        (scope, field): Cell(decode_value(value, is_json), raw, error)
-        for scope, field, value, is_json, raw, error in store.conn.execute(
-            "select scope, field, value, is_json, raw, error from answers")
-    }
-    for item_id, kind, position, deleted in store.conn.execute("select id, kind, position, deleted from items"):
-        found[(item_id, ITEM_FIELD)] = Cell({"kind": kind, "position": position, "deleted": bool(deleted)})
+def values(store: Store, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Cell]:
+    """The answers (and items' states) the file holds for these keys; a key it has no value for is absent.
+    Looked up a few hundred at a time (a merge asks for thousands)."""
+    found = {}
+    conn = store.conn
+    wanted = list(keys)
+    items = [scope for scope, field in wanted if field == ITEM_FIELD]
+    answers = [key for key in wanted if key[1] != ITEM_FIELD]
+    for start in range(0, len(items), 500):
+        ids = items[start:start + 500]
+        for item_id, kind, position, deleted in conn.execute(
+                f"select id, kind, position, deleted from items where id in ({', '.join('?' * len(ids))})", ids):
+            found[(item_id, ITEM_FIELD)] = Cell({"kind": kind, "position": position, "deleted": bool(deleted)})
+    for start in range(0, len(answers), 400):
+        chunk = answers[start:start + 400]
+        pairs = ", ".join(["(?, ?)"] * len(chunk))
+        for scope, field, value, is_json, raw, error in conn.execute(
+                f"with k(s, f) as (values {pairs}) select scope, field, value, is_json, raw, error "
+                "from answers join k on scope = k.s and field = k.f", [x for key in chunk for x in key]):
+            found[(scope, field)] = Cell(decode_value(value, is_json), raw, error)
     return found
 
 
@@ -160,12 +170,16 @@ def write_merge(store: Store, merge: MergeWrite) -> int:
         if merge.takes or merge.conflicts or merge.closed:
             batch = write_changes(conn, [Change("campaign", JOURNAL_ONLY, None, Cell(merge.marker))], at,
                                   merge.author, "merge")
-        for r in merge.records:
-            batch = journal_row(conn, r.at, r.author, r.scope, r.field, r.old, r.new, "merged", batch,
+        rest = list(merge.records)
+        if rest and batch is None:  # the records open the batch
+            r = rest.pop(0)
+            batch = journal_row(conn, r.at, r.author, r.scope, r.field, r.old, r.new, "merged", None,
                                 origin=r.identity)
+        conn.executemany(INSERT_JOURNAL, [(r.at, r.author, r.scope, r.field, r.old, r.new, "merged", batch, None,
+                                           str(uuid.uuid4()), r.identity) for r in rest])
         assert batch is not None, "a merge writes something"
-        for change, who, when, origin in merge.takes:
-            write_changes(conn, [change], when, who, "merge", batch=batch, origin=origin)
+        write_changes(conn, [change for change, *_ in merge.takes], at, merge.author, "merge", batch=batch,
+                      stamps=[(when, who, origin) for _change, who, when, origin in merge.takes])
         ids: list[int | None] = []
         settled: list[int | None] = []
         for c in merge.conflicts:
@@ -189,5 +203,5 @@ def new_uuid() -> str:
     return str(uuid.uuid4())
 
 
-__all__ = ["Conflict", "Known", "MergeWrite", "NewConflict", "Record", "cells", "known", "last_changes", "new_uuid",
-           "open_conflicts", "records", "resolved_conflicts", "write_merge"]
+__all__ = ["Conflict", "Known", "MergeWrite", "NewConflict", "Record", "known", "last_changes", "new_uuid",
+           "open_conflicts", "records", "resolved_conflicts", "values", "write_merge"]

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,12 +29,13 @@ from ..store.merging import (
     Known,
     MergeWrite,
     NewConflict,
-    cells,
     known,
+    last_changes,
     new_uuid,
     open_conflicts,
     records,
     resolved_conflicts,
+    values,
 )
 from ..wording import counted
 from .results import same_answer
@@ -105,23 +106,35 @@ def our_cells(session: Session) -> dict[Key, Cell]:
     return found
 
 
+def our_cell(session: Session, key: Key) -> Cell | None:
+    if key[1] == ITEM_FIELD:
+        item = session.data.items.get(key[0])
+        return Cell(item.state()) if item is not None else None
+    return session.data.cells.get(key)
+
+
 @dataclass
 class Plan:
     takes: dict[Key, Cell | None] = field(default_factory=dict)
     conflicts: dict[Key, Cell | None] = field(default_factory=dict)
+    new_rows: list[Known] = field(default_factory=list)  # their rows this file does not know, oldest first
+    theirs: dict[Key, Cell] = field(default_factory=dict)  # their values of the keys looked at
 
 
-def plan(ours: list[Known], theirs: list[Known], our_values: dict[Key, Cell], their_values: dict[Key, Cell]
-         ) -> tuple[Plan, set[str]]:
-    """What to take and what is in conflict; and the identities of their rows to record here."""
-    our_ids = {k.identity for k in ours}
-    their_ids = {k.identity for k in theirs}
-    new_theirs = [k for k in theirs if k.identity not in our_ids]
-    changed_ours = {(k.scope, k.field) for k in ours if k.identity not in their_ids}
-    changed_theirs = {(k.scope, k.field) for k in new_theirs}
-    out = Plan()
+def plan(ours: list[Known], theirs: list[Known], our_value: Callable[[Key], Cell | None],
+         their_values: Callable[[Iterable[Key]], dict[Key, Cell]], more: Iterable[Key] = ()) -> Plan:
+    """What to take and what is in conflict. `their_values` is asked once, for the keys that matter
+    (and `more`): a merge reads of the other file only what changed there."""
+    our_ids = {k[0] for k in ours}
+    their_ids = {k[0] for k in theirs}
+    out = Plan(new_rows=[k for k in theirs if k[0] not in our_ids])
+    changed_ours = {(k[1], k[2]) for k in ours if k[0] not in their_ids}
+    changed_theirs = {(k[1], k[2]) for k in out.new_rows}
+    deleted_here = {key for key in changed_ours if key[1] == ITEM_FIELD and removed(our_value(key))}
+    out.theirs = their_values(changed_theirs | deleted_here | set(more))
+    their_value = out.theirs.get
     for key in changed_theirs:
-        mine, other = our_values.get(key), their_values.get(key)
+        mine, other = our_value(key), their_value(key)
         if same_answer(mine, other):
             continue
         (out.conflicts if key in changed_ours else out.takes)[key] = other
@@ -129,14 +142,12 @@ def plan(ours: list[Known], theirs: list[Known], our_values: dict[Key, Cell], th
     edited_ours = {item_of(s) for s, f in changed_ours if f != ITEM_FIELD}
     edited_theirs = {item_of(s) for s, f in changed_theirs if f != ITEM_FIELD}
     for key, other in list(out.takes.items()):
-        if key[1] == ITEM_FIELD and removed(other) and not removed(our_values.get(key)) and key[0] in edited_ours:
+        if key[1] == ITEM_FIELD and removed(other) and not removed(our_value(key)) and key[0] in edited_ours:
             out.conflicts[key] = out.takes.pop(key)
-    for scope, fld in changed_ours:
-        key = (scope, fld)
-        if (fld == ITEM_FIELD and key not in changed_theirs and removed(our_values.get(key))
-                and scope in edited_theirs and not removed(their_values.get(key))):
-            out.conflicts[key] = their_values.get(key)
-    return out, {k.identity for k in new_theirs}
+    for key in deleted_here:
+        if key not in changed_theirs and key[0] in edited_theirs and not removed(their_value(key)):
+            out.conflicts[key] = their_value(key)
+    return out
 
 
 def merge(session: Session, other: Path | str, *, prefer: str | None = None) -> Merged:
@@ -182,36 +193,39 @@ def _open_theirs(session: Session, path: Path) -> Store:
 
 def _merge(session: Session, theirs: Store, source: str, prefer: str | None) -> Merged:
     mine_store = session._store
-    ours_known, theirs_known = known(mine_store), known(theirs)
-    mine, their_values = our_cells(session), cells(theirs)
-    found, new_ids = plan(ours_known, theirs_known, mine, their_values)
-    last_theirs = {(k.scope, k.field): (k.author, k.at) for k in theirs_known}
+    ours_open, theirs_open = open_conflicts(mine_store), open_conflicts(theirs)
+    found = plan(known(mine_store), known(theirs), lambda key: our_cell(session, key),
+                 lambda keys: values(theirs, keys),
+                 more=[(c.scope, c.field) for c in (*ours_open, *theirs_open)])
+    new_ids = {k[0] for k in found.new_rows}
+    last_theirs = {(k[1], k[2]): (k[4], k[3]) for k in found.new_rows}  # who and when, their latest change
     # The row that set each value taken: its identity goes with the value (not recorded twice).
-    setting = {(k.scope, k.field): k.identity for k in theirs_known if k.identity in new_ids}
+    setting = {(k[1], k[2]): k for k in found.new_rows}
+    their_values = found.theirs
     done = Merged(source)
-    final = {**mine, **{k: v for k, v in found.takes.items() if v is not None}}
-    for key, cell in found.takes.items():
-        if cell is None:
-            final.pop(key, None)
+
+    def who_when(key: Key) -> tuple[str, str]:
+        """Who made their value, and when (a value they hold since before the common history too)."""
+        return last_theirs.get(key) or last_changes(theirs, [key]).get(key, ("?", ""))
+
+    def final_of(key: Key) -> Cell | None:
+        return found.takes[key] if key in found.takes else our_cell(session, key)
 
     new_conflicts: list[NewConflict] = []
     for (scope, fld), other in found.conflicts.items():
-        who, when = last_theirs.get((scope, fld), ("?", ""))
-        new_conflicts.append(NewConflict(new_uuid(), scope, fld, other, who, when))
+        new_conflicts.append(NewConflict(new_uuid(), scope, fld, other, *who_when((scope, fld))))
     # Conflicts the teammate has not resolved travel with their answers (settled at once when this
     # file now holds the value they offer); those the teammate resolved close ours.
-    ours_open = open_conflicts(mine_store)
     ours_seen = {c.uuid for c in ours_open} | resolved_conflicts(mine_store)
-    for c in open_conflicts(theirs):
+    for c in theirs_open:
         if c.uuid in ours_seen:
             continue
         # The teammate had not chosen between their value and the one the conflict offers: offered here
         # is whichever of the two this file does not hold (their value first: it is "theirs").
         key = (c.scope, c.field)
-        held, their_value = final.get(key), their_values.get(key)
-        who, when = last_theirs.get(key, ("?", ""))
+        held, their_value = final_of(key), their_values.get(key)
         if not same_answer(held, their_value) and key not in found.conflicts:  # (else offered above)
-            new_conflicts.append(NewConflict(c.uuid, c.scope, c.field, their_value, who, when))
+            new_conflicts.append(NewConflict(c.uuid, c.scope, c.field, their_value, *who_when(key)))
         elif not same_answer(held, c.other):
             new_conflicts.append(NewConflict(c.uuid, c.scope, c.field, c.other, c.other_author, c.other_at,
                                              direct=False))
@@ -221,13 +235,13 @@ def _merge(session: Session, theirs: Store, source: str, prefer: str | None) -> 
     theirs_resolved = resolved_conflicts(theirs)
     # Closed: the teammate resolved it to the value we now hold, or the merge brought the value it offered.
     closed = [c.id for c in ours_open
-              if (c.uuid in theirs_resolved and same_answer(final.get((c.scope, c.field)),
+              if (c.uuid in theirs_resolved and same_answer(final_of((c.scope, c.field)),
                                                              their_values.get((c.scope, c.field))))
-              or ((c.scope, c.field) in found.takes and same_answer(final.get((c.scope, c.field)), c.other))]
+              or ((c.scope, c.field) in found.takes and same_answer(final_of((c.scope, c.field)), c.other))]
     opened = [c for c in new_conflicts if not c.settled]
-    resolutions = _resolutions(opened, final, prefer)
-    takes = [Change(s, f, mine.get((s, f)), v) for (s, f), v in found.takes.items()]
-    done.teammates = sorted({k.author for k in theirs_known if k.identity in new_ids})
+    resolutions = _resolutions(opened, final_of, prefer)
+    takes = [Change(s, f, our_cell(session, (s, f)), v) for (s, f), v in found.takes.items()]
+    done.teammates = sorted({k[4] for k in found.new_rows})
     done.taken = sorted(found.takes)
     done.recorded = len(new_ids)
     done.closed = len(closed)
@@ -239,12 +253,13 @@ def _merge(session: Session, theirs: Store, source: str, prefer: str | None) -> 
     if done.nothing_new:
         done.open_now = len(session.conflicts())
         return done
+    taken_by = {setting[(ch.scope, ch.field)][0] for ch in takes}
     write = MergeWrite(
         source=source, author=session.author,
         marker={"source": source, "teammates": done.teammates, "taken": len(takes),
                 "conflicts": len(opened), "prefer": prefer},
-        records=records(theirs, new_ids - {setting[(ch.scope, ch.field)] for ch in takes}),
-        takes=[(ch, *last_theirs[(ch.scope, ch.field)], setting[(ch.scope, ch.field)]) for ch in takes],
+        records=records(theirs, [k[5] for k in found.new_rows if k[0] not in taken_by]),
+        takes=[(ch, *last_theirs[(ch.scope, ch.field)], setting[(ch.scope, ch.field)][0]) for ch in takes],
         resolutions=resolutions, conflicts=new_conflicts, resolved=prefer or "", closed=closed,
     )
     from ..store.merging import write_merge
@@ -254,14 +269,15 @@ def _merge(session: Session, theirs: Store, source: str, prefer: str | None) -> 
     return done
 
 
-def _resolutions(conflicts: Iterable[NewConflict], final: dict[Key, Cell], prefer: str | None) -> list[Change]:
+def _resolutions(conflicts: Iterable[NewConflict], final: Callable[[Key], Cell | None], prefer: str | None
+                 ) -> list[Change]:
     """--prefer: one journaled change per conflict, to the value kept (a resolution is a change).
     "theirs" is the value the other file holds: a conflict it carried keeps what the merge left."""
     if prefer is None:
         return []
     out: list[Change] = []
     for c in conflicts:
-        current = final.get((c.scope, c.field))
+        current = final((c.scope, c.field))
         out.append(Change(c.scope, c.field, current, c.other if prefer == "theirs" and c.direct else current))
     return out
 
