@@ -64,6 +64,12 @@ async def test_the_sidebar_entry_opens_the_merge_screen_with_both_values_who_and
         assert "3 conflits à résoudre" in text
         assert "Annuaire (Anne)" in text and "Annuaire (Paul)" in text
         assert "Anne, le" in text and "Paul, le" in text and "paul.sqlite" in text, text
+        await pilot.press("escape")
+        await pilot.pause(0.2)
+        app.screen.query_one("#sidebar").focus()
+        await pilot.press("r")  # the review counts them among what blocks a final export
+        await pilot.pause(0.3)
+        assert "3 conflits de fusion à résoudre" in str(app.screen.query_one("#review-head").render())
 
 
 async def test_o_t_and_e_resolve_and_n_goes_through_them(complete_db, tmp_path):

@@ -161,3 +161,33 @@ def test_blocker_of_an_action_chosen_in_the_numbered_list(snap_compare, make_app
         await pilot.press("enter")
 
     assert snap_compare(make_app(), terminal_size=SIZES[size], run_before=still("8", "enter", open_blocker_choices))
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_merge_screen(snap_compare, make_app, demo_db, tmp_path, size):
+    """Two conflicts after a teammate's copy was merged: both values, who and when (issue #16)."""
+    import sqlite3
+
+    from convergence_tui.usecases.copying import copy_campaign
+    from convergence_tui.usecases.merging import merge
+
+    theirs = tmp_path / "paul.sqlite"
+    copy_campaign(demo_db, theirs)
+    edits = []
+    with Session.open(demo_db, author="Anne Le Du") as s:
+        first, second = s.data.live_ids("service")[:2]
+        edits = [(first, "name", "ROR Bretagne (Anne)"), (f"{second}/URB-01", "comment", "Vu avec l'éditeur")]
+        for scope, field, value in edits:
+            s.set_answer(scope, field, value)
+    with Session.open(theirs, author="Paul Riou") as s:
+        s.set_answer(first, "name", "ROR Bretagne (Paul)")
+        s.set_answer(f"{second}/URB-01", "comment", "L'éditeur livre au 2e trimestre 2027")
+    with Session.open(demo_db, author="Anne Le Du") as s:
+        assert merge(s, theirs).conflicts == 2
+    conn = sqlite3.connect(demo_db)
+    with conn:  # the same times on every run
+        conn.execute("update conflicts set other_at = '2026-11-20T10:15:00.000Z'")
+        conn.execute("update conflicts set source = 'paul.sqlite'")
+    conn.close()
+    _fix_times(demo_db, newest=12)
+    assert snap_compare(make_app(), terminal_size=SIZES[size], run_before=still(_sidebar, "m"))
