@@ -49,7 +49,7 @@ def screen_text(app) -> str:
 
 
 async def test_the_sidebar_entry_opens_the_merge_screen_with_both_values_who_and_when(complete_db, tmp_path):
-    anne, _paul, s1, _ = two_copies(complete_db, tmp_path)
+    anne, _paul, _s1, _ = two_copies(complete_db, tmp_path)
     async with running(anne, SMALL, referentiel=MINI) as (app, pilot):
         sidebar = app.screen.query_one("#sidebar")
         assert "Fusion : 3 conflits" in str(sidebar.get_option("merge:").prompt)
@@ -142,6 +142,6 @@ async def test_a_copy_merged_from_the_palette_entry(complete_db, tmp_path):
 
 async def test_the_palette_lists_the_merge_commands(complete_db, tmp_path):
     anne, *_ = two_copies(complete_db, tmp_path)
-    async with running(anne, SMALL, referentiel=MINI) as (app, pilot):
+    async with running(anne, SMALL, referentiel=MINI) as (app, _pilot):
         labels = {c.title for c in app.get_system_commands(app.screen)}
         assert {"Fusion", "Fusionner une copie"} <= labels
