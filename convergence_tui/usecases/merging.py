@@ -212,7 +212,7 @@ def _merge(session: Session, theirs: Store, source: str, prefer: str | None) -> 
         return found.takes[key] if key in found.takes else our_cell(session, key)
 
     new_conflicts: list[NewConflict] = []
-    for (scope, fld), other in found.conflicts.items():
+    for (scope, fld), other in sorted(found.conflicts.items(), key=lambda kv: kv[0]):  # the same order everywhere
         new_conflicts.append(NewConflict(new_uuid(), scope, fld, other, *who_when((scope, fld))))
     # Conflicts the teammate has not resolved travel with their answers (settled at once when this
     # file now holds the value they offer); those the teammate resolved close ours.
