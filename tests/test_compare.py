@@ -249,3 +249,47 @@ def test_only_criteria_of_both_questionnaires_are_compared(cli, demo_db, tmp_pat
     assert not any(x["criterion"] in ("ETH-04", "ETH-09") for s in doc["services"] for x in s["criteria"])
     code, out, _ = cli("compare", "--db", db, "--referentiel", own)
     assert code == 0 and "Critères comparables : 24 sur 26 (92,3 %)" in out and "seulement dans la référence : ETH-04" in out
+
+
+def test_report_and_workbook_carry_the_comparison_the_bundle_does_not(cli, semesters, s2, tmp_path, monkeypatch):
+    import openpyxl
+
+    doc = compare_json(cli, s2, semesters["bundle"])
+    code, _, err = cli("report", "--db", s2, "--html", tmp_path / "r.html", "--xlsx", tmp_path / "r.xlsx")
+    assert code == 0, err
+    html = (tmp_path / "r.html").read_text(encoding="utf-8")
+    assert "Évolution depuis la campagne de référence" in html and 'aria-label="Maturité par axe, référence' in html
+    retired = semesters["edits"]["retired"][0]
+    assert "retiré (était" in html
+    book = openpyxl.load_workbook(tmp_path / "r.xlsx")
+    assert book.sheetnames[-1] == "Évolution"
+    rows = list(book["Évolution"].iter_rows(values_only=True))
+    by_id = {r[0]: r for r in rows[1:]}
+    assert set(by_id) == {s["id"] for s in doc["services"]}
+    assert by_id[retired][2] == "retiré"
+    first = semesters["edits"]["service"][0]
+    service = next(s for s in doc["services"] if s["id"] == first)
+    assert by_id[first][5:7] == (service["level"]["baseline"], service["level"]["current"])
+    assert by_id[first][9] == sum(1 for c in service["criteria"] if c["change"] == "up")
+
+    # A bundle exported from a campaign with a baseline set (semester 1's own, for a date it can be
+    # exported at): its report says only what its data prove.
+    s1 = tmp_path / "s1.sqlite"
+    shutil.copy(semesters["s1"], s1)
+    assert cli("compare", "--db", s1, semesters["bundle"])[0] == 0
+    monkeypatch.setenv("CONVERGENCE_P12_PASSWORD", PASSWORD)
+    code, _, err = cli("export", "--db", s1, "--p12", semesters["p12"], "--draft", "--out", tmp_path / "out")
+    assert code == 0, err
+    (bundle,) = (tmp_path / "out").glob("*.zip")
+    with zipfile.ZipFile(bundle) as zf:
+        assert "Évolution" not in zf.read("rapport.html").decode("utf-8")
+    assert cli("verify", bundle)[0] == 0
+
+
+def test_no_baseline_no_evolution_sheet(cli, demo_db, tmp_path):
+    import openpyxl
+
+    code, _, err = cli("report", "--db", demo_db, "--html", tmp_path / "r.html", "--xlsx", tmp_path / "r.xlsx")
+    assert code == 0, err
+    assert "Évolution" not in openpyxl.load_workbook(tmp_path / "r.xlsx").sheetnames
+    assert "Évolution depuis" not in (tmp_path / "r.html").read_text(encoding="utf-8")

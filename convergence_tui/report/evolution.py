@@ -149,3 +149,62 @@ def text_lines(doc: Mapping[str, Any], axes: Mapping[str, str]) -> list[str]:
     lines += [printable(f"  {a['id']} « {a['title'] or 'sans titre'} » (échéance {date_fr(a['due'])}, niveau "
                         f"{a['target_level']}) : {action_outcome(a)}") for a in doc["actions"]]
     return lines
+
+
+def pair_chart(axes: list[tuple[str, str]], maturity: Mapping[str, Mapping[str, Any]], width: int = 520) -> str:
+    """Maturity per axis then and now, two bars per axis (the reference light, now dark), inline SVG."""
+    from .html import e
+
+    rows = [*axes, ("global", "Global")]
+    label_w, value_w = 150, 110
+    bar_w = width - label_w - value_w
+    height = 34 * len(rows) + 24
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" '
+             f'aria-label="Maturité par axe, référence et maintenant" viewBox="0 0 {width} {height}">',
+             f'<rect x="{label_w}" y="2" width="12" height="8" fill="#9fb3c8"/>'
+             f'<text x="{label_w + 16}" y="10" font-size="11" fill="#5b6875">référence</text>'
+             f'<rect x="{label_w + 90}" y="2" width="12" height="8" fill="#2f5f98"/>'
+             f'<text x="{label_w + 106}" y="10" font-size="11" fill="#5b6875">maintenant</text>']
+    for i, (axis, label) in enumerate(rows):
+        y = 20 + 34 * i
+        m = maturity.get(axis, {})
+        parts.append(f'<text x="0" y="{y + 17}" font-size="13" fill="#1d2733">{e(label)}</text>')
+        for j, (key, colour) in enumerate((("baseline", "#9fb3c8"), ("current", "#2f5f98"))):
+            value = m.get(key)
+            w = 0 if value is None else round(bar_w * value / 100, 1)
+            parts.append(f'<rect x="{label_w}" y="{y + 13 * j}" width="{bar_w}" height="12" fill="#e8edf2"/>'
+                         f'<rect x="{label_w}" y="{y + 13 * j}" width="{w}" height="12" fill="{colour}"/>')
+        parts.append(f'<text x="{label_w + bar_w + 8}" y="{y + 17}" font-size="13" fill="#1d2733">'
+                     f'{e(number(m.get("baseline")))} → {e(number(m.get("current")))}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def html_section(doc: Mapping[str, Any], axes: list[tuple[str, str]]) -> str:
+    """The report's « Évolution » section (`convergence report` only: a bundle's report says only what
+    its own data prove, and a verifier has no baseline)."""
+    from .html import e
+
+    region = doc["region"]
+    out = ["<h2>Évolution depuis la campagne de référence</h2>",
+           f"<p>{e(baseline_line(doc))}<br>{e(file_line(doc))}<br>{e(criteria_line(doc))}</p>",
+           "<h3>Maturité par axe</h3>", pair_chart(axes, region["maturity"]),
+           '<table><thead><tr><th>Statut</th><th class="num">Référence</th><th class="num">Maintenant</th></tr>'
+           "</thead><tbody>"]
+    out += [f'<tr><td class="{k}">{e(STATUS_LABELS[k])}</td><td class="num">{v["baseline"]}</td>'
+            f'<td class="num">{v["current"]}</td></tr>' for k, v in region["status_counts"].items()]
+    out.append(f"</tbody></table><p>{e(services_line(doc))}</p>")
+    moved = changed_services(doc)
+    if moved:
+        out.append("<table><thead><tr><th>Service</th><th>Ce qui a changé</th></tr></thead><tbody>")
+        out += [f"<tr><td>{e(s['name'])}</td><td>{e(service_change(s))}</td></tr>" for s in moved]
+        out.append("</tbody></table>")
+    out.append(f"<p><b>{e(actions_line(doc))}</b></p>")
+    if doc["actions"]:
+        out.append('<table><thead><tr><th>Action</th><th>Échéance</th><th class="num">Niveau promis</th>'
+                   "<th>Ce qu'il en est</th></tr></thead><tbody>")
+        out += [f"<tr><td>{e(a['title'] or a['id'])}</td><td>{e(date_fr(a['due']))}</td>"
+                f'<td class="num">{e(a["target_level"])}</td><td>{e(action_outcome(a))}</td></tr>'
+                for a in doc["actions"]]
+        out.append("</tbody></table>")
+    return "".join(out)
