@@ -47,6 +47,24 @@ def baseline_line(doc: Mapping[str, Any]) -> str:
                      f"{who}, vérifié le {datetime_fr(b['verified_at'])}.")
 
 
+def short_baseline_line(doc: Mapping[str, Any]) -> str:
+    """The reference in one or two lines (the review's tab): campaign, verification, comparable share."""
+    b, c = doc["baseline"], doc["criteria"]
+    who = "" if b["signer"]["authenticated"] else ", signataire non authentifié"
+    return printable(f"Référence : campagne {b['campaign'].get('label') or '?'} (niveaux dus au "
+                     f"{date_fr(b['campaign'].get('reference_date'))}{', brouillon' if b['draft'] else ''}), paquet "
+                     f"vérifié le {date_fr(b['verified_at'][:10])}{who} ; critères comparables : {c['comparable']}/"
+                     f"{c['total']} ({pct(c['share'])}).")
+
+
+def short_summary(doc: Mapping[str, Any]) -> str:
+    s, due = doc["summary"], doc["actions"]
+    return (f"Services : {counted(s['services_kept'], 'suivi')}, {counted(s['services_added'], 'ajouté')}, "
+            f"{counted(s['services_retired'], 'retiré')} · statut {s['status_up']}↑ {s['status_down']}↓ · critères "
+            f"{s['criteria_up']}↑ {s['criteria_down']}↓ · actions échues : {len(due)}, "
+            f"{counted(sum(1 for a in due if a['happened']), 'réalisée')}")
+
+
 def file_line(doc: Mapping[str, Any]) -> str:
     b = doc["baseline"]
     return printable(f"Fichier de référence : {b['file']} — {FILE_STATES[b['file_state']]}.")

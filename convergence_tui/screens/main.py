@@ -380,6 +380,11 @@ class MainScreen(Screen):
 
         self.app.push_screen(ExportScreen(self.session, self.app.settings, self.app.remembered))
 
+    def action_set_baseline(self) -> None:
+        from .baseline import ask_baseline
+
+        ask_baseline(self)
+
     async def action_quit(self) -> None:
         """From the palette (its commands run on this screen): the app's quit, which asks first if
         something is not saved."""
