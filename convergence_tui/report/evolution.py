@@ -48,13 +48,13 @@ def baseline_line(doc: Mapping[str, Any]) -> str:
 
 
 def short_baseline_line(doc: Mapping[str, Any]) -> str:
-    """The reference in one or two lines (the review's tab): campaign, verification, comparable share."""
+    """The reference in two lines at 80 columns (the review's tab): campaign, verification, comparable share."""
     b, c = doc["baseline"], doc["criteria"]
     who = "" if b["signer"]["authenticated"] else ", signataire non authentifié"
-    return printable(f"Référence : campagne {b['campaign'].get('label') or '?'} (niveaux dus au "
-                     f"{date_fr(b['campaign'].get('reference_date'))}{', brouillon' if b['draft'] else ''}), paquet "
-                     f"vérifié le {date_fr(b['verified_at'][:10])}{who} ; critères comparables : {c['comparable']}/"
-                     f"{c['total']} ({pct(c['share'])}).")
+    return printable(f"Référence : {b['campaign'].get('label') or '?'} (dus au "
+                     f"{date_fr(b['campaign'].get('reference_date'))}{', brouillon' if b['draft'] else ''}), vérifiée "
+                     f"le {date_fr(b['verified_at'][:10])}{who} · {c['comparable']}/{c['total']} critères comparables "
+                     f"({pct(c['share'])})")
 
 
 def short_summary(doc: Mapping[str, Any]) -> str:

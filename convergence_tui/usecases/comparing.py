@@ -156,10 +156,15 @@ def current_snapshot(session: Session) -> dict[str, Any]:
                     session.answers_document(), session.scores_document())
 
 
+def today() -> dt.date:
+    """The date the baseline's actions are due by, unless one is given (`compare --date`)."""
+    return dt.date.today()
+
+
 def comparison(session: Session, baseline: Baseline, as_of: dt.date | None = None) -> dict[str, Any]:
     """The comparison document (schemas/comparison.schema.json): the campaign now against the
     baseline; actions due on or before `as_of` (today by default)."""
-    doc = compare(baseline.snapshot, current_snapshot(session), as_of or dt.date.today())
+    doc = compare(baseline.snapshot, current_snapshot(session), as_of or today())
     return {"format": doc.pop("format"), "format_version": doc.pop("format_version"),
             "baseline": {**baseline.facts, "file_state": file_state(baseline.facts)}, **doc}
 
