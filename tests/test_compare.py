@@ -293,3 +293,53 @@ def test_no_baseline_no_evolution_sheet(cli, demo_db, tmp_path):
     assert code == 0, err
     assert "Évolution" not in openpyxl.load_workbook(tmp_path / "r.xlsx").sheetnames
     assert "Évolution depuis" not in (tmp_path / "r.html").read_text(encoding="utf-8")
+
+
+def _shot(levels: dict, actions: list, criteria=("A1", "A2", "B1")) -> dict:
+    """A snapshot by hand: one service `s` with `levels`, the plan `actions`."""
+    from convergence_tui.campaign.comparison import snapshot
+
+    answers = {"referentiel": {"id": "t", "version": "1"}, "campaign": {"region": "53", "label": "x",
+                                                                       "reference_date": "2026-12-31"},
+               "services": [{"id": "s", "criteria": {c: {"level": v} for c, v in levels.items()}}],
+               "actions": actions}
+    region = {"maturity": {"A": 50.0, "global": 50.0}, "completeness": 100.0,
+              "status_counts": {"convergent": 0, "partially_convergent": 1, "non_convergent": 0}}
+    scores = {"region": region, "services": [{"id": "s", "name": "S", "category": "K", "status": "partially_convergent",
+                                              "level": 1, "maturity": {"A": 50.0, "global": 50.0}}]}
+    return snapshot([(c, "A") for c in criteria], [("A", "Axe")], answers, scores)
+
+
+def _action(aid: str, status: str, covers=(("s", "A1"),), due="2027-01-31", target=3) -> dict:
+    return {"id": aid, "title": aid, "due": due, "target_level": target, "status": status,
+            "covers": [{"service": s, "criterion": c} for s, c in covers]}
+
+
+def test_what_counts_as_happened_and_how_levels_move():
+    import datetime as dt
+
+    from convergence_tui.campaign.comparison import compare
+
+    then = _shot({"A1": 1, "A2": 2, "B1": 4},
+                 [_action("done-reached", "planned"), _action("done-only", "in_progress", (("s", "A2"),), target=4),
+                  _action("reached-only", "planned", (("s", "A1"),), target=2), _action("gone", "planned"),
+                  _action("abandoned", "abandoned"), _action("later", "planned", due="2028-01-31"),
+                  _action("elsewhere", "planned", (("x", "A1"),))])
+    now = _shot({"A1": 3, "B1": "NA"},
+                [_action("done-reached", "done"), _action("done-only", "done", (("s", "A2"),), target=4),
+                 _action("reached-only", "in_progress", (("s", "A1"),), target=2), _action("abandoned", "done"),
+                 _action("later", "done", due="2028-01-31"), _action("elsewhere", "planned", (("x", "A1"),))])
+    doc = compare(then, now, dt.date(2027, 6, 30))
+    rows = {c["criterion"]: (c["baseline"], c["current"], c["change"]) for c in doc["services"][0]["criteria"]}
+    # A missing answer counts 0 (DESIGN.md §4): A2 went down; NA is not on the scale.
+    assert rows == {"A1": (1, 3, "up"), "A2": (2, None, "down"), "B1": (4, "NA", "other")}
+    actions = {a["id"]: (a["status"]["current"], a["reached"], a["happened"]) for a in doc["actions"]}
+    assert actions == {"done-reached": ("done", True, True), "done-only": ("done", False, True),
+                       "reached-only": ("in_progress", True, True), "gone": (None, True, True),
+                       "elsewhere": ("planned", None, False)}  # abandoned then, or due later: not due
+    from convergence_tui.report.evolution import action_outcome
+
+    outcome = {a["id"]: action_outcome(a) for a in doc["actions"]}
+    assert outcome["done-only"] == "déclarée faite, niveau promis non atteint"
+    assert outcome["gone"] == "niveau promis atteint (action supprimée depuis)"
+    assert outcome["elsewhere"] == "non réalisée (statut : prévue)"
