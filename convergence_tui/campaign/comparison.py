@@ -18,6 +18,7 @@ import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from ..scoring.document import ratio_round
 from .formats import entry_covers
 
 FORMAT = "convergence-comparison"
@@ -121,7 +122,7 @@ def compare(then: Mapping[str, Any], now: Mapping[str, Any], as_of: dt.date) -> 
         "as_of": as_of.isoformat(),
         "current": {"campaign": dict(now["campaign"]), "referentiel": dict(now["referentiel"])},
         "criteria": {"comparable": len(comparable), "total": union,
-                     "share": round(100 * len(comparable) / union, 1) if union else 100.0,
+                     "share": ratio_round(100 * len(comparable), union, 1) if union else 100.0,
                      "only_baseline": [c for c in then_criteria if c not in shared],
                      "only_current": [c for c in now_criteria if c not in shared]},
         "region": {
