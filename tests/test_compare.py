@@ -343,3 +343,13 @@ def test_what_counts_as_happened_and_how_levels_move():
     assert outcome["done-only"] == "déclarée faite, niveau promis non atteint"
     assert outcome["gone"] == "niveau promis atteint (action supprimée depuis)"
     assert outcome["elsewhere"] == "non réalisée (statut : prévue)"
+
+
+def test_a_category_change_is_said():
+    from convergence_tui.report.evolution import service_change
+
+    same = {"change": "same", "baseline": "convergent", "current": "convergent"}
+    row = {"state": "kept", "category": {"baseline": "COORD", "current": "ORIENT"}, "status": same,
+           "level": {"change": "same", "baseline": 2, "current": 2},
+           "maturity": {"global": {"baseline": 50.0, "current": 50.0}}, "criteria": []}
+    assert service_change(row) == "catégorie COORD → ORIENT"

@@ -127,6 +127,9 @@ def service_change(s: Mapping[str, Any]) -> str:
     if s["state"] == "retired":
         return f"retiré (était {STATUS_LABELS[st['baseline']]}, niveau {lv['baseline']})"
     parts = []
+    cat = s["category"]
+    if cat["baseline"] != cat["current"]:
+        parts.append(f"catégorie {cat['baseline'] or '—'} → {cat['current'] or '—'}")
     if st["change"] != "same":
         parts.append(f"{STATUS_SHORT[st['baseline']]} → {STATUS_SHORT[st['current']]}")
     if lv["change"] != "same":
