@@ -13,7 +13,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from benchmarks import bench_core, bench_export, bench_report, bench_startup
+from benchmarks import bench_compare, bench_core, bench_export, bench_report, bench_startup
 from benchmarks.common import ACTIONS, SERVICES, git_rev, large_campaign, machine
 
 
@@ -37,6 +37,8 @@ def main() -> None:
     bench_export.run(db)
     print("\nReports (convergence report)")
     bench_report.run(db)
+    print("\nCompare with the previous campaign (convergence compare)")
+    bench_compare.run(db)
 
 
 

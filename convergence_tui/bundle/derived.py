@@ -15,11 +15,15 @@ from ..campaign.rebuilt import Rebuilt
 DERIVED_ENTRIES = ("plan.csv", "rapport.html", "services.csv")
 
 
-def report_bytes(rebuilt: Rebuilt, claims: Mapping[str, Any], blockers: list[Problem]) -> bytes:
+def report_bytes(rebuilt: Rebuilt, claims: Mapping[str, Any], blockers: list[Problem],
+                 comparison: Mapping[str, Any] | None = None) -> bytes:
+    """`comparison`: given by `convergence report` only. A bundle's report never carries it: it
+    would say more than the bundle's data, and a verifier, who has no baseline, could not
+    regenerate it."""
     from ..report import html
     from ..report.data import report_data
 
-    return html.render(report_data(rebuilt, claims, blockers if claims["draft"] else []))
+    return html.render(report_data(rebuilt, claims, blockers if claims["draft"] else [], comparison))
 
 
 def derived_entries(

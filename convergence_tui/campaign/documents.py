@@ -1,4 +1,4 @@
-"""Shapes of the two machine documents (DESIGN.md §5).
+"""Shapes of the machine documents (DESIGN.md §5): answers, scores, and the comparison (§9).
 
 These models are the single description of each document: import and verify
 validate with them, and the JSON Schemas in `schemas/` are generated from them
@@ -206,8 +206,152 @@ class ScoresDocument(Doc):
     )
 
 
+# --- the comparison document (`convergence compare --json`, campaign/comparison.py) -----------------
+
+Change = Literal["up", "down", "same", "other"]
+Status = Literal["convergent", "partially_convergent", "non_convergent"]
+AnswerLevel = int | Literal["NA"] | None
+
+
+class PercentPair(Doc):
+    baseline: Percent
+    current: Percent
+
+
+class MaturityChange(PercentPair):
+    delta: float | None = Field(description="Maintenant moins référence, en points ; null si l'un manque")
+
+
+class CountPair(Doc):
+    baseline: int = Field(ge=0)
+    current: int = Field(ge=0)
+
+
+class TextPair(Doc):
+    baseline: str | None
+    current: str | None
+
+
+class StatusChange(Doc):
+    baseline: Status | None
+    current: Status | None
+    change: Change
+
+
+class LevelChange(Doc):
+    baseline: int | None = Field(ge=0, le=3)
+    current: int | None = Field(ge=0, le=3)
+    change: Change
+
+
+class CriterionChange(Doc):
+    criterion: str
+    baseline: AnswerLevel = Field(description="Niveau alors : 0 à max, « NA », null si non renseigné")
+    current: AnswerLevel
+    change: Change = Field(description="« other » : NA d'un côté seulement (pas sur l'échelle)")
+
+
+class ServiceComparison(Doc):
+    id: str
+    name: str
+    state: Literal["kept", "added", "retired"] = Field(description="Services appariés par identifiant seulement")
+    same_name_as: str | None = Field(description="Service ajouté : l'id d'un service retiré de même nom")
+    category: TextPair
+    status: StatusChange
+    level: LevelChange
+    maturity: dict[str, PercentPair]
+    criteria: list[CriterionChange] = Field(description="Critères comparables renseignés d'un côté au moins")
+
+
+class ActionStatusPair(Doc):
+    baseline: str
+    current: str | None = Field(description="null : l'action n'existe plus")
+
+
+class ActionDue(Doc):
+    id: str
+    title: str | None
+    due: str
+    target_level: int | None
+    covers: int = Field(ge=0)
+    status: ActionStatusPair
+    reached: bool | None = Field(description="Chaque écart couvert encore comparable a le niveau promis ; null : "
+                                             "aucun ne l'est")
+    happened: bool = Field(description="Faite maintenant, ou niveau promis atteint")
+
+
+class Signer(Doc):
+    subject: str
+    certificate_sha256: str
+    authenticated: bool
+
+
+class BaselineFacts(Doc):
+    file: str
+    sha256: str
+    size: int = Field(ge=0)
+    verified_at: str
+    created_at: str
+    draft: bool
+    campaign: CampaignInfo
+    referentiel: RefId
+    signer: Signer
+    file_state: Literal["present", "changed", "missing"]
+
+
+class CurrentFacts(Doc):
+    campaign: CampaignInfo
+    referentiel: RefId
+
+
+class CriteriaShare(Doc):
+    comparable: int = Field(ge=0)
+    total: int = Field(ge=0, description="Critères des deux questionnaires réunis")
+    share: float = Field(ge=0, le=100)
+    only_baseline: list[str]
+    only_current: list[str]
+
+
+class StatusCountPairs(Doc):
+    convergent: CountPair
+    partially_convergent: CountPair
+    non_convergent: CountPair
+
+
+class RegionComparison(Doc):
+    maturity: dict[str, MaturityChange]
+    completeness: PercentPair
+    status_counts: StatusCountPairs
+
+
+class ComparisonSummary(Doc):
+    services_kept: int = Field(ge=0)
+    services_added: int = Field(ge=0)
+    services_retired: int = Field(ge=0)
+    status_up: int = Field(ge=0)
+    status_down: int = Field(ge=0)
+    level_up: int = Field(ge=0)
+    level_down: int = Field(ge=0)
+    criteria_up: int = Field(ge=0)
+    criteria_down: int = Field(ge=0)
+    criteria_other: int = Field(ge=0)
+
+
+class ComparisonDocument(Doc):
+    format: Literal["convergence-comparison"]
+    format_version: Literal[1]
+    baseline: BaselineFacts
+    as_of: str = Field(description="Date AAAA-MM-JJ jusqu'à laquelle les actions de la référence étaient dues")
+    current: CurrentFacts
+    criteria: CriteriaShare
+    region: RegionComparison
+    summary: ComparisonSummary
+    services: list[ServiceComparison]
+    actions: list[ActionDue]
+
+
 SCHEMAS: dict[str, type[Doc]] = {"answers.schema.json": AnswersDocument, "answers-v1.schema.json": AnswersDocumentV1,
-                                  "scores.schema.json": ScoresDocument}
+                                  "scores.schema.json": ScoresDocument, "comparison.schema.json": ComparisonDocument}
 
 
 def schema_text(model: type[BaseModel]) -> str:

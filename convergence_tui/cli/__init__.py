@@ -30,6 +30,7 @@ from .campaign import (
     cmd_status,
 )
 from .common import resolve_db
+from .comparing import cmd_compare
 from .french import french_argparse
 from .output import _Printable
 
@@ -142,6 +143,18 @@ def build_parser() -> argparse.ArgumentParser:
                    "un fichier existant n'est jamais écrasé : rien n'est écrit)")
     _common(s, top=False)
 
+    s = _command(sub, "compare", "comparer la campagne à un paquet précédent de la région : ce qui a bougé depuis")
+    s.add_argument("baseline", nargs="?", type=Path, metavar="PAQUET", help="paquet .zip de la campagne précédente "
+                   "(la référence) : vérifié, puis retenu dans la campagne ; sans lui, la référence retenue. Pour "
+                   "en changer, donnez un autre paquet (ou, dans l'application, la palette : « Paquet de "
+                   "référence »)")
+    s.add_argument("--json", action="store_true", help="imprimer le document de comparaison")
+    s.add_argument("--date", type=_date, metavar="JJ/MM/AAAA", help="date à laquelle les actions du plan de "
+                   "référence devaient être faites (défaut : aujourd'hui)")
+    s.add_argument("--trust", type=Path, action="append", metavar="CERT.pem", help="certificat de confiance (PEM) "
+                   "pour authentifier le signataire du paquet ; répétable (défaut : le réglage trust)")
+    _common(s, top=False)
+
     s = _command(sub, "keygen", "créer une identité de signature auto-signée (pilotes, tests)")
     s.add_argument("--out", type=Path, required=True, metavar="FICHIER.p12", help="fichier .p12 à créer (le "
                    "certificat .pem est écrit à côté)")
@@ -220,5 +233,5 @@ def _dispatch(args: argparse.Namespace) -> int:
     handler = {"demo": cmd_demo, "import": cmd_import, "status": cmd_status, "signoff": cmd_signoff,
                "export": cmd_export, "verify": cmd_verify, "keygen": cmd_keygen, "migrate": cmd_migrate,
                "restore": cmd_restore, "report": cmd_report, "copy": cmd_copy,
-               "merge": cmd_merge}[args.command]
+               "merge": cmd_merge, "compare": cmd_compare}[args.command]
     return handler(args)

@@ -118,16 +118,9 @@ def trust_anchors(args: argparse.Namespace):
     if args.trust:
         return load_trust(args.trust, "--trust")
     from ..config import Settings
+    from ..usecases.comparing import trust_from_settings
 
-    settings = Settings.load()
-    if settings.problem:
-        # It may name the trust anchors: verifying without them would say "not authenticated" where
-        # the person expects "authenticated", and a script would take the bundle. Stop instead.
-        raise UserError(f"{settings.problem} Ses certificats de confiance (réglage trust) ne peuvent donc pas être "
-                        "lus : corrigez-le, ou donnez les certificats avec --trust.")
-    if not settings.trust:
-        return None
-    return load_trust([settings.path_of(t) for t in settings.trust], f"réglage trust de {settings.origin}")
+    return trust_from_settings(Settings.load())
 
 
 def load_settings(unread: str):

@@ -26,9 +26,11 @@ def _by_service(entry: Mapping[str, Any]) -> dict[str, list[str]]:
     return out
 
 
-def report_data(rebuilt: Rebuilt, claims: Mapping[str, Any], missing: list[Problem]) -> dict[str, Any]:
+def report_data(rebuilt: Rebuilt, claims: Mapping[str, Any], missing: list[Problem],
+                comparison: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """`claims`: the manifest without its file list (created_at, draft, validation, signer,
-    referentiel); `missing`: what blocks a final export, listed in a draft's report."""
+    referentiel); `missing`: what blocks a final export, listed in a draft's report; `comparison`:
+    the comparison with the baseline (`convergence report` only, never a bundle's report)."""
     ref = rebuilt.ref
     answers, scores = rebuilt.answers, rebuilt.scores_doc
     info = answers["campaign"]
@@ -97,6 +99,7 @@ def report_data(rebuilt: Rebuilt, claims: Mapping[str, Any], missing: list[Probl
                      "rows": [{"name": r.name, "cells": r.cells, "reached_on": r.reached_on} for r in rows]},
         "missing": [p.message for p in missing],
         "plan": plan_items(ref, answers, numbered),
+        "comparison": comparison,
     }
 
 

@@ -164,6 +164,10 @@ def render(d: Mapping[str, Any]) -> bytes:
         f'<div class="card"><b class="{k}">{counts[k]}</b>{e(STATUS_LABELS[k])}</div>' for k in counts)
         + f'<div class="card"><b>{e(pct(region["completeness"]))}</b>complétude</div></div>')
     out.append("<h3>Maturité par axe</h3>" + bar_chart(axes, region["maturity"]))
+    if d.get("comparison"):  # `convergence report` with a baseline set; never a bundle's report
+        from .evolution import html_section
+
+        out.append(html_section(d["comparison"], axes))
 
     out.append("<h2>Services</h2><table><thead><tr><th>Service</th><th>Catégorie</th><th>Statut</th>"
                "<th class=\"num\">Niv.</th>" + "".join(f'<th class="num">{e(a)}</th>' for a, _ in axes)

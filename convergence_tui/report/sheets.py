@@ -3,7 +3,7 @@ as the HTML report: the campaign read back from its answers document and scored 
 Pure; `report/xlsx.py` writes them with XlsxWriter.
 
 One function per sheet, listed in `SHEETS` in the workbook's order: a sheet is added by writing its
-function and naming it there (the « Évolution » sheet, when a baseline campaign is set, comes next).
+function and naming it there (the « Évolution » sheet is there only when a baseline campaign is set).
 Values are what a spreadsheet should hold: numbers as numbers, dates as dates, percentages as
 fractions (0.438, shown 43,8 %), choices by their labels; text is made inert by the writer.
 """
@@ -70,6 +70,7 @@ class Source:
     rebuilt: Rebuilt
     claims: Mapping[str, Any]
     missing: list[Problem]
+    comparison: Mapping[str, Any] | None = None  # with the baseline, when one is set (« Évolution »)
 
     @property
     def answers(self) -> Mapping[str, Any]:
@@ -305,9 +306,35 @@ def finances_sheet(src: Source) -> Sheet:
     return _service_items(src, "finance", "finances", "Finances")
 
 
-SHEETS: list[Callable[[Source], Sheet]] = [region_sheet, services_sheet, grid_sheet, gaps_sheet, blockers_sheet,
-                                           plan_sheet, indicators_sheet, finances_sheet]
+def evolution_sheet(src: Source) -> Sheet | None:
+    """One row per service then and now (matched by id), when a baseline is set: what moved."""
+    from .evolution import service_change
+
+    doc = src.comparison
+    if doc is None:
+        return None
+    states = {"kept": "suivi", "added": "ajouté", "retired": "retiré"}
+    columns = [Column("Identifiant"), Column("Service"), Column("Depuis la référence"),
+               Column("Statut (référence)"), Column("Statut (maintenant)"), Column("Niveau (référence)", INT),
+               Column("Niveau (maintenant)", INT), Column("Maturité globale (référence)", PERCENT),
+               Column("Maturité globale (maintenant)", PERCENT), Column("Critères en hausse", INT),
+               Column("Critères en baisse", INT), Column("Ce qui a changé", LONG)]
+    rows = []
+    for s in doc["services"]:
+        status, level, glob = s["status"], s["level"], s["maturity"]["global"]
+        rows.append([s["id"], s["name"], states[s["state"]],
+                     STATUS_LABELS.get(status["baseline"] or ""), STATUS_LABELS.get(status["current"] or ""),
+                     level["baseline"], level["current"], percent(glob["baseline"]), percent(glob["current"]),
+                     sum(1 for c in s["criteria"] if c["change"] == "up"),
+                     sum(1 for c in s["criteria"] if c["change"] == "down"), service_change(s)])
+    return Sheet("Évolution", columns, rows)
+
+
+SHEETS: list[Callable[[Source], Sheet | None]] = [region_sheet, services_sheet, grid_sheet, gaps_sheet,
+                                                  blockers_sheet, plan_sheet, indicators_sheet, finances_sheet,
+                                                  evolution_sheet]
 
 
 def workbook_sheets(src: Source) -> list[Sheet]:
-    return [make(src) for make in SHEETS]
+    """The sheets that apply (« Évolution » only with a baseline)."""
+    return [sheet for make in SHEETS if (sheet := make(src)) is not None]

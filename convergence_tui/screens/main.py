@@ -397,6 +397,11 @@ class MainScreen(Screen):
     def action_merge_copy(self) -> None:
         self.action_merge(ask_file=True)
 
+    def action_set_baseline(self) -> None:
+        from .baseline import ask_baseline
+
+        ask_baseline(self)
+
     async def action_quit(self) -> None:
         """From the palette (its commands run on this screen): the app's quit, which asks first if
         something is not saved."""

@@ -29,6 +29,7 @@ TABS = (
     ("plan", "Plan"),
     ("timeline", "Calendrier"),
     ("blockers", "Freins"),
+    ("evolution", "Évolution"),
 )
 SORTS = (("nom", lambda r: (r.figures["name"] or "").lower()),
          ("statut", lambda r: ("non_convergent", "partially_convergent", "convergent").index(r.figures["status"])),
@@ -88,6 +89,15 @@ class ReviewScreen(Screen):
     def action_close(self) -> None:
         self.dismiss(None)
 
+    def action_set_baseline(self) -> None:
+        from .baseline import ask_baseline
+
+        ask_baseline(self)
+
+    async def on_screen_resume(self) -> None:
+        if TABS[self.tab][0] == "evolution":  # a baseline may have been set meanwhile (its dialog, the palette)
+            await self.show_tab(self.tab)
+
     async def action_sort(self) -> None:
         if TABS[self.tab][0] == "services":
             self.sort = (self.sort + 1) % len(SORTS)
@@ -131,6 +141,11 @@ class ReviewScreen(Screen):
         from .review_plan import PlanTab
 
         return PlanTab(self.session, readonly=self.readonly)
+
+    def _tab_evolution(self) -> Vertical:
+        from .review_evolution import EvolutionTab
+
+        return EvolutionTab(self.session)
 
     def _tab_services(self) -> Vertical:
         name, key = SORTS[self.sort]

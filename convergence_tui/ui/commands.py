@@ -73,8 +73,8 @@ APP = (
             "Revenir à la réponse manquante ou invalide précédente.", show=False, palette=True),
     Command("undo", "ctrl+z", "undo", "Annuler", "Annuler la dernière modification (depuis le journal).",
             palette=True),
-    Command("review", "r", "review", "Revue", "Revue : complétude, services, plan, calendrier, freins, validation.",
-            palette=True),
+    Command("review", "r", "review", "Revue",
+            "Revue : complétude, services, plan, calendrier, freins, évolution, validation.", palette=True),
     Command("export", "e", "export", "Exporter", "Exporter le paquet signé (brouillon possible) pour l'ANS.",
             palette=True),
     Command("merge", "m", "merge", "Fusion",
@@ -82,6 +82,9 @@ APP = (
     Command("merge_copy", "M", "merge_copy", "Fusionner une copie",
             "Fusionner la copie d'un coéquipier (chemin du fichier ; la copie n'est jamais modifiée).",
             show=False, palette=True),
+    Command("baseline", "ctrl+r", "set_baseline", "Paquet de référence",
+            "Choisir ou changer le paquet de référence (la campagne précédente de la région) : l'onglet Évolution "
+            "de la revue compare la campagne avec lui.", show=False, palette=True),
     Command("focus_sections", "escape", "back", "Retour", "Revenir en arrière (liste, puis sections).", show=False),
     Command("quit", "ctrl+q", "quit", "Quitter",
             "Quitter (demande d'abord si une modification n'a pas pu être enregistrée).", palette=True,
@@ -145,11 +148,13 @@ SCREENS = (
     *(
         Command(f"review_tab_{n}", str(n), f"tab({n - 1})", label, f"Onglet « {label} ».", scope="review",
                 show=False)
-        for n, label in enumerate(("Complétude", "Services", "Plan", "Calendrier", "Freins"), 1)
+        for n, label in enumerate(("Complétude", "Services", "Plan", "Calendrier", "Freins", "Évolution"), 1)
     ),
     Command("review_next_tab", "tab", "next_tab", "Onglet suivant", "Onglet suivant.", scope="review"),
     Command("review_sort", "s", "sort", "Trier", "Trier le tableau des services (nom, statut, niveau…).",
             scope="review"),
+    Command("review_baseline", "ctrl+r", "set_baseline", "Référence",
+            "Revue : choisir ou changer le paquet de référence de l'onglet Évolution.", scope="review"),
     Command("review_close", "escape,r", "close", "Fermer", "Fermer la revue.", scope="review"),
     Command("gaps_tick", "space", "tick", "Cocher", "Plan : cocher ou décocher l'écart sous le curseur.",
             scope="gaps"),

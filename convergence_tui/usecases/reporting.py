@@ -3,7 +3,9 @@ signed by nobody (DESIGN.md §9).
 
 Both are made as a bundle's report is: from the answers document read back and scored
 (campaign/rebuilt.py), the HTML by the very function that writes a bundle's `rapport.html`
-(bundle/derived.report_bytes), so that what a team reads before exporting is what the ANS will read.
+(bundle/derived.report_bytes), so that what a team reads before exporting is what the ANS will read —
+plus, when a baseline is set (usecases/comparing.py), the comparison with it: a section of the HTML
+report and the workbook's « Évolution » sheet, which a bundle's report does not carry.
 Each file is written whole or not at all (paths.write_whole: 0600, temporary name, then renamed),
 never over an existing file unless asked (`replace`).
 """
@@ -68,7 +70,9 @@ def report_source(session: Session, created: dt.datetime | None = None) -> Sourc
     meta, _ = campaign_meta(session, answers, bool(missing))
     claims = {"created_at": utc_stamp(created or created_now()), "draft": bool(missing),
               "validation": meta["validation"], "signer": None, "referentiel": meta["referentiel"]}
-    return Source(rebuilt, claims, missing)
+    from .comparing import campaign_comparison
+
+    return Source(rebuilt, claims, missing, campaign_comparison(session))
 
 
 def write_reports(session: Session, *, html: Path | None = None, xlsx: Path | None = None, replace: bool = False,
@@ -81,7 +85,7 @@ def write_reports(session: Session, *, html: Path | None = None, xlsx: Path | No
     if html is not None:
         from ..bundle.derived import report_bytes
 
-        made.append((html, "rapport HTML", report_bytes(src.rebuilt, src.claims, src.missing)))
+        made.append((html, "rapport HTML", report_bytes(src.rebuilt, src.claims, src.missing, src.comparison)))
     if xlsx is not None:
         from ..report.xlsx import workbook
 

@@ -315,6 +315,12 @@ class Session(ReadsInBackground):
         self._signoffs = [*self.signoffs(), record]
         return record
 
+    def set_meta(self, **values: Any) -> None:
+        """Keep what the program remembers about the campaign (the comparison's baseline): not an
+        answer, so neither journaled nor undone, and it does not withdraw a sign-off."""
+        with self._writing():
+            self._store.set_meta(**values)
+
     def commit(self, changes: list[Change], *, op: str = "set", undoes: int | None = None,
                resolves: Sequence[int] = (), resolution: str = "") -> tuple[str, ...]:
         """Write changes and their journal rows in one transaction, then update the campaign in memory
