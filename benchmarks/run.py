@@ -13,7 +13,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from benchmarks import bench_compare, bench_core, bench_export, bench_report, bench_startup
+from benchmarks import bench_compare, bench_core, bench_export, bench_merge, bench_report, bench_startup
 from benchmarks.common import ACTIONS, SERVICES, git_rev, large_campaign, machine
 
 
@@ -39,6 +39,8 @@ def main() -> None:
     bench_report.run(db)
     print("\nCompare with the previous campaign (convergence compare)")
     bench_compare.run(db)
+    print("\nTeam merge (convergence merge)")
+    bench_merge.run(db)
 
 
 
