@@ -123,7 +123,7 @@ async def test_browser_rates_a_criterion_into_the_file(demo_db, tmp_path):
             await tab.press("2")
             await tab.wait_for(lambda s: re.search(r"URB-01 ★ 2\s", s), "le niveau 2")
             await tab.press("p", ctrl=True)  # the page keeps ctrl+p from the browser (print): the palette
-            await tab.wait_for(lambda s: "Section 1 : " in s, "la palette")
+            await tab.wait_for(lambda s: "Chercher une commande" in s and "Aide" in s, "la palette")
             for _ in range(50):
                 if level(demo_db, "svc-1", "URB-01") == 2:
                     break

@@ -618,7 +618,12 @@ async def test_first_screen_comes_before_the_scores_then_fills_in(demo_db, monke
         assert "Calcul des niveaux" in str(screen.query_one(LevelPanel).render())
         sidebar = screen.query_one(Sidebar)
         assert not any((o.id or "").startswith("service:") for o in sidebar._options)
-        # The forms are built ahead, hidden, from the campaign's answers, before the read.
+        # The forms are built ahead, hidden, from the campaign's answers, before the read (held back:
+        # waiting for them cannot let it in; a loaded machine takes a few frames).
+        for _ in range(50):
+            if ref.sections[0].id in screen.views.kept:
+                break
+            await pilot.pause(0.05)
         built = screen.views.kept.get(ref.sections[0].id, (None,))[0]
         assert isinstance(built, FormView) and not built.display
         assert await goto(pilot, "1") is built and built.display and not session.scored
