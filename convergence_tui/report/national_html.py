@@ -40,8 +40,8 @@ def maturity_chart(regions: Sequence[Mapping[str, Any]], axes: Sequence[Mapping[
     row_h, label_w, bar_w = 12 * len(keys) + 10, 190, 360
     height = 30 + row_h * len(regions)
     body = ['<g class="legend">'] + [
-        f'<rect x="{label_w + 90 * i}" y="4" width="10" height="10" fill="{AXIS_COLOURS[i % len(AXIS_COLOURS)]}"/>'
-        + _text(label_w + 90 * i + 14, 13, name, size=11) for i, name in enumerate(names)] + ["</g>"]
+        f'<rect x="{label_w + 120 * i}" y="4" width="10" height="10" fill="{AXIS_COLOURS[i % len(AXIS_COLOURS)]}"/>'
+        + _text(label_w + 120 * i + 14, 13, name, size=11) for i, name in enumerate(names)] + ["</g>"]
     for r, region in enumerate(regions):
         y0 = 26 + r * row_h
         figures = region["latest"]["figures"]["maturity"]
@@ -53,7 +53,8 @@ def maturity_chart(regions: Sequence[Mapping[str, Any]], axes: Sequence[Mapping[
             body.append(f'<rect x="{label_w}" y="{y}" width="{w}" height="10" '
                         f'fill="{AXIS_COLOURS[i % len(AXIS_COLOURS)]}"/>')
             body.append(_text(label_w + w + 4, y + 9, pct(value), size=10))
-    return _svg(label_w + bar_w + 60, height, "Maturité par axe, région par région", body)
+    return _svg(max(label_w + bar_w + 60, label_w + 120 * len(keys)), height, "Maturité par axe, région par région",
+                body)
 
 
 def status_chart(regions: Sequence[Mapping[str, Any]]) -> str:
@@ -93,7 +94,7 @@ def hbars(rows: Sequence[tuple[str, float, str]], label: str, *, colour: str = "
 def trend_chart(semesters: Sequence[Mapping[str, Any]], axes: Sequence[Mapping[str, Any]]) -> str:
     """A region across its semesters: one line per axis and a thicker one for the global maturity."""
     width, height, left, bottom = 330, 170, 34, 36
-    plot_w, plot_h = width - left - 10, height - bottom - 10
+    plot_w, plot_h = width - left - 34, height - bottom - 10  # room for the last semester's name
     n = len(semesters)
 
     def x(i: int) -> float:
@@ -214,7 +215,7 @@ def _bundles(doc: Mapping[str, Any], names: Mapping[str, str]) -> list[str]:
     out = ["<h2>Paquets</h2>"]
     if doc["rejected"]:
         out.append(f'<h3 class="refused">Refusés ({len(doc["rejected"])})</h3><ul>' + "".join(
-            f'<li><code>{e(r["bundle"])}</code> : <span class="text">{e(r["reason"])}</span></li>'
+            f'<li class="text">{e(r["reason"])}</li>'
             for r in doc["rejected"]) + "</ul>")
     if doc["superseded"]:
         out.append(f"<h3>Remplacés par un paquet plus récent ou définitif ({len(doc['superseded'])})</h3><ul>"
