@@ -6,6 +6,7 @@ from __future__ import annotations
 import shutil
 import zipfile
 from dataclasses import dataclass
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -132,3 +133,46 @@ def made_bundles(folder: Path, demo: Path) -> Made:
                 raise_service(s, sid, 1)
         bundles["93-2026.2"] = export(folder, paca, p12, EPOCH, mp, referentiel=REF_2026_2)
     return Made(folder, p12, bundles)
+
+
+class Tables(HTMLParser):
+    """The page's tables as rows of cell texts; those inside a <figure> by its caption."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.tables: list[list[list[str]]] = []
+        self.figures: dict[str, list[list[str]]] = {}
+        self._caption: str | None = None
+        self._in_caption = False
+        self._cell: list[str] | None = None
+        self.feed(text)
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "table":
+            self.tables.append([])
+        elif tag == "tr":
+            self.tables[-1].append([])
+        elif tag in ("td", "th"):
+            self._cell = []
+        elif tag == "figcaption":
+            self._in_caption, self._caption = True, ""
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th"):
+            self.tables[-1][-1].append("".join(self._cell).strip())
+            self._cell = None
+        elif tag == "figcaption":
+            self._in_caption = False
+        elif tag == "table" and self._caption is not None:
+            self.figures[self._caption] = list(self.tables[-1][1:])
+            self._caption = None
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell.append(data)
+        elif self._in_caption:
+            self._caption += data
+
+    def row(self, table: int, first: str) -> list[str]:
+        (found,) = [r for r in self.tables[table] if r and r[0] == first]
+        return found

@@ -13,7 +13,6 @@ import shutil
 import stat
 import subprocess
 import zipfile
-from html.parser import HTMLParser
 from pathlib import Path
 
 import jsonschema
@@ -25,7 +24,7 @@ from convergence_tui.referentiel.loader import parse
 from convergence_tui.referentiel.values import REGIONS
 from convergence_tui.report.format import pct
 from tests.conftest import ROOT
-from tests.national_bundles import EVIL_TEXT, OLD_BUNDLE, Made, made_bundles
+from tests.national_bundles import EVIL_TEXT, OLD_BUNDLE, Made, Tables, made_bundles
 from tests.obstacles import small_disk
 
 
@@ -154,49 +153,6 @@ def test_every_regional_figure_equals_the_bundles_scores_json(made, result):
 
 def shown(value: float) -> str:
     return pct(value).replace(" %", "\u00a0%")
-
-
-class Tables(HTMLParser):
-    """The page's tables as rows of cell texts; those inside a <figure> by its caption."""
-
-    def __init__(self, text: str) -> None:
-        super().__init__()
-        self.tables: list[list[list[str]]] = []
-        self.figures: dict[str, list[list[str]]] = {}
-        self._caption: str | None = None
-        self._in_caption = False
-        self._cell: list[str] | None = None
-        self.feed(text)
-
-    def handle_starttag(self, tag, attrs):
-        if tag == "table":
-            self.tables.append([])
-        elif tag == "tr":
-            self.tables[-1].append([])
-        elif tag in ("td", "th"):
-            self._cell = []
-        elif tag == "figcaption":
-            self._in_caption, self._caption = True, ""
-
-    def handle_endtag(self, tag):
-        if tag in ("td", "th"):
-            self.tables[-1][-1].append("".join(self._cell).strip())
-            self._cell = None
-        elif tag == "figcaption":
-            self._in_caption = False
-        elif tag == "table" and self._caption is not None:
-            self.figures[self._caption] = list(self.tables[-1][1:])
-            self._caption = None
-
-    def handle_data(self, data):
-        if self._cell is not None:
-            self._cell.append(data)
-        elif self._in_caption:
-            self._caption += data
-
-    def row(self, table: int, first: str) -> list[str]:
-        (found,) = [r for r in self.tables[table] if r and r[0] == first]
-        return found
 
 
 def test_one_row_per_region_semester_service_and_criterion(made, result):
