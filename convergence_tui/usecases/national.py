@@ -145,8 +145,8 @@ def criteria_in_gap(latest: Sequence[Checked]) -> list[dict[str, Any]]:
         for cid in c.criterion_info:
             having[cid] += 1
         info.update(c.criterion_info)
-        for _sid, cid, _axis, _level, _na, due_level, _met, gap in c.criteria:
-            if due_level is not None and not _na:
+        for _sid, cid, _axis, _level, na, due_level, _met, gap in c.criteria:
+            if due_level is not None and not na:
                 due[cid] += 1
             if gap:
                 gaps[cid] += 1
