@@ -373,3 +373,16 @@ async def test_national_page_in_headless_chromium_shows_each_region_and_its_figu
             assert value == shown(f["maturity"][a["id"]])
     assert "À faire au niveau national" in text and EVIL_TEXT in text  # shown as text
     assert "Refusés (1)" in text and "entrée modifiée" in text
+
+
+def test_a_bundle_named_twice_counts_once_and_a_copy_is_superseded(made, tmp_path):
+    bundle = made.bundles["84-final"]
+    copy = tmp_path / "copie.zip"
+    shutil.copy(bundle, copy)
+    relative = Path(os.path.relpath(bundle))
+    code, out, err = national(bundle, relative, copy, "--out", tmp_path / "n")
+    assert code == 0, err
+    assert out.startswith("Consolidation : 1 paquet retenu (1 région), 1 remplacé, 0 refusé.\n")
+    rows = query({"dir": tmp_path / "n"}, "SELECT path, kept, replaced_by, file_sha256 FROM bundles ORDER BY kept")
+    assert [(p, k, r) for p, k, r, _ in rows] == [(str(copy), 0, str(bundle)), (str(bundle), 1, None)]
+    assert rows[0][3] == rows[1][3]  # the same bytes: a copy

@@ -92,9 +92,10 @@ class Consolidation:
         return max((r.exit_code for r in self.rejected), default=0)
 
 
-def rank(c: Checked) -> tuple[bool, dt.datetime, str]:
-    """What wins among the bundles of one (region, semester): final over draft, then the latest."""
-    return not c.draft, c.created, c.path
+def rank(c: Checked) -> tuple[bool, dt.datetime]:
+    """What wins among the bundles of one (region, semester): final over draft, then the latest; of two
+    alike (a copy), the first named (the sort is stable)."""
+    return not c.draft, c.created
 
 
 def select(results: Iterable[Checked | Rejected]) -> Consolidation:
@@ -242,6 +243,17 @@ def write_files(out_dir: Path, made: dict[str, bytes]) -> list[Path]:
     return replaced
 
 
+def unique(paths: Sequence[Path]) -> list[Path]:
+    """The paths in their order, each file once (`a.zip` and `./a.zip` are one)."""
+    seen: set[Path] = set()
+    kept = []
+    for p in paths:
+        if (key := p.resolve()) not in seen:
+            seen.add(key)
+            kept.append(p)
+    return kept
+
+
 def consolidate(paths: Sequence[Path], out_dir: Path, trust: TrustAnchors | None = None,
                 compare_with: tuple[str, bytes] | None = None, *, workers: int | None = None,
                 progress: Callable[[str], None] = lambda _: None) -> National:
@@ -250,6 +262,8 @@ def consolidate(paths: Sequence[Path], out_dir: Path, trust: TrustAnchors | None
     from ..report.national_sheets import workbook
     from .national_store import database_bytes
 
+    # A shell pattern and a name given besides may name one file twice: it is verified and counted once.
+    paths = unique(paths)
     missing = [p for p in paths if not p.is_file()]
     if missing:
         raise UserError(f"paquet introuvable : {', '.join(map(str, missing))} ; vérifiez le chemin (rien n'a été "
