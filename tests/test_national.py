@@ -255,8 +255,17 @@ def test_files_private_whole_and_self_contained(result):
     ws = openpyxl.load_workbook(folder / "national.xlsx")["À faire national"]
     texts = [row[4] for row in ws.iter_rows(min_row=2, values_only=True)]
     assert "'" + EVIL_TEXT in texts
-    assert openpyxl.load_workbook(folder / "national.xlsx").sheetnames == [
-        "Régions", "Services", "Écarts nationaux", "Freins par origine", "À faire national", "Paquets"]
+    book = openpyxl.load_workbook(folder / "national.xlsx")
+    assert book.sheetnames == ["Régions", "Services", "Écarts nationaux", "Freins par origine", "À faire national",
+                               "Paquets"]
+    for ws in book.worksheets:  # the campaign workbook's writer: frozen header, filter, French headers
+        assert ws.freeze_panes == "A2" and ws.auto_filter.ref.startswith("A1:"), ws.title
+    regions = book["Régions"]
+    header = [c.value for c in regions[1]]
+    first = regions[2]
+    assert first[header.index("Maturité globale")].number_format == "0.0%"
+    assert isinstance(first[header.index("Date de référence")].value, __import__("datetime").datetime)
+    assert isinstance(first[header.index("Services")].value, int)
 
 
 def test_anyone_can_query_national_sqlite_with_the_sqlite3_command(result):
@@ -285,6 +294,8 @@ def test_trust_as_verify_has_it(made, tmp_path):
     assert query({"dir": tmp_path / "a"}, "SELECT DISTINCT trusted FROM bundles") == [(1,)]
     code, out, err = national(*bundles, "--out", tmp_path / "b", "--trust", made.folder / "autre.pem")
     assert code == 1 and "0 paquet retenu (0 région), 0 remplacé, 2 refusés." in out
+    page = (tmp_path / "b" / "national.html").read_text(encoding="utf-8")  # written all the same, saying so
+    assert "Aucun paquet retenu" in page and "Refusés (2)" in page
     verify = io.StringIO()
     with contextlib.redirect_stderr(verify):
         assert cli_main(["verify", str(bundles[0]), "--trust", str(made.folder / "autre.pem")]) == 1
