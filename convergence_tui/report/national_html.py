@@ -119,7 +119,7 @@ def trend_chart(semesters: Sequence[Mapping[str, Any]], axes: Sequence[Mapping[s
         body += [f'<circle cx="{px}" cy="{py}" r="{stroke + 0.5}" fill="{colour}"/>' for px, py in points]
     step = max(1, (n + 5) // 6)  # at most about six semester names under the axis
     body += [_text(x(j), height - bottom + 16, s["semester"], size=10, anchor="middle")
-             for j, s in enumerate(semesters) if j % step == 0 or j == n - 1]
+             for j, s in enumerate(semesters) if (n - 1 - j) % step == 0]  # the latest always named
     return _svg(width, height, "Évolution de la maturité", body)
 
 

@@ -112,7 +112,8 @@ def check_bundle(path: str, trust: TrustAnchors | None = None,
 
     where = Path(path)
     try:
-        before = hashlib.sha256(where.read_bytes()).hexdigest()
+        with where.open("rb") as f:
+            before = hashlib.file_digest(f, "sha256").hexdigest()
         verified = verify_bundle(where, trust, compare_with=compare_with)
         ref = _questionnaire(where, verified.manifest["referentiel"]["sha256"])
     except UserError as exc:
