@@ -58,7 +58,8 @@ def check_all(paths: Sequence[Path], trust: TrustAnchors | None = None,
         return [check_bundle(n, trust, compare_with) for n in names]
     from concurrent.futures import ProcessPoolExecutor
 
-    # Loaded before the pool starts: forked workers begin with verify's modules (pyhanko, pydantic…) in place.
+    # Loaded before the pool starts: forked workers begin with verify's own modules and pydantic in place
+    # (pyhanko is imported by each worker at its first signature, in parallel).
     from ..bundle import verify as _verify
     from ..scoring import engine as _engine
 
