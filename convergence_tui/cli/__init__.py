@@ -134,6 +134,17 @@ def build_parser() -> argparse.ArgumentParser:
                    "régénéré depuis les données du paquet (un seul paquet)")
     _common(s, top=False)
 
+    s = _command(sub, "national", "côté ANS : vérifier des paquets régionaux et les consolider (national.sqlite, "
+                 "national.html, national.xlsx)")
+    s.add_argument("bundles", type=Path, nargs="+", metavar="PAQUET", help="paquets .zip des régions (tous les "
+                   "semestres) ; chacun est vérifié comme par « convergence verify »")
+    s.add_argument("--out", type=Path, required=True, metavar="DOSSIER", help="dossier où écrire national.sqlite, "
+                   "national.html et national.xlsx (créé s'il n'existe pas ; ces fichiers y sont remplacés)")
+    s.add_argument("--trust", type=Path, action="append", metavar="CERT.pem", help="certificat de confiance (PEM) : "
+                   "la racine de l'autorité des signataires ; répétable (défaut : le réglage trust)")
+    s.add_argument("--json", action="store_true", help="imprimer le document national (chiffres de chaque région)")
+    _common(s, top=False)
+
     s = _command(sub, "report", "écrire le rapport HTML ou le classeur de la campagne, sans signature")
     s.add_argument("--html", type=Path, metavar="FICHIER.html", help="rapport HTML : le même que celui du paquet "
                    "signé, tiré du fichier de campagne")
@@ -226,6 +237,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         return run_app(resolve_db(args), args.referentiel, review=args.review)
     if args.command == "referentiel":
         return cmd_referentiel_check(args)
+    if args.command == "national":
+        from .national import cmd_national
+
+        return cmd_national(args)
     if args.command == "serve":  # aiohttp and textual-serve: loaded only for this command
         from .serve import cmd_serve
 
