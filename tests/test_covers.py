@@ -401,7 +401,7 @@ async def test_escape_from_a_blocker_made_in_the_grid_goes_back_to_its_gap(demo_
 
     async with running(demo_db, size=(80, 24)) as (app, pilot):
         grid = await goto(pilot, "4")
-        grid.table.action_cursor(5)
+        grid.focus_criterion([r for r in grid.rows if r.state == "gap"][-1].criterion.id)  # b needs a gap
         await pilot.pause()
         cid, sid = grid.current().criterion.id, grid.service_id
         await pilot.press("b")

@@ -178,6 +178,26 @@ def test_recent_changes_say_undos_and_deletions(demo_db):
         assert "annul" not in siret.where and created.scope == action
 
 
+def test_a_merge_and_its_undo_name_the_copy(demo_db, tmp_path):
+    """The opening view said « fusion de ? (annulation) » once a merge was undone (the undo row holds
+    the merge's marker as its old value), and named a teammate's answer for the merge itself."""
+    from convergence_tui.usecases.copying import copy_campaign
+    from convergence_tui.usecases.merging import merge
+    from convergence_tui.usecases.overview import recent_places
+
+    paul = tmp_path / "paul.sqlite"
+    copy_campaign(demo_db, paul)
+    with Session.open(paul, author="Paul") as s:
+        s.set_answer(CAMPAIGN, "siret", "73282932000074")
+    with Session.open(demo_db, author="Camille") as s:
+        merge(s, paul)
+        (merged,) = recent_places(s, 1)
+        assert merged.where == f"fusion de {paul}" and merged.who == "Camille"
+        s.undo()
+        undone, again = recent_places(s, 2)
+        assert undone.where == f"fusion de {paul} (annulation)" and again.where == merged.where
+
+
 async def test_the_opening_view_lists_the_last_changes(demo_db):
     with Session.open(demo_db) as s:
         s.set_answer(CAMPAIGN, "siret", "73282932000074")

@@ -294,6 +294,40 @@ def test_another_campaign_a_damaged_file_or_a_newer_schema_exit_2_and_nothing_is
     assert fingerprint(ours)[0] == before[0]
 
 
+def test_a_file_that_cannot_be_a_copy_is_said_in_the_words_of_a_merge(complete_db, tmp_path, cli):
+    """A typo, a folder, an empty or foreign file given to merge: not « lancez convergence pour le créer »,
+    « --db » or « ancien format, ouvrez-la en écriture » (the words of opening a campaign), but what to fix."""
+    ours, _theirs = pair(complete_db, tmp_path)
+    empty = tmp_path / "vide.sqlite"
+    empty.touch()
+    plain = tmp_path / "autre-base.sqlite"
+    conn = sqlite3.connect(plain)
+    conn.execute("create table t (x)")
+    conn.commit()
+    conn.close()
+    text = tmp_path / "notes.txt"
+    text.write_text("pas une campagne")
+    before = fingerprint(ours)
+    for path, words in ((tmp_path / "paul.sqlit", "fichier introuvable ; vérifiez le chemin"),
+                        (tmp_path, "c'est un dossier"), (empty, "n'est pas une campagne"),
+                        (plain, "n'est pas une campagne"), (text, "n'est pas une campagne")):
+        code, _, err = cli("merge", "--referentiel", MINI, "--db", ours, path)
+        assert code == 2 and words in err and "convergence copy" in err, (path, err)
+        assert "--db" not in err and "pour le créer" not in err and "ancien format" not in err, err
+        assert "Traceback" not in err
+    assert fingerprint(ours)[0] == before[0] and empty.stat().st_size == 0
+
+
+def test_a_copy_named_from_the_home_folder_is_found(complete_db, tmp_path, monkeypatch):
+    """« ~/… » typed in the TUI's prompt: no shell expands it, the merge does."""
+    ours, theirs = pair(complete_db, tmp_path)
+    edit(theirs, "Paul", (services(theirs)[0], "name", "Annuaire (Paul)"))
+    monkeypatch.setenv("HOME", str(tmp_path))
+    with Session.open(ours, MINI, author="Anne") as s:
+        assert merge(s, "~/paul.sqlite").taken
+    assert value(ours, services(ours)[0], "name") == "Annuaire (Paul)"
+
+
 def test_merge_needs_a_file_or_prefer(complete_db, cli):
     code, _, err = cli("merge", "--referentiel", MINI, "--db", complete_db)
     assert code == 2 and "FICHIER" in err

@@ -128,10 +128,15 @@ async def test_a_copy_merged_from_the_palette_entry(complete_db, tmp_path):
         assert isinstance(screen, MergeScreen) and len(screen.rows) == 3
         await pilot.press("f")
         await pilot.pause(0.1)
-        await type_text(pilot, str(tmp_path / "absent.sqlite"))
+        await type_text(pilot, str(tmp_path / "paul.sqlit"))  # a typo
         await pilot.press("enter")
         await pilot.pause(0.2)
-        assert isinstance(app.screen, MergeScreen) and len(screen.rows) == 3  # said, nothing changed
+        assert len(screen.rows) == 3  # said, nothing changed; asked again with the path as typed
+        assert isinstance(app.screen, PathPrompt)
+        assert app.screen.query_one("#path-input").value == str(tmp_path / "paul.sqlit")
+        await pilot.press("escape")  # given up: back to the conflicts
+        await pilot.pause(0.2)
+        assert app.screen is screen
         await pilot.press("escape")
         await pilot.pause(0.2)
         await pilot.press("ctrl+z")  # the whole merge, one step

@@ -488,8 +488,7 @@ async def test_blocker_from_gap_in_one_key(demo_db):
         assert isinstance(view, ItemsView) and view.section.item == "blocker"
         item = view.editing
         assert app.session.data.covers_of(item) == ((sid, "URB-04"),)
-        await pilot.press("escape")
-        await pilot.press("4")
+        await pilot.press("escape")  # back to the grid, on the gap (a « 4 » here would rate URB-04)
         await pilot.pause()
         app.screen.current_view().focus_criterion("URB-04")
         await pilot.press("a")
@@ -497,6 +496,26 @@ async def test_blocker_from_gap_in_one_key(demo_db):
         view = app.screen.current_view()
         assert view.section.item == "action"
         assert app.session.data.value(view.editing, "target_level") == 4
+
+
+async def test_b_and_a_on_a_row_that_is_no_gap_create_nothing(demo_db):
+    """After rating a gap the cursor moves on, often to a met row: `b` there made an empty blocker
+    covering a met criterion, ticked but hidden (the checklist lists gaps only). Now it says why."""
+    async with running(demo_db, size=(80, 24), notifications=True) as (app, pilot):
+        await pilot.press("4")
+        await pilot.pause()
+        grid = app.screen.current_view()
+        met = next(r for r in grid.rows if r.state == "met")
+        before = {kind: len(app.session.data.live_ids(kind)) for kind in ("blocker", "action")}
+        for key in ("b", "a"):
+            grid.focus_criterion(met.criterion.id)
+            await pilot.press(key)
+            await pilot.pause(0.2)
+            assert app.screen.current_view() is grid
+        assert {kind: len(app.session.data.live_ids(kind)) for kind in ("blocker", "action")} == before
+        said = [n.message for n in app._notifications]
+        assert any(f"{met.criterion.id} n'est pas un écart ici (✓ atteint)" in m and "Rien n'a été créé" in m
+                   for m in said), said
 
 
 async def test_sidebar_follows_a_blocker_added_from_the_grid(demo_db):

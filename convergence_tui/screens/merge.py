@@ -138,7 +138,7 @@ class MergeScreen(Screen[bool]):
 
         self.app.push_screen(TextPrompt(f"{row.place} — la valeur à garder", row.raw_mine), done)
 
-    def action_merge_file(self) -> None:
+    def action_merge_file(self, typed: str = "") -> None:
         def chosen(path: str | None) -> None:
             if not path:
                 return
@@ -146,6 +146,7 @@ class MergeScreen(Screen[bool]):
                 done = merge(self.session, path)
             except UserError as exc:
                 self.notify(str(exc), title="Fusion impossible", severity="error", timeout=15)
+                self.action_merge_file(path)  # asked again with what was typed: a typo is one key to fix
                 return
             self.changed = self.changed or not done.changed_nothing
             # Short: at 80×24 a toast covers the conflict's details (the CLI says it all).
@@ -154,7 +155,7 @@ class MergeScreen(Screen[bool]):
 
         self.app.push_screen(PathPrompt("Fusionner la copie d'un coéquipier",
                                         "Le fichier de sa copie de cette campagne (.sqlite). Il est lu seulement, "
-                                        "jamais modifié ; la fusion s'annule d'un coup (ctrl+z)."), chosen)
+                                        "jamais modifié ; la fusion s'annule d'un coup (ctrl+z).", typed), chosen)
 
     def action_close(self) -> None:
         self.dismiss(self.changed)

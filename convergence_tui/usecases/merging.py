@@ -156,7 +156,7 @@ def merge(session: Session, other: Path | str, *, prefer: str | None = None) -> 
     session.ensure_complete()
     if session.readonly:
         raise UserError(f"{session.path} : campagne ouverte en lecture seule ; la fusion n'est pas possible.")
-    path = Path(other)
+    path = Path(other).expanduser()  # typed in the TUI, no shell expands « ~ »
     theirs = _open_theirs(session, path)
     try:
         return _merge(session, theirs, printable(str(other)), prefer)
@@ -167,7 +167,14 @@ def merge(session: Session, other: Path | str, *, prefer: str | None = None) -> 
 def _open_theirs(session: Session, path: Path) -> Store:
     if path.exists() and os.path.samefile(path, session.path):
         raise UserError(f"{path} : c'est le fichier de la campagne ouverte ; indiquez la copie d'un équipier.")
-    theirs = Store.open(path, readonly=True)
+    try:
+        theirs = Store.open(path, readonly=True)
+    except UserError:
+        # The store's own words speak of --db and of creating the file: here it is a teammate's copy.
+        problem = _not_a_copy(path)
+        if problem:
+            raise UserError(f"{printable(str(path))} : {problem}. Rien n'a été modifié.") from None
+        raise
     try:
         from ..store.sqlite import _french_sqlite_error, check_integrity
 
@@ -189,6 +196,29 @@ def _open_theirs(session: Session, path: Path) -> Store:
         theirs.close()
         raise
     return theirs
+
+
+def _not_a_copy(path: Path) -> str | None:
+    """Why `path` cannot be a teammate's copy at all (absent, a folder, not a campaign), or None."""
+    from ..store.sqlite import SQLITE_MAGIC, reader
+
+    copy = "la copie d'un coéquipier (écrite par « convergence copy »)"
+    if not path.exists():
+        return f"fichier introuvable ; vérifiez le chemin de {copy}"
+    if path.is_dir():
+        return f"c'est un dossier ; indiquez le fichier .sqlite de {copy}"
+    try:
+        with path.open("rb") as f:
+            campaign = f.read(len(SQLITE_MAGIC)) == SQLITE_MAGIC
+        if campaign:  # a SQLite file no campaign was ever written in has schema version 0
+            conn = reader(path)
+            try:
+                campaign = conn.execute("PRAGMA user_version").fetchone()[0] > 0
+            finally:
+                conn.close()
+    except (OSError, sqlite3.Error):
+        return None  # the store's own words (rights, damage) say it best
+    return None if campaign else f"ce fichier n'est pas une campagne convergence-tui ; indiquez {copy}"
 
 
 def _merge(session: Session, theirs: Store, source: str, prefer: str | None) -> Merged:

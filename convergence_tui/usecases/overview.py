@@ -347,8 +347,10 @@ def recent_places(session: Session, count: int) -> list[Resume]:
         if row.batch not in batches and len(batches) == count:
             break
         batches.setdefault(row.batch, []).append(row)
-    # An item's creation or deletion says the action best; otherwise its newest row.
-    return [place_of(session, next((r for r in rows if r.field == ITEM_FIELD), rows[0]))
+    # A merge (or its undo) is said by its own row; an item's creation or deletion says the action best;
+    # otherwise its newest row.
+    return [place_of(session, next((r for r in rows if r.field == JOURNAL_ONLY), None)
+                     or next((r for r in rows if r.field == ITEM_FIELD), rows[0]))
             for rows in batches.values()]
 
 
@@ -363,7 +365,8 @@ def place_of(session: Session, row: JournalRow) -> Resume:
         return f"{ref.sections.index(section) + 1} {section.title}"
 
     if row.field == JOURNAL_ONLY:  # a merge's own row: what it brought is in the rows around it
-        source = row.new.value.get("source", "?") if row.new and isinstance(row.new.value, dict) else "?"
+        marker = row.old if row.op == "undo" else row.new  # its undo holds the merge's marker as the old value
+        source = marker.value.get("source", "?") if marker and isinstance(marker.value, dict) else "?"
         return Resume(first.id, "", "", f"fusion de {source}{undone}", when, row.author)
     crit = split_criterion_scope(row.scope)
     if crit:

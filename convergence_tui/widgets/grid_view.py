@@ -402,6 +402,11 @@ class GridView(Vertical, SectionView):
         r = self.current()
         if r is None:
             return
+        if r.state != "gap":  # else a hidden entry: the checklist only lists gaps, so it could not be unticked
+            what = "un frein" if kind == "blocker" else "une action"
+            self.notify(f"{r.criterion.id} n'est pas un écart ici ({STATES.get(r.state, (r.state,))[0]}) : "
+                        f"{what} se décrit sur une ligne « ✗ écart ». Rien n'a été créé.", severity="warning")
+            return
         values = new_item_values(self.session, kind, [(self.service_id or "", r.criterion.id)])
         item_id = self.saver.save(AddItem(kind, values))
         if item_id:
