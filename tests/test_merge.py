@@ -339,3 +339,63 @@ def test_a_merge_into_a_read_only_campaign_is_refused(complete_db, tmp_path):
     ours, theirs = pair(complete_db, tmp_path)
     with Session.open(ours, MINI, readonly=True) as s, pytest.raises(UserError, match="lecture seule"):
         merge(s, theirs)
+
+
+def children_alive(db: Path, sid: str) -> tuple[int, int]:
+    """(live items that belong to the service, gaps of it that blockers and actions cover)."""
+    with Session.open(db, readonly=True) as s:
+        items = sum(1 for i in s.data.items.values() if not i.deleted and s.data.value(i.id, "service") == sid)
+        covered = sum(1 for i in s.data.items.values() if not i.deleted
+                      for pair in (s.data.value(i.id, "covers") or []) if pair[0] == sid)
+    return items, covered
+
+
+@pytest.mark.parametrize("choice", ["mine", "theirs"])
+def test_keeping_a_service_deleted_elsewhere_keeps_what_went_with_it(demo_db, tmp_path, choice):
+    """Paul deletes a service (its indicators, finances, blockers, actions and covered gaps go with it);
+    Anne rated it meanwhile. Keeping it keeps all of that; taking the deletion takes all of it."""
+    anne, paul = tmp_path / "anne.sqlite", tmp_path / "paul.sqlite"
+    shutil.copy(demo_db, anne)
+    copy_campaign(anne, paul)
+    with Session.open(anne, readonly=True) as s:
+        sid = s.data.live_ids("service")[1]
+    before = children_alive(anne, sid)
+    assert before[0] > 0 and before[1] > 0
+    with Session.open(paul, author="Paul") as s:
+        s.delete_item(sid)
+    with Session.open(anne, author="Anne") as s:
+        s.set_answer(f"{sid}/URB-01", "comment", "Anne y travaille")
+    with Session.open(anne, author="Anne") as s:
+        merge(s, paul)
+        (c,) = s.conflicts()
+        assert c.field == ITEM_FIELD and c.other_author == "Paul" and len(c.also) > before[0]
+        assert children_alive(anne, sid) == before  # nothing of the deletion taken before the choice
+        resolve(s, c, choice)
+    assert children_alive(anne, sid) == (before if choice == "mine" else (0, 0))
+    with Session.open(paul, author="Paul") as s:  # and Paul, merging Anne's decision, gets the same
+        assert merge(s, anne).conflicts == 0
+    assert children_alive(paul, sid) == children_alive(anne, sid)
+
+
+@pytest.mark.parametrize("choice", ["mine", "theirs"])
+def test_restoring_a_service_deleted_here_brings_back_what_went_with_it(demo_db, tmp_path, choice):
+    anne, paul = tmp_path / "anne.sqlite", tmp_path / "paul.sqlite"
+    shutil.copy(demo_db, anne)
+    copy_campaign(anne, paul)
+    with Session.open(anne, readonly=True) as s:
+        sid = s.data.live_ids("service")[1]
+    before = children_alive(anne, sid)
+    with Session.open(anne, author="Anne") as s:
+        s.delete_item(sid)
+    with Session.open(paul, author="Paul") as s:
+        s.set_answer(f"{sid}/URB-01", "comment", "Paul y travaille")
+    with Session.open(anne, author="Anne") as s:
+        merge(s, paul)
+        (c,) = s.conflicts()
+        assert c.other_author == "Paul" and c.other.value["deleted"] is False
+        resolve(s, c, choice)
+        assert s.data.is_live(sid) is (choice == "theirs")
+    assert children_alive(anne, sid) == (before if choice == "theirs" else (0, 0))
+    with Session.open(paul, author="Paul") as s:
+        assert merge(s, anne).conflicts == 0
+    assert children_alive(paul, sid) == children_alive(anne, sid)

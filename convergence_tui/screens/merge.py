@@ -93,6 +93,7 @@ class MergeScreen(Screen[bool]):
             f"  {row.mine}",
             f"L'autre ({row.theirs_by}) :",
             f"  {row.theirs}",
+            *([row.also] if row.also else []),
         ]))
 
     @on(FastTable.RowHighlighted)

@@ -8,6 +8,7 @@ merge forgets what it brought, so merging again brings it again).
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -27,9 +28,11 @@ KNOWN = (f"from journal where op != 'migrate' and batch not in ({UNDONE_MERGES})
 OPEN = (f"batch not in ({UNDONE}) and (resolved_batch is null or resolved_batch in ({UNDONE}))")
 
 
-# A row a file knows: (identity, scope, field, at, author, seq). Plain tuples: a campaign's journal has
+# A row a file knows: (identity, scope, field, at, author, seq, batch). Plain tuples: a campaign's journal has
 # tens of thousands of rows, read on each merge.
-Known = tuple[str, str, str, str, str, int]
+Known = tuple[str, str, str, str, str, int, int]
+# The rest of a deletion, carried by the conflict on the item: (scope, field, value) to write with it.
+Also = tuple[tuple[str, str, Cell | None], ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +45,7 @@ class Conflict:
     other_author: str
     other_at: str
     source: str
+    also: Also = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +62,7 @@ class NewConflict:
     when: str
     direct: bool = True
     settled: bool = False
+    also: Also = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +81,7 @@ class Record:
 def known(store: Store) -> list[Known]:
     """The rows the file knows, oldest first."""
     rows: list[Known] = store.conn.execute(
-        f"select coalesce(origin, uuid), scope, field, at, author, seq {KNOWN} order by seq").fetchall()
+        f"select coalesce(origin, uuid), scope, field, at, author, seq, batch {KNOWN} order by seq").fetchall()
     return rows
 
 
@@ -116,18 +121,47 @@ def values(store: Store, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str
 
 def open_conflicts(store: Store) -> list[Conflict]:
     rows = store.conn.execute(
-        "select id, uuid, scope, field, other, other_author, other_at, source from conflicts "
+        "select id, uuid, scope, field, other, other_author, other_at, source, also from conflicts "
         f"where {OPEN} order by id")
-    return [Conflict(i, u, s, f, _load(o), a, at, src) for i, u, s, f, o, a, at, src in rows]
+    return [Conflict(i, u, s, f, _load(o), a, at, src, _load_also(also))
+            for i, u, s, f, o, a, at, src, also in rows]
+
+
+def _dump_also(also: Also) -> str | None:
+    return json.dumps([[s, f, _dump(c)] for s, f, c in also], ensure_ascii=False) if also else None
+
+
+def _load_also(text: str | None) -> Also:
+    return tuple((s, f, _load(c)) for s, f, c in json.loads(text)) if text else ()
+
+
+def last_batch(store: Store, key: tuple[str, str]) -> int | None:
+    """The batch of this file's own latest change of an answer (a teammate's row recorded here is not)."""
+    row = store.conn.execute("select batch from journal where scope = ? and field = ? and op != 'merged' "
+                             "order by seq desc limit 1", list(key)).fetchone()
+    return row[0] if row else None
+
+
+def batch_rows(store: Store, batch: int) -> list[tuple[str, str, Cell | None, Cell | None]]:
+    """(scope, field, old, new) of the rows of one batch, oldest first."""
+    rows = store.conn.execute("select scope, field, old, new from journal where batch = ? and op != 'merged' "
+                              "order by seq", [batch])
+    return [(s, f, _load(o), _load(n)) for s, f, o, n in rows]
 
 
 def last_changes(store: Store, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], tuple[str, str]]:
     """(author, at) of the latest journal row of each answer (an undo or a merge is one too)."""
     found = {}
     for scope, field in keys:
-        # A teammate's row recorded here by a merge did not set the value this file holds.
-        row = store.conn.execute("select author, at from journal where scope = ? and field = ? and op != 'merged' "
-                                 "order by seq desc limit 1", [scope, field]).fetchone()
+        # A teammate's row recorded here by a merge did not set the value this file holds. An item's
+        # existence: its latest change, of any of its answers (who worked on it).
+        if field == ITEM_FIELD:
+            row = store.conn.execute(
+                "select author, at from journal where (scope = ? or (scope >= ? and scope < ?)) and op != 'merged' "
+                "order by seq desc limit 1", [scope, scope + "/", scope + "0"]).fetchone()
+        else:
+            row = store.conn.execute("select author, at from journal where scope = ? and field = ? "
+                                     "and op != 'merged' order by seq desc limit 1", [scope, field]).fetchone()
         if row is not None:
             found[(scope, field)] = (row[0], row[1])
     return found
@@ -184,9 +218,9 @@ def write_merge(store: Store, merge: MergeWrite) -> int:
         settled: list[int | None] = []
         for c in merge.conflicts:
             cur = conn.execute(
-                "insert into conflicts(uuid, scope, field, other, other_author, other_at, source, batch) "
-                "values(?, ?, ?, ?, ?, ?, ?, ?)", [c.uuid, c.scope, c.field, _dump(c.other), c.who, c.when,
-                                                   merge.source, batch])
+                "insert into conflicts(uuid, scope, field, other, other_author, other_at, source, batch, also) "
+                "values(?, ?, ?, ?, ?, ?, ?, ?, ?)", [c.uuid, c.scope, c.field, _dump(c.other), c.who, c.when,
+                                                      merge.source, batch, _dump_also(c.also)])
             (settled if c.settled else ids).append(cur.lastrowid)
         conn.executemany("update conflicts set resolved_batch = ?, resolution = 'fusion' where id = ?",
                          [(batch, cid) for cid in settled])
@@ -203,5 +237,21 @@ def new_uuid() -> str:
     return str(uuid.uuid4())
 
 
-__all__ = ["Conflict", "Known", "MergeWrite", "NewConflict", "Record", "known", "last_changes", "new_uuid",
-           "open_conflicts", "records", "resolved_conflicts", "values", "write_merge"]
+__all__ = [
+    "Also",
+    "Conflict",
+    "Known",
+    "MergeWrite",
+    "NewConflict",
+    "Record",
+    "batch_rows",
+    "known",
+    "last_batch",
+    "last_changes",
+    "new_uuid",
+    "open_conflicts",
+    "records",
+    "resolved_conflicts",
+    "values",
+    "write_merge",
+]

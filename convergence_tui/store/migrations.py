@@ -11,7 +11,7 @@ import sqlite3
 import uuid
 from collections.abc import Callable
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 # The namespace of the identities derived for campaigns made before version 3 (see _give_identity).
 LEGACY_NAMESPACE = uuid.UUID("6f1d2c1e-4b0a-4c8e-9a53-2f6c7f0e9d21")
@@ -116,5 +116,10 @@ MIGRATIONS: dict[int, list[str | Callable[[sqlite3.Connection], None]]] = {
         "create index conflicts_key on conflicts(scope, field)",
         # Who last changed an answer in conflict, and when (the merge screen shows it beside the other's).
         "create index journal_key on journal(scope, field)",
+    ],
+    5: [
+        # An item's existence in conflict carries the rest of the deletion (its indicators, blockers,
+        # actions, the gaps they covered): taking the deletion applies it, keeping the item restores it.
+        "alter table conflicts add column also text",
     ],
 }

@@ -11,7 +11,7 @@ from ..campaign.data import CAMPAIGN, split_criterion_scope
 from ..cells import ITEM_FIELD, Cell
 from ..escaping import printable
 from ..store.merging import Conflict
-from ..wording import datetime_fr
+from ..wording import counted, datetime_fr
 from .merging import our_cells
 from .overview import display_value
 from .writes import item_title, place, shorten
@@ -31,6 +31,7 @@ class ConflictRow:
     theirs_by: str
     editable: bool  # a text, a number, a date: a third value may be typed (not an item's existence)
     raw_mine: str  # what an edit starts from
+    also: str = ""  # an item's existence: the rest of the deletion that goes with the choice
 
 
 def conflict_rows(session: Session) -> list[ConflictRow]:
@@ -47,7 +48,18 @@ def _row(session: Session, c: Conflict, mine: Cell | None, mine_by: tuple[str, s
         c.field != ITEM_FIELD and _question_type(session, c) in ("text", "textarea", "number", "euros", "percent",
                                                                  "date", "year", "email", "phone", None),
         printable(mine.raw if mine and mine.raw is not None else (mine.value if mine else "") or "", multiline=True),
+        _also(c),
     )
+
+
+def _also(c: Conflict) -> str:
+    """« Avec elle : 3 éléments liés (indicateurs, freins, actions…) et 7 réponses (la même suppression). »"""
+    if not c.also:
+        return ""
+    items = sum(1 for _s, f, _v in c.also if f == ITEM_FIELD)
+    return (f"Avec ce choix : {counted(items, 'élément lié', 'éléments liés')} (indicateurs, finances, freins, "
+            f"actions) et {counted(len(c.also) - items, 'autre réponse', 'autres réponses')}, de la même "
+            "suppression.")
 
 
 def by(who: str, when: str) -> str:

@@ -24,12 +24,16 @@ from ..cells import ITEM_FIELD, Cell, Change
 from ..errors import UserError
 from ..escaping import printable
 from ..store import Store
+from ..store.db import JOURNAL_ONLY
 from ..store.merging import (
+    Also,
     Conflict,
     Known,
     MergeWrite,
     NewConflict,
+    batch_rows,
     known,
+    last_batch,
     last_changes,
     new_uuid,
     open_conflicts,
@@ -234,16 +238,23 @@ def _merge(session: Session, theirs: Store, source: str, prefer: str | None) -> 
     their_values = found.theirs
     done = Merged(source)
 
+    # Who worked on an item there last (any of its answers): the person an existence conflict names.
+    worked = {item_of(k[1]): (k[4], k[3]) for k in found.new_rows}
+
     def who_when(key: Key) -> tuple[str, str]:
         """Who made their value, and when (a value they hold since before the common history too)."""
+        if key[1] == ITEM_FIELD and key[0] in worked:
+            return worked[key[0]]
         return last_theirs.get(key) or last_changes(theirs, [key]).get(key, ("?", ""))
 
     def final_of(key: Key) -> Cell | None:
         return found.takes[key] if key in found.takes else our_cell(session, key)
 
+    also = _deletions(session, found, setting)
     new_conflicts: list[NewConflict] = []
     for (scope, fld), other in sorted(found.conflicts.items(), key=lambda kv: kv[0]):  # the same order everywhere
-        new_conflicts.append(NewConflict(new_uuid(), scope, fld, other, *who_when((scope, fld))))
+        new_conflicts.append(NewConflict(new_uuid(), scope, fld, other, *who_when((scope, fld)),
+                                         also=also.get((scope, fld), ())))
     # Conflicts the teammate has not resolved travel with their answers (settled at once when this
     # file now holds the value they offer); those the teammate resolved close ours.
     ours_seen = {c.uuid for c in ours_open} | resolved_conflicts(mine_store)
@@ -299,6 +310,56 @@ def _merge(session: Session, theirs: Store, source: str, prefer: str | None) -> 
     return done
 
 
+def _deletions(session: Session, found: Plan, setting: dict[Key, Known]) -> dict[Key, Also]:
+    """For each item's existence in conflict, the rest of the deletion, which goes with it: deleted
+    there, their deletion's other changes (its indicators, blockers, actions, the gaps they covered)
+    wait with the conflict instead of being taken; deleted here, what restoring it must bring back
+    (the deletion's changes that nothing changed since)."""
+    also: dict[Key, Also] = {}
+    for key, other in found.conflicts.items():
+        if key[1] != ITEM_FIELD:
+            continue
+        if removed(other):
+            deleting = setting.get(key)
+            if deleting is None:
+                continue
+            held = sorted(k for k in found.takes if setting[k][6] == deleting[6] and k != key
+                          and _goes_with(session, key[0], k, our_cell(session, k)))
+            also[key] = tuple((s, f, found.takes.pop((s, f))) for s, f in held)
+        else:
+            batch = last_batch(session._store, key)
+            if batch is None:
+                continue
+            also[key] = tuple((s, f, old) for s, f, old, new in batch_rows(session._store, batch)
+                              if (s, f) != key and f != JOURNAL_ONLY and _goes_with(session, key[0], (s, f), old)
+                              and same_answer(our_cell(session, (s, f)), new))
+    return also
+
+
+def _goes_with(session: Session, item: str, key: Key, before: Cell | None) -> bool:
+    """Whether a change of a batch is part of deleting `item` (Session.delete_item): one of its answers,
+    one of its indicators, finances, blockers or actions, or a gap of it a blocker or action covered.
+    (A batch a merge wrote holds other changes too: only these go with the item.)"""
+    scope, fld = key
+    if item_of(scope) == item:
+        return True
+    if fld == ITEM_FIELD:
+        return bool(session.data.value(scope, "service") == item)
+    if fld == "covers" and before is not None and isinstance(before.value, list):
+        return any(isinstance(pair, list | tuple) and pair and pair[0] == item for pair in before.value)
+    return False
+
+
+def also_changes(session: Session, also: Also, choice: str) -> list[Change]:
+    """What goes with an item's existence once decided: the rest of the deletion when the other side's
+    state is taken; else the same values again, journaled, so that the other side learns the choice."""
+    out = []
+    for scope, fld, value in also:
+        current = our_cell(session, (scope, fld))
+        out.append(Change(scope, fld, current, value if choice == "theirs" else current))
+    return out
+
+
 def _resolutions(conflicts: Iterable[NewConflict], final: Callable[[Key], Cell | None], prefer: str | None
                  ) -> list[Change]:
     """--prefer: one journaled change per conflict, to the value kept (a resolution is a change).
@@ -308,7 +369,9 @@ def _resolutions(conflicts: Iterable[NewConflict], final: Callable[[Key], Cell |
     out: list[Change] = []
     for c in conflicts:
         current = final((c.scope, c.field))
-        out.append(Change(c.scope, c.field, current, c.other if prefer == "theirs" and c.direct else current))
+        take = prefer == "theirs" and c.direct
+        out.append(Change(c.scope, c.field, current, c.other if take else current))
+        out += [Change(s, f, final((s, f)), v if take else final((s, f))) for s, f, v in c.also]
     return out
 
 
@@ -325,7 +388,8 @@ def resolve(session: Session, conflict: Conflict, choice: str, value: Any = None
         new = conflict.other
     else:
         new = session.validate(conflict.scope, conflict.field, value)
-    session.commit([Change(conflict.scope, conflict.field, current, new)], op="resolve",
+    session.commit([Change(conflict.scope, conflict.field, current, new),
+                    *also_changes(session, conflict.also, choice)], op="resolve",
                    resolves=[conflict.id], resolution=choice)
 
 
@@ -340,6 +404,7 @@ def resolve_all(session: Session, prefer: str) -> int:
         current = values.get((c.scope, c.field))
         new = c.other if prefer == "theirs" else current
         changes.append(Change(c.scope, c.field, current, new))
+        changes += also_changes(session, c.also, prefer)
         values[(c.scope, c.field)] = new  # type: ignore[assignment]
     session.commit(changes, op="resolve", resolves=[c.id for c in conflicts], resolution=prefer)
     return len(conflicts)
