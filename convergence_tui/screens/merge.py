@@ -62,6 +62,7 @@ class MergeScreen(Screen[bool]):
             table.move_cursor(min(keep or 0, len(self.rows) - 1))
         self._show_head()
         self._show_details()
+        self.refresh_bindings()
 
     def _show_head(self) -> None:
         if self.rows:
@@ -69,8 +70,7 @@ class MergeScreen(Screen[bool]):
             keys = hint("merge_mine", "merge_theirs", "merge_edit", "merge_next", "merge_file")
         else:
             title = Content.styled("Fusion — aucun conflit à résoudre", "bold $success")
-            keys = (f"{key_label('merge_file')} : fusionner la copie d'un coéquipier (faite avec « convergence "
-                    "copy »), réponse par réponse")
+            keys = f"{key_label('merge_file')} : fusionner la copie d'un coéquipier (faite par convergence copy)"
         self.query_one("#merge-head", Static).update(Content.assemble(title, "\n", (keys, "dim")))
 
     def _cells(self, key: str) -> list[str]:
@@ -102,6 +102,10 @@ class MergeScreen(Screen[bool]):
         self._show_details()
 
     # --- resolving -------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        # No conflict: the keys that resolve one are shown dimmed, not offered.
+        return None if action in ("resolve", "edit", "step") and not self.rows else True
 
     def action_step(self, step: int) -> None:
         if self.rows:
