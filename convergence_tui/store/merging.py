@@ -185,7 +185,7 @@ class MergeWrite:
     records: Sequence[Record]
     # A teammate's value, with their author and time, under the identity of their row that set it: a
     # value taken is no change of ours (the teammate changing it again is no conflict).
-    takes: Sequence[tuple[Change, str, str, str]]
+    takes: Sequence[tuple[Change, str, str, str | None]]
     resolutions: Sequence[Change]  # --prefer: the value each new conflict is resolved to
     conflicts: Sequence[NewConflict]
     resolved: str = ""  # the resolution of the new open conflicts when `resolutions` are given

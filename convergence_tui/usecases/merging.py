@@ -230,7 +230,8 @@ def _merge(session: Session, theirs: Store, source: str, prefer: str | None) -> 
     ours_open, theirs_open = open_conflicts(mine_store), open_conflicts(theirs)
     found = plan(known(mine_store), known(theirs), lambda key: our_cell(session, key),
                  lambda keys: values(theirs, keys),
-                 more=[(c.scope, c.field) for c in (*ours_open, *theirs_open)])
+                 more=[*((c.scope, c.field) for c in (*ours_open, *theirs_open)),
+                       *((s, f) for c in ours_open for s, f, _v in c.also)])
     new_ids = {k[0] for k in found.new_rows}
     last_theirs = {(k[1], k[2]): (k[4], k[3]) for k in found.new_rows}  # who and when, their latest change
     # The row that set each value taken: its identity goes with the value (not recorded twice).
@@ -267,9 +268,9 @@ def _merge(session: Session, theirs: Store, source: str, prefer: str | None) -> 
         held, their_value = final_of(key), their_values.get(key)
         if not same_answer(held, their_value) and key not in found.conflicts:  # (else offered above)
             new_conflicts.append(NewConflict(c.uuid, c.scope, c.field, their_value, *who_when(key)))
-        elif not same_answer(held, c.other):
+        elif not same_answer(held, c.other):  # with the rest of its deletion: the choice decides it here too
             new_conflicts.append(NewConflict(c.uuid, c.scope, c.field, c.other, c.other_author, c.other_at,
-                                             direct=False))
+                                             direct=False, also=c.also))
         else:
             new_conflicts.append(NewConflict(c.uuid, c.scope, c.field, c.other, c.other_author, c.other_at,
                                              direct=False, settled=True))
@@ -279,6 +280,14 @@ def _merge(session: Session, theirs: Store, source: str, prefer: str | None) -> 
               if (c.uuid in theirs_resolved and same_answer(final_of((c.scope, c.field)),
                                                              their_values.get((c.scope, c.field))))
               or ((c.scope, c.field) in found.takes and same_answer(final_of((c.scope, c.field)), c.other))]
+    # A conflict on an item closed by the teammate's decision: what went with it follows that decision
+    # (their values), as it would have followed ours.
+    for c in ours_open:
+        if c.id in closed:
+            for s_, f_, _v in c.also:
+                key = (s_, f_)
+                if key not in found.takes and not same_answer(our_cell(session, key), their_values.get(key)):
+                    found.takes[key] = their_values.get(key)
     opened = [c for c in new_conflicts if not c.settled]
     resolutions = _resolutions(opened, final_of, prefer)
     takes = [Change(s, f, our_cell(session, (s, f)), v) for (s, f), v in found.takes.items()]
@@ -294,13 +303,14 @@ def _merge(session: Session, theirs: Store, source: str, prefer: str | None) -> 
     if done.nothing_new:
         done.open_now = len(session.conflicts())
         return done
-    taken_by = {setting[(ch.scope, ch.field)][0] for ch in takes}
+    taken_by = {setting[(ch.scope, ch.field)][0] for ch in takes if (ch.scope, ch.field) in setting}
     write = MergeWrite(
         source=source, author=session.author,
         marker={"source": source, "teammates": done.teammates, "taken": len(takes),
                 "conflicts": len(opened), "prefer": prefer},
         records=records(theirs, [k[5] for k in found.new_rows if k[0] not in taken_by]),
-        takes=[(ch, *last_theirs[(ch.scope, ch.field)], setting[(ch.scope, ch.field)][0]) for ch in takes],
+        takes=[(ch, *who_when((ch.scope, ch.field)), setting[(ch.scope, ch.field)][0]
+                if (ch.scope, ch.field) in setting else None) for ch in takes],
         resolutions=resolutions, conflicts=new_conflicts, resolved=prefer or "", closed=closed,
     )
     from ..store.merging import write_merge
