@@ -14,8 +14,9 @@ import pytest
 from convergence_tui.cells import ITEM_FIELD
 from convergence_tui.errors import UserError
 from convergence_tui.store import SCHEMA_VERSION
+from convergence_tui.usecases.conflicts import resolve, resolve_all
 from convergence_tui.usecases.copying import copy_campaign
-from convergence_tui.usecases.merging import merge, resolve, resolve_all
+from convergence_tui.usecases.merging import merge
 from convergence_tui.usecases.review import campaign_digest, export_blockers, sign_off, signoff_state
 from convergence_tui.usecases.session import Session
 from tests.conftest import MINI

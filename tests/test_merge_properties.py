@@ -20,8 +20,9 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from convergence_tui.usecases.conflicts import resolve, resolve_all
 from convergence_tui.usecases.copying import copy_campaign
-from convergence_tui.usecases.merging import merge, our_cells, resolve, resolve_all
+from convergence_tui.usecases.merging import merge, our_cells
 from convergence_tui.usecases.review import campaign_digest
 from convergence_tui.usecases.session import Session
 from tests.conftest import MINI

@@ -212,7 +212,8 @@ def cmd_copy(args: argparse.Namespace) -> int:
 
 def cmd_merge(args: argparse.Namespace) -> int:
     from ..config import Remembered, Settings, known_author
-    from ..usecases.merging import merge, merged_summary, resolve_all
+    from ..usecases.conflicts import resolve_all
+    from ..usecases.merging import merge, merged_summary
     from ..usecases.session import Session
 
     if args.file is None and args.prefer is None:

@@ -13,8 +13,8 @@ from textual.widgets import Static
 
 from ..errors import UserError
 from ..ui.commands import bindings, hint, key_label
-from ..usecases.conflicts import ConflictRow, conflict_rows
-from ..usecases.merging import merge, merged_summary, resolve
+from ..usecases.conflicts import ConflictRow, conflict_rows, resolve
+from ..usecases.merging import merge, merged_summary
 from ..widgets.dialogs import PathPrompt, TextPrompt
 from ..widgets.fast_table import Column, FastTable
 from ..widgets.keybar import KeyBar

@@ -1,18 +1,19 @@
-"""Merge conflicts as the merge screen and the review show them: where (section, service, criterion,
-field), the value here and the other one, who and when (usecases/merging.py finds and resolves them)."""
+"""Merge conflicts as the merge screen and the review show them — where (section, service, criterion,
+field), the value here and the other one, who and when — and their resolution, one by one (the TUI)
+or all at once (`merge --prefer` on a campaign with conflicts). usecases/merging.py finds them."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..campaign.data import CAMPAIGN, split_criterion_scope
-from ..cells import ITEM_FIELD, Cell
+from ..cells import ITEM_FIELD, Cell, Change
 from ..escaping import printable
-from ..store.merging import Conflict
+from ..store.merging import Also, Conflict
 from ..wording import counted, datetime_fr
-from .merging import our_cells
+from .merging import our_cell, our_cells
 from .overview import display_value
 from .writes import item_title, place, shorten
 
@@ -119,3 +120,48 @@ def value_text(session: Session, c: Conflict, cell: Cell | None) -> str:
         item = session.data.items.get(c.scope)
         q = session.ref.item_questions(item.kind).get(c.field) if item else None
     return printable(display_value(session, q, cell.value) if q else str(cell.value), multiline=True)
+
+
+def also_changes(session: Session, also: Also, choice: str) -> list[Change]:
+    """What goes with an item's existence once decided: the rest of the deletion when the other side's
+    state is taken; else the same values again, journaled, so that the other side learns the choice."""
+    out = []
+    for scope, fld, value in also:
+        current = our_cell(session, (scope, fld))
+        out.append(Change(scope, fld, current, value if choice == "theirs" else current))
+    return out
+
+
+# --- resolving, one by one (the TUI) or all at once (--prefer on a campaign with conflicts) ----------
+
+
+def resolve(session: Session, conflict: Conflict, choice: str, value: Any = None) -> None:
+    """Keep ours ("mine"), take theirs ("theirs") or a value typed ("edit"): one journaled change."""
+    key = (conflict.scope, conflict.field)
+    current = our_cells(session).get(key)
+    if choice == "mine":
+        new = current
+    elif choice == "theirs":
+        new = conflict.other
+    else:
+        new = session.validate(conflict.scope, conflict.field, value)
+    session.commit([Change(conflict.scope, conflict.field, current, new),
+                    *also_changes(session, conflict.also, choice)], op="resolve",
+                   resolves=[conflict.id], resolution=choice)
+
+
+def resolve_all(session: Session, prefer: str) -> int:
+    """Every open conflict resolved the same way, as one batch; returns how many."""
+    conflicts = session.conflicts()
+    if not conflicts:
+        return 0
+    values = our_cells(session)
+    changes = []
+    for c in conflicts:
+        current = values.get((c.scope, c.field))
+        new = c.other if prefer == "theirs" else current
+        changes.append(Change(c.scope, c.field, current, new))
+        changes += also_changes(session, c.also, prefer)
+        values[(c.scope, c.field)] = new  # type: ignore[assignment]
+    session.commit(changes, op="resolve", resolves=[c.id for c in conflicts], resolution=prefer)
+    return len(conflicts)

@@ -17,7 +17,7 @@ import sqlite3
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..campaign.data import split_criterion_scope
 from ..cells import ITEM_FIELD, Cell, Change
@@ -27,7 +27,6 @@ from ..store import Store
 from ..store.db import JOURNAL_ONLY
 from ..store.merging import (
     Also,
-    Conflict,
     Known,
     MergeWrite,
     NewConflict,
@@ -360,16 +359,6 @@ def _goes_with(session: Session, item: str, key: Key, before: Cell | None) -> bo
     return False
 
 
-def also_changes(session: Session, also: Also, choice: str) -> list[Change]:
-    """What goes with an item's existence once decided: the rest of the deletion when the other side's
-    state is taken; else the same values again, journaled, so that the other side learns the choice."""
-    out = []
-    for scope, fld, value in also:
-        current = our_cell(session, (scope, fld))
-        out.append(Change(scope, fld, current, value if choice == "theirs" else current))
-    return out
-
-
 def _resolutions(conflicts: Iterable[NewConflict], final: Callable[[Key], Cell | None], prefer: str | None
                  ) -> list[Change]:
     """--prefer: one journaled change per conflict, to the value kept (a resolution is a change).
@@ -383,48 +372,3 @@ def _resolutions(conflicts: Iterable[NewConflict], final: Callable[[Key], Cell |
         out.append(Change(c.scope, c.field, current, c.other if take else current))
         out += [Change(s, f, final((s, f)), v if take else final((s, f))) for s, f, v in c.also]
     return out
-
-
-# --- resolving, one by one (the TUI) or all at once (--prefer on a campaign with conflicts) ----------
-
-
-def resolve(session: Session, conflict: Conflict, choice: str, value: Any = None) -> None:
-    """Keep ours ("mine"), take theirs ("theirs") or a value typed ("edit"): one journaled change."""
-    key = (conflict.scope, conflict.field)
-    current = our_cells(session).get(key)
-    if choice == "mine":
-        new = current
-    elif choice == "theirs":
-        new = conflict.other
-    else:
-        new = session.validate(conflict.scope, conflict.field, value)
-    session.commit([Change(conflict.scope, conflict.field, current, new),
-                    *also_changes(session, conflict.also, choice)], op="resolve",
-                   resolves=[conflict.id], resolution=choice)
-
-
-def resolve_all(session: Session, prefer: str) -> int:
-    """Every open conflict resolved the same way, as one batch; returns how many."""
-    conflicts = session.conflicts()
-    if not conflicts:
-        return 0
-    values = our_cells(session)
-    changes = []
-    for c in conflicts:
-        current = values.get((c.scope, c.field))
-        new = c.other if prefer == "theirs" else current
-        changes.append(Change(c.scope, c.field, current, new))
-        changes += also_changes(session, c.also, prefer)
-        values[(c.scope, c.field)] = new  # type: ignore[assignment]
-    session.commit(changes, op="resolve", resolves=[c.id for c in conflicts], resolution=prefer)
-    return len(conflicts)
-
-
-def place(session: Session, conflict: Conflict) -> str:
-    """Where a conflict is, in the screens' words."""
-    from .writes import item_title
-    from .writes import place as answer_place
-
-    if conflict.field == ITEM_FIELD:
-        return f"{item_title(session, conflict.scope)} (existence de l'élément)"
-    return answer_place(session, conflict.scope, conflict.field)

@@ -142,7 +142,7 @@ def export_blockers(session: Session, problems: list[Problem] | None = None) -> 
 
 def conflict_problems(session: Session) -> list[Problem]:
     """Each merge conflict still open blocks a final export: nothing is decided silently (§8)."""
-    from .merging import place
+    from .conflicts import conflict_place as place
 
     section = next((s.id for s in session.ref.sections if s.kind == "validation"), "")
     return [Problem("conflict", section, c.scope, c.field,
