@@ -175,6 +175,12 @@ class ConvergenceApp(App):
             self.push_screen(CommandPalette(id="--command-palette",
                                             placeholder="Chercher une commande ou une section…"))
 
+    def notify(self, message: str, *, title: str = "", severity="information", timeout: float | None = None,
+               markup: bool = True) -> None:
+        """Every toast is plain text: they name services, files and values typed or read from a file
+        (« [/b] » in a service's name is no markup, and must not stop the program)."""
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
+
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         main = self.main_screen()
         for c in COMMANDS:

@@ -150,3 +150,26 @@ async def test_the_palette_lists_the_merge_commands(complete_db, tmp_path):
     async with running(anne, SMALL, referentiel=MINI) as (app, _pilot):
         labels = {c.title for c in app.get_system_commands(app.screen)}
         assert {"Fusion", "Fusionner une copie"} <= labels
+
+
+async def test_a_toast_naming_a_service_is_plain_text(complete_db, tmp_path):
+    """A resolution's toast names the service: a name that looks like markup is shown as typed."""
+    anne, paul = tmp_path / "anne.sqlite", tmp_path / "paul.sqlite"
+    shutil.copy(complete_db, anne)
+    copy_campaign(anne, paul)
+    with Session.open(anne, MINI, author="Anne") as s:
+        s1 = s.data.live_ids("service")[0]
+        s.set_answer(s1, "name", "Annuaire [/b] [bold]régional")
+    with Session.open(paul, MINI, author="Paul") as s:
+        s.set_answer(s1, "name", "Annuaire (Paul)")
+    with Session.open(anne, MINI, author="Anne") as s:
+        assert merge(s, paul).conflicts == 1
+    async with running(anne, SMALL, referentiel=MINI, notifications=True) as (app, pilot):
+        app.screen.query_one("#sidebar").focus()
+        await pilot.press("m")
+        await pilot.pause(0.2)
+        await pilot.press("o")
+        await pilot.pause(0.2)
+        toasts = [n.message for n in app._notifications]
+        assert any("Annuaire [/b] [bold]régional" in m for m in toasts), toasts
+        assert all(not n.markup for n in app._notifications)

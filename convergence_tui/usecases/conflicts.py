@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from ..campaign.data import CAMPAIGN, split_criterion_scope
 from ..cells import ITEM_FIELD, Cell, Change
 from ..escaping import printable
+from ..referentiel import Question
 from ..store.merging import Also, Conflict
 from ..wording import counted, datetime_fr
 from .merging import our_cell, our_cells
@@ -90,14 +91,18 @@ def conflict_place(session: Session, c: Conflict) -> str:
     return f"{named} : {place(session, c.scope, c.field).partition(' : ')[2]}"
 
 
+def _question(session: Session, c: Conflict) -> Question | None:
+    """The question of a campaign's or an item's answer (a criterion's fields have none)."""
+    if c.scope == CAMPAIGN:
+        return session.ref.form_questions.get(c.field)
+    item = session.data.items.get(c.scope)
+    return session.ref.item_questions(item.kind).get(c.field) if item else None
+
+
 def _question_type(session: Session, c: Conflict) -> str | None:
     if split_criterion_scope(c.scope):
         return "level" if c.field == "level" else "text"
-    if c.scope == CAMPAIGN:
-        q = session.ref.form_questions.get(c.field)
-        return q.type if q else None
-    item = session.data.items.get(c.scope)
-    q = session.ref.item_questions(item.kind).get(c.field) if item else None
+    q = _question(session, c)
     return q.type if q else None
 
 
@@ -114,11 +119,7 @@ def value_text(session: Session, c: Conflict, cell: Cell | None) -> str:
     if split_criterion_scope(c.scope):
         return f"N{cell.value}" if c.field == "level" and isinstance(cell.value, int) else printable(
             str(cell.value), multiline=True)
-    if c.scope == CAMPAIGN:
-        q = session.ref.form_questions.get(c.field)
-    else:
-        item = session.data.items.get(c.scope)
-        q = session.ref.item_questions(item.kind).get(c.field) if item else None
+    q = _question(session, c)
     return printable(display_value(session, q, cell.value) if q else str(cell.value), multiline=True)
 
 

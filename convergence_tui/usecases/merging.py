@@ -46,7 +46,6 @@ from .results import same_answer
 if TYPE_CHECKING:
     from .session import Session
 
-PREFER = {"mine": "la mienne", "theirs": "l'autre"}
 Key = tuple[str, str]
 
 
@@ -62,7 +61,6 @@ class Merged:
     closed: int = 0  # open here, resolved by the teammate, closed here
     settled: int = 0  # open at the teammate's, carried here already settled by the value it brought
     recorded: int = 0  # their journal rows recorded here
-    open_now: int = 0  # conflicts open in the campaign after the merge
 
     @property
     def nothing_new(self) -> bool:
@@ -300,7 +298,6 @@ def _merge(session: Session, theirs: Store, source: str, prefer: str | None) -> 
     else:
         done.conflicts = len(opened)
     if done.nothing_new:
-        done.open_now = len(session.conflicts())
         return done
     taken_by = {setting[(ch.scope, ch.field)][0] for ch in takes if (ch.scope, ch.field) in setting}
     write = MergeWrite(
@@ -315,7 +312,6 @@ def _merge(session: Session, theirs: Store, source: str, prefer: str | None) -> 
     from ..store.merging import write_merge
 
     session.merged(lambda store: write_merge(store, write), [*takes, *resolutions])
-    done.open_now = len(session.conflicts())
     return done
 
 

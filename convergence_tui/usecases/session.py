@@ -331,6 +331,8 @@ class Session(ReadsInBackground):
         with self._writing():
             self._store.apply(changes, self.author, op=op, undoes=undoes, resolves=resolves,
                               resolution=resolution)
+        if op in ("resolve", "undo"):  # what can open or close a conflict (not a keystroke's save)
+            self._conflicts_changed()
         return self._remember(changes)
 
     def merged(self, write: Callable[[Store], object], changes: list[Change]) -> tuple[str, ...]:
@@ -339,7 +341,11 @@ class Session(ReadsInBackground):
         self.ensure_essential()
         with self._writing():
             write(self._store)
+        self._conflicts_changed()
         return self._remember(changes)
+
+    def _conflicts_changed(self) -> None:
+        self.revisions["conflicts"] = self.revisions.get("conflicts", 0) + 1
 
     def _remember(self, changes: list[Change]) -> tuple[str, ...]:
         """The campaign in memory after committed changes, re-scored where they touch."""
@@ -348,7 +354,6 @@ class Session(ReadsInBackground):
         before = touched_services(self.data, changes)
         for area in areas_of(self.data, changes):
             self.revisions[area] = self.revisions.get(area, 0) + 1
-        self.revisions["conflicts"] = self.revisions.get("conflicts", 0) + 1
         for ch in changes:
             if ch.field == ITEM_FIELD:
                 state = ch.new.value if ch.new else None
