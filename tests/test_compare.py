@@ -353,3 +353,17 @@ def test_a_category_change_is_said():
            "level": {"change": "same", "baseline": 2, "current": 2},
            "maturity": {"global": {"baseline": 50.0, "current": 50.0}}, "criteria": []}
     assert service_change(row) == "catégorie COORD → ORIENT"
+
+
+def test_figures_read_back_from_the_campaign_file_are_escaped(cli, semesters, s2):
+    """The remembered baseline is read back from the campaign file (which can be edited by hand):
+    its figures are escaped in the terminal's line and the report like any text."""
+    from convergence_tui.report.evolution import html_section, statuses_line
+
+    assert cli("compare", "--db", s2, semesters["bundle"])[0] == 0
+    doc = compare_json(cli, s2)
+    first = next(iter(doc["region"]["status_counts"]))
+    doc["region"]["status_counts"][first]["baseline"] = "<script>x</script>\x1b[31m"
+    assert "\x1b" not in statuses_line(doc)
+    page = html_section(doc, [("URB", "Urbanisation")])
+    assert "<script>" not in page and "&lt;script&gt;" in page

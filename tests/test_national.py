@@ -397,3 +397,14 @@ def test_a_bundle_named_twice_counts_once_and_a_copy_is_superseded(made, tmp_pat
     rows = query({"dir": tmp_path / "n"}, "SELECT path, kept, replaced_by, file_sha256 FROM bundles ORDER BY kept")
     assert [(p, k, r) for p, k, r, _ in rows] == [(str(copy), 0, str(bundle)), (str(bundle), 1, None)]
     assert rows[0][3] == rows[1][3]  # the same bytes: a copy
+
+
+def test_bundle_paths_with_control_characters_are_escaped(made, tmp_path):
+    """File names are the regions' own: an escape sequence in one reaches no terminal."""
+    odd = tmp_path / "paquet\x1b[31m-53.zip"
+    shutil.copy(made.bundles["53-S1"], odd)
+    superseded = tmp_path / "ancien\x1b]0;titre\x07.zip"
+    shutil.copy(made.bundles["53-S1"], superseded)
+    code, out, err = national(odd, superseded, made.bundles["53-S2"], "--out", tmp_path / "n\x1b[1mx")
+    assert code == 0, err
+    assert "\x1b" not in out and "\x07" not in out and "paquet" in out and "ancien" in out

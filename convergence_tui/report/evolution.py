@@ -93,8 +93,10 @@ def services_line(doc: Mapping[str, Any]) -> str:
 
 def statuses_line(doc: Mapping[str, Any]) -> str:
     counts = doc["region"]["status_counts"]
+    # The counts come from the baseline remembered in the campaign file: escaped as any text read back.
     return "Statuts (référence → maintenant) : " + ", ".join(
-        f"{STATUS_SHORT[k]} {v['baseline']} → {v['current']}" for k, v in counts.items()) + "."
+        f"{STATUS_SHORT[k]} {printable(str(v['baseline']))} → {printable(str(v['current']))}"
+        for k, v in counts.items()) + "."
 
 
 def actions_line(doc: Mapping[str, Any]) -> str:
@@ -212,8 +214,8 @@ def html_section(doc: Mapping[str, Any], axes: list[tuple[str, str]]) -> str:
            "<h3>Maturité par axe</h3>", pair_chart(axes, region["maturity"]),
            '<table><thead><tr><th>Statut</th><th class="num">Référence</th><th class="num">Maintenant</th></tr>'
            "</thead><tbody>"]
-    out += [f'<tr><td class="{k}">{e(STATUS_LABELS[k])}</td><td class="num">{v["baseline"]}</td>'
-            f'<td class="num">{v["current"]}</td></tr>' for k, v in region["status_counts"].items()]
+    out += [f'<tr><td class="{k}">{e(STATUS_LABELS[k])}</td><td class="num">{e(str(v["baseline"]))}</td>'
+            f'<td class="num">{e(str(v["current"]))}</td></tr>' for k, v in region["status_counts"].items()]
     out.append(f"</tbody></table><p>{e(services_line(doc))}</p>")
     moved = changed_services(doc)
     if moved:

@@ -23,6 +23,8 @@ height: .8rem; margin-right: .3rem; vertical-align: -1px; }
 STATUS_COLOURS = {"convergent": "#2e7d4f", "partially_convergent": "#b26a00", "non_convergent": "#b3261e"}
 AXIS_COLOURS = ["#2f5f98", "#5b8fc7", "#7a5ea8", "#3d8c84", "#a0622d", "#6b7785"]
 
+TOP_CRITERIA = 15  # the criteria most often in gap nationally the page lists (the workbook: all)
+
 
 def _svg(width: int, height: int, label: str, body: list[str]) -> str:
     return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" '
@@ -255,7 +257,7 @@ def render(doc: Mapping[str, Any]) -> bytes:
                    "(aucun certificat de confiance donné, --trust) : leur intégrité est prouvée, pas leur "
                    "auteur.</div>")
     out += _side_by_side(regions, doc["axes"]) if regions else ["<p>Aucun paquet retenu.</p>"]
-    out += _gaps(doc["criteria_in_gap"], 15)
+    out += _gaps(doc["criteria_in_gap"], TOP_CRITERIA)
     out += _blockers(doc, names)
     out += _trends(doc)
     out += _bundles(doc, names)

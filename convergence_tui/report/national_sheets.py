@@ -14,11 +14,10 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from .format import STATUS_LABELS
-from .sheets import DATE, DATETIME, INT, LONG, PERCENT, Column, Sheet, percent
+from .sheets import DATE, DATETIME, INT, LONG, PERCENT, YES_NO, Column, Sheet, percent
 from .xlsx import workbook_bytes
 
 NATURE = {True: "brouillon", False: "définitif"}
-YES_NO = {True: "oui", False: "non"}
 
 
 def _date(value: str | None) -> dt.date | None:

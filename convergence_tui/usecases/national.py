@@ -36,7 +36,6 @@ if TYPE_CHECKING:
 NATIONAL_FORMAT = "convergence-national"
 FILES = ("national.sqlite", "national.html", "national.xlsx")
 KIND_LABELS = {"blocker": "frein", "action": "action"}
-TOP_CRITERIA = 15  # the criteria most often in gap, as the page and the workbook list them
 
 
 def region_name(code: str) -> str:
@@ -297,13 +296,14 @@ def outcome_lines(result: National) -> list[str]:
         lines.append(f"  {printable(region_name(c.region))} ({printable(c.region)}) {printable(c.label)} : {nature}, "
                      f"{counted(len(c.services), 'service')}, maturité globale "
                      f"{_pct(figures['maturity'].get('global'))}, questionnaire {printable(c.referentiel[1])}, "
-                     f"signé par {printable(c.signer)}{who} — {c.path}")
+                     f"signé par {printable(c.signer)}{who} — {printable(c.path)}")
     if con.superseded:
         lines.append("Remplacés (un paquet plus récent, ou définitif, de la même région et du même semestre) :")
     for s in con.superseded:
         b = s.bundle
-        lines.append(f"  {b.path} ({printable(b.region)} {printable(b.label)}, "
-                     f"{'brouillon' if b.draft else 'définitif'} du {datetime_fr(b.created_at)}) → {s.by.path}")
+        lines.append(f"  {printable(b.path)} ({printable(b.region)} {printable(b.label)}, "
+                     f"{'brouillon' if b.draft else 'définitif'} du {datetime_fr(b.created_at)}) "
+                     f"→ {printable(s.by.path)}")
     if con.rejected:
         lines.append("Refusés (non consolidés) :")
     for r in con.rejected:
@@ -312,9 +312,9 @@ def outcome_lines(result: National) -> list[str]:
         lines.append("Attention : sans certificat de confiance (--trust, ou le réglage trust), seule l'intégrité des "
                      "paquets est prouvée, pas l'identité de leurs signataires.")
     out = result.files[0].parent
-    lines.append(f"Fichiers écrits dans {out} : {', '.join(p.name for p in result.files)}"
+    lines.append(f"Fichiers écrits dans {printable(str(out))} : {', '.join(p.name for p in result.files)}"
                  + (f" ({counted(len(result.replaced), 'remplacé')})" if result.replaced else "") + ".")
-    lines.append(f"Interroger la base : sqlite3 {result.files[0]} \"SELECT * FROM latest\"")
+    lines.append(f"Interroger la base : sqlite3 {printable(str(result.files[0]))} \"SELECT * FROM latest\"")
     return lines
 
 

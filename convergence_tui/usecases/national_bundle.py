@@ -116,6 +116,9 @@ def check_bundle(path: str, trust: TrustAnchors | None = None,
             before = hashlib.file_digest(f, "sha256").hexdigest()
         verified = verify_bundle(where, trust, compare_with=compare_with)
         ref = _questionnaire(where, verified.manifest["referentiel"]["sha256"])
+        with where.open("rb") as f:  # the file named in national.sqlite is the one verified
+            if hashlib.file_digest(f, "sha256").hexdigest() != before:
+                raise UserError(f"{where} : le fichier a changé pendant sa vérification ; relancez la consolidation.")
     except UserError as exc:
         return Rejected(path, str(exc), exc.exit_code)
     except OSError as exc:
